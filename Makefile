@@ -1,0 +1,97 @@
+# magflow-emag: `make demo` runs the main job, `make test` runs every check.
+# Both do all of their own set-up on a fresh machine (Rust toolchain, gcc, CPython 3.9+ with pip).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+TOOLS := .tools
+CBINDGEN_VERSION := 0.29.2
+CBINDGEN := $(TOOLS)/bin/cbindgen
+LIBDIR := $(CURDIR)/target/debug
+CFLAGS := -std=c11 -Wall -Wextra -Werror -g -Iinclude
+C_TESTS := $(patsubst tests/c/%.c,tests/c/build/%,$(wildcard tests/c/*.c))
+HEADER := include/magflow_emag.h
+# A finished venv is marked by this file, so an interrupted set-up is redone.
+VENV_STAMP := $(VENV)/.ready
+
+.PHONY: help demo test fmt clippy cargo-test wheel pytest stubtest ctest header header-check bench clean
+
+help:
+	@echo "make demo   - build and run the main job (see README)"
+	@echo "make test   - fmt, clippy, cargo tests, wheel + pytest, C tests under valgrind, header drift"
+	@echo "make bench  - benchmarks, each printing its figure beside its baseline"
+	@echo "make header - regenerate $(HEADER) with cbindgen $(CBINDGEN_VERSION)"
+
+$(VENV_STAMP): requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --upgrade pip
+	$(VPY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(CBINDGEN):
+	cargo install --quiet --locked --root $(TOOLS) cbindgen --version $(CBINDGEN_VERSION)
+
+# ---- the two entry points ------------------------------------------------------------------
+
+demo: wheel
+	$(VENV)/bin/magflow-emag demo
+
+test: fmt clippy cargo-test pytest ctest header-check
+	@echo "make test: all checks passed"
+
+# ---- checks --------------------------------------------------------------------------------
+
+fmt:
+	cargo fmt --all -- --check
+
+clippy:
+	cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+cargo-test:
+	cargo test --workspace --exclude magflow-emag-python
+
+wheel: $(VENV_STAMP)
+	rm -rf target/wheels
+	$(VENV)/bin/maturin build --quiet --out target/wheels
+	$(VPY) -m pip install --quiet --force-reinstall --no-deps target/wheels/*.whl
+
+pytest: wheel stubtest
+	$(VPY) -m pytest -q tests/python
+
+stubtest: wheel
+	$(VPY) -m mypy.stubtest magflow_emag._native --ignore-missing-stub
+
+tests/c/build/%: tests/c/%.c $(HEADER) FORCE
+	@mkdir -p tests/c/build
+	$(CC) $(CFLAGS) $< -L$(LIBDIR) -lmagflow_emag -Wl,-rpath,$(LIBDIR) -lpthread -ldl -lm -o $@
+
+FORCE:
+
+ctest:
+	cargo build --quiet -p magflow-emag-c
+	$(MAKE) --no-print-directory $(C_TESTS)
+	@for t in $(C_TESTS); do echo "== $$t"; ./$$t; done
+	@for t in $(C_TESTS); do echo "== valgrind $$t"; \
+	  valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect,possible \
+	    --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=1 ./$$t >/dev/null; done
+	@echo "C tests: clean under valgrind"
+
+header: $(CBINDGEN)
+	$(CBINDGEN) --quiet --config bindings/c/cbindgen.toml --crate magflow-emag-c --output $(HEADER) bindings/c
+
+header-check: $(CBINDGEN)
+	@tmp=$$(mktemp); $(CBINDGEN) --quiet --config bindings/c/cbindgen.toml --crate magflow-emag-c --output $$tmp bindings/c; \
+	if ! diff -u $(HEADER) $$tmp; then rm -f $$tmp; \
+	  echo "ERROR: $(HEADER) differs from what cbindgen generates from bindings/c. Run 'make header' and commit it."; exit 1; fi; \
+	rm -f $$tmp; echo "header: $(HEADER) matches the code"
+
+bench: wheel
+	@echo "no benchmarks yet"
+
+clean:
+	cargo clean
+	rm -rf $(VENV) $(TOOLS) tests/c/build target/wheels

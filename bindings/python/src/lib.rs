@@ -1,0 +1,19 @@
+//! pyo3 bindings: `magflow_emag._native`. Thin: types and errors are converted here, all
+//! behaviour lives in the core crate.
+
+use pyo3::prelude::*;
+
+mod codes;
+mod errors;
+
+/// The native module, re-exported by the pure-Python package `magflow_emag`.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // Route the core's `log` records into Python's `logging` (logger names follow the Rust
+    // module paths, e.g. `magflow_emag.client`).
+    let _ = pyo3_log::try_init();
+    m.add("__version__", magflow_emag::VERSION)?;
+    codes::register(m)?;
+    errors::register(m)?;
+    Ok(())
+}

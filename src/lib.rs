@@ -1,0 +1,21 @@
+//! # magflow-emag
+//!
+//! The core of an eMAG Marketplace (API v4.4.9) integration: reference codes, errors, and (as
+//! the project grows) the client, rate limiter, retry policy, validation, store, sync,
+//! monitoring, backup and a simulator of the API. Python (`magflow_emag`) and C
+//! (`include/magflow_emag.h`) reach the same behaviour through thin bindings.
+//!
+//! ```
+//! use magflow_emag::codes::{cancellation_reason_text, Lang};
+//! assert_eq!(cancellation_reason_text(1, Lang::En), "Out of stock");
+//! assert_eq!(cancellation_reason_text(999, Lang::Ro), "Motiv necunoscut (cod: 999)");
+//! ```
+#![warn(missing_docs)]
+
+pub mod codes;
+pub mod error;
+
+pub use error::{Error, ErrorKind, Result};
+
+/// The crate version (also `magflow_emag.__version__` and `mf_version()`).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
