@@ -11,7 +11,8 @@ VPY := $(VENV)/bin/python
 TOOLS := .tools
 CBINDGEN_VERSION := 0.29.2
 CBINDGEN := $(TOOLS)/bin/cbindgen
-LIBDIR := $(CURDIR)/target/debug
+CARGO_TARGET_DIR ?= $(CURDIR)/target
+LIBDIR := $(CARGO_TARGET_DIR)/debug
 CFLAGS := -std=c11 -Wall -Wextra -Werror -g -Iinclude
 C_TESTS := $(patsubst tests/c/%.c,tests/c/build/%,$(wildcard tests/c/*.c))
 HEADER := include/magflow_emag.h

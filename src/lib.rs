@@ -14,8 +14,11 @@
 
 pub mod codes;
 pub mod error;
+pub mod hooks;
+pub mod runtime;
 
 pub use error::{Error, ErrorKind, Result};
+pub use hooks::{Bucket, Limiter, NoLimiter, Outcome, RequestEvent, RequestObserver};
 
 /// The crate version (also `magflow_emag.__version__` and `mf_version()`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

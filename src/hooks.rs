@@ -1,0 +1,138 @@
+//! The hooks every request of the client passes through: a rate limiter and request
+//! observers. They are traits so that the client, the limiter (`ratelimit`) and monitoring
+//! (`monitor`) stay independent of each other.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// A boxed future, as returned by the hook traits.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// eMAG's rate-limit buckets: all orders routes share one quota (12/s, 720/min), every other
+/// resource together shares another (3/s, 180/min).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Bucket {
+    /// `order/*` routes (including `order/attachments`, `order/acknowledge`, unlock-courier).
+    Orders,
+    /// Everything else, cumulatively.
+    Other,
+}
+
+impl Bucket {
+    /// Both buckets.
+    pub const ALL: [Bucket; 2] = [Bucket::Orders, Bucket::Other];
+
+    /// The bucket a resource path counts against (`"order"`, `"order/attachments"` ->
+    /// orders; anything else -> other).
+    pub fn for_resource(resource: &str) -> Bucket {
+        let first = resource
+            .trim_start_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or("");
+        if first == "order" {
+            Bucket::Orders
+        } else {
+            Bucket::Other
+        }
+    }
+
+    /// `"orders"` or `"other"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Bucket::Orders => "orders",
+            Bucket::Other => "other",
+        }
+    }
+}
+
+impl fmt::Display for Bucket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Bucket {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "orders" | "order" => Ok(Bucket::Orders),
+            "other" => Ok(Bucket::Other),
+            _ => Err(Error::invalid_argument(format!(
+                "unknown rate-limit bucket {s:?}: expected \"orders\" or \"other\""
+            ))),
+        }
+    }
+}
+
+/// What the client asks of a rate limiter before each request.
+pub trait Limiter: Send + Sync {
+    /// Wait for a permit in `bucket` (the client calls this before every attempt).
+    fn acquire(&self, bucket: Bucket) -> BoxFuture<'_, Result<()>>;
+
+    /// The server answered 429: hold `bucket` for `wait` for every caller.
+    fn on_rate_limited(&self, bucket: Bucket, wait: Duration) {
+        let _ = (bucket, wait);
+    }
+}
+
+/// A limiter that never waits (for tests and for callers that limit elsewhere).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoLimiter;
+
+impl Limiter for NoLimiter {
+    fn acquire(&self, _bucket: Bucket) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// How one HTTP attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// `isError: false`.
+    Success,
+    /// Failed with an error of this kind.
+    Error(ErrorKind),
+}
+
+impl Outcome {
+    /// `"success"` or the error kind's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Error(kind) => kind.name(),
+        }
+    }
+}
+
+/// One finished HTTP attempt, as observers see it. Carries no credentials and no bodies.
+#[derive(Debug, Clone)]
+pub struct RequestEvent<'a> {
+    /// The resource path, e.g. `"order"` or `"product_offer"`.
+    pub resource: &'a str,
+    /// The action, e.g. `"read"`.
+    pub action: &'a str,
+    /// The rate-limit bucket it counted against.
+    pub bucket: Bucket,
+    /// The HTTP status, when an answer arrived.
+    pub http_status: Option<u16>,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Time from sending to the end of the answer (not including limiter waits).
+    pub latency: Duration,
+    /// 0 for the first attempt, then 1, 2, ... for retries.
+    pub attempt: u32,
+}
+
+/// Something told about every finished attempt (monitoring). Must be cheap: it runs on the
+/// request path.
+pub trait RequestObserver: Send + Sync {
+    /// Called once per attempt.
+    fn observe(&self, event: &RequestEvent<'_>);
+}

@@ -1,0 +1,79 @@
+//! The one tokio runtime of the process.
+//!
+//! Built on first use (never at import or load), shared by the blocking facades, the C calls
+//! and Python's awaitables. It survives `fork()`: gunicorn-style servers import the module and
+//! then fork workers, and a child must not use the parent's runtime, whose worker threads do
+//! not exist in the child. The runtime remembers the pid that built it; a different pid builds
+//! a fresh one (the parent's copy is leaked on purpose: dropping it would try to join threads
+//! that are not there).
+
+use std::future::Future;
+use std::sync::Mutex;
+
+use tokio::runtime::{Builder, Handle, Runtime};
+
+struct Shared {
+    pid: u32,
+    runtime: &'static Runtime,
+}
+
+static RUNTIME: Mutex<Option<Shared>> = Mutex::new(None);
+
+/// The shared runtime for this process, built on first use (and again in a forked child).
+pub fn runtime() -> &'static Runtime {
+    let pid = std::process::id();
+    let mut slot = RUNTIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(shared) = slot.as_ref() {
+        if shared.pid == pid {
+            return shared.runtime;
+        }
+    }
+    let built = Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("magflow-emag")
+        .build()
+        // Building a runtime fails only when the OS refuses threads or an epoll fd: nothing
+        // can work then, and the message says why.
+        .unwrap_or_else(|e| panic!("magflow-emag: cannot start the tokio runtime: {e}"));
+    let runtime: &'static Runtime = Box::leak(Box::new(built));
+    *slot = Some(Shared { pid, runtime });
+    runtime
+}
+
+/// A handle to the shared runtime.
+pub fn handle() -> Handle {
+    runtime().handle().clone()
+}
+
+/// Run a future to completion from synchronous code (Python with the GIL released, C, the
+/// blocking Rust facade).
+///
+/// Called from inside a runtime (where `block_on` would panic), the future runs on a scoped
+/// helper thread instead, so a blocking facade used from async code still works.
+pub fn block_on<F>(future: F) -> F::Output
+where
+    F: Future + Send,
+    F::Output: Send,
+{
+    if Handle::try_current().is_ok() {
+        std::thread::scope(
+            |scope| match scope.spawn(|| runtime().block_on(future)).join() {
+                Ok(output) => output,
+                Err(panic) => std::panic::resume_unwind(panic),
+            },
+        )
+    } else {
+        runtime().block_on(future)
+    }
+}
+
+/// The pid that owns the current runtime, if one was built (for tests of fork safety).
+pub fn owner_pid() -> Option<u32> {
+    RUNTIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .as_ref()
+        .map(|s| s.pid)
+}
