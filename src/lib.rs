@@ -15,6 +15,7 @@
 pub mod codes;
 pub mod error;
 pub mod hooks;
+pub mod phpform;
 pub mod runtime;
 
 pub use error::{Error, ErrorKind, Result};

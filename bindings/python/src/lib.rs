@@ -3,6 +3,7 @@
 
 use pyo3::prelude::*;
 
+mod aio;
 mod codes;
 mod errors;
 
@@ -15,5 +16,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", magflow_emag::VERSION)?;
     codes::register(m)?;
     errors::register(m)?;
+    aio::register(m)?;
     Ok(())
 }

@@ -1,0 +1,95 @@
+//! Python awaitables on the core's one shared runtime.
+//!
+//! pyo3-async-runtimes' own tokio runtime is set once per process and would survive a fork
+//! as a dead copy; instead this plugs `magflow_emag::runtime` (fork-aware) into its generic
+//! layer, so every awaitable and every blocking call share one runtime.
+
+use std::cell::OnceCell;
+use std::future::Future;
+use std::pin::Pin;
+
+use pyo3::prelude::*;
+use pyo3_async_runtimes::generic::{self, ContextExt, Runtime as GenericRuntime};
+use pyo3_async_runtimes::TaskLocals;
+
+use crate::errors::IntoPy;
+
+/// The core's shared runtime, as pyo3-async-runtimes sees it.
+pub struct SharedRuntime;
+
+tokio::task_local! {
+    static TASK_LOCALS: OnceCell<TaskLocals>;
+}
+
+impl GenericRuntime for SharedRuntime {
+    type JoinError = tokio::task::JoinError;
+    type JoinHandle = tokio::task::JoinHandle<()>;
+
+    fn spawn<F>(fut: F) -> Self::JoinHandle
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        magflow_emag::runtime::handle().spawn(fut)
+    }
+}
+
+impl ContextExt for SharedRuntime {
+    fn scope<F, R>(locals: TaskLocals, fut: F) -> Pin<Box<dyn Future<Output = R> + Send>>
+    where
+        F: Future<Output = R> + Send + 'static,
+    {
+        let cell = OnceCell::new();
+        let _ = cell.set(locals);
+        Box::pin(TASK_LOCALS.scope(cell, fut))
+    }
+
+    fn get_task_locals() -> Option<TaskLocals> {
+        TASK_LOCALS
+            .try_with(|cell| {
+                cell.get()
+                    .map(|locals| Python::attach(|py| locals.clone_ref(py)))
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Turn a Rust future into a Python awaitable running on the shared runtime.
+pub fn awaitable<'py, F, T>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = PyResult<T>> + Send + 'static,
+    T: for<'a> IntoPyObject<'a> + Send + 'static,
+{
+    generic::future_into_py::<SharedRuntime, _, _>(py, fut)
+}
+
+/// Run blocking core work with the GIL released, mapping its error.
+#[allow(dead_code)] // the first users (client, limiter, store) arrive with their modules
+pub fn blocking<T, F>(py: Python<'_>, work: F) -> PyResult<T>
+where
+    F: FnOnce() -> magflow_emag::Result<T> + Send,
+    T: Send,
+{
+    py.detach(work).py()
+}
+
+/// Await `value` back after `delay_s` seconds on the shared runtime (a probe for tests).
+#[pyfunction]
+fn _async_echo(py: Python<'_>, value: i64, delay_s: f64) -> PyResult<Bound<'_, PyAny>> {
+    let delay = std::time::Duration::try_from_secs_f64(delay_s.max(0.0)).unwrap_or_default();
+    awaitable(py, async move {
+        tokio::time::sleep(delay).await;
+        Ok(value)
+    })
+}
+
+/// The pid owning the shared runtime, if it was built (a probe for fork tests).
+#[pyfunction]
+fn _runtime_owner_pid() -> Option<u32> {
+    magflow_emag::runtime::owner_pid()
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_async_echo, m)?)?;
+    m.add_function(wrap_pyfunction!(_runtime_owner_pid, m)?)?;
+    Ok(())
+}
