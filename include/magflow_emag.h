@@ -74,6 +74,11 @@ typedef enum {
   MF_ERR_INTERNAL = 12,
 } mf_status;
 
+/*
+ An eMAG API client (opaque). Thread-safe: one handle may serve several threads.
+ */
+typedef struct mf_client mf_client;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -130,6 +135,39 @@ mf_status mf_cancellation_reasons(const char *lang, char **json_out);
  `rule_out` must be a valid pointer.
  */
 mf_status mf_transition_rule(int from_status, int to_status, const char **rule_out);
+
+/*
+ Create a client from a JSON configuration:
+ `{"username": "...", "password": "...", "platform": "emag_ro", "base_url": null,
+   "timeout_s": 30, "body_mode": "form", "retry": {"max_retries": 3, "base_delay": 2,
+   "max_delay": 64, "jitter": true, "deadline": null}, "account": "main"}`.
+ Only username and password are required. Free with `mf_client_free`.
+
+ # Safety
+ `config_json` must be NULL or a NUL-terminated string; `out` a valid pointer.
+ */
+mf_status mf_client_new(const char *config_json, mf_client **out);
+
+/*
+ `POST {resource}/{action}` with `data_json` (a JSON value, or NULL for no data); writes
+ eMAG's `results` as JSON to `*results_json_out` (free with `mf_string_free`).
+
+ # Safety
+ `client` must be a live handle; strings NULL or NUL-terminated; `results_json_out` valid.
+ */
+mf_status mf_client_call(const mf_client *client,
+                         const char *resource,
+                         const char *action,
+                         const char *data_json,
+                         char **results_json_out);
+
+/*
+ Release a client. NULL is a no-op.
+
+ # Safety
+ `client` must be NULL or a handle from `mf_client_new`, not used afterwards.
+ */
+void mf_client_free(mf_client *client);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -87,7 +87,7 @@ impl fmt::Display for ErrorKind {
 }
 
 /// The library's error. Messages never contain credentials.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// Over a quota.

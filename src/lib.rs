@@ -12,14 +12,23 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod client;
 pub mod codes;
 pub mod error;
 pub mod hooks;
+pub mod models;
 pub mod phpform;
+pub mod platform;
+pub mod retry;
 pub mod runtime;
+pub mod time;
 
+pub use client::blocking::BlockingClient;
+pub use client::{BodyMode, Client, ClientConfig};
 pub use error::{Error, ErrorKind, Result};
 pub use hooks::{Bucket, Limiter, NoLimiter, Outcome, RequestEvent, RequestObserver};
+pub use platform::{Credentials, Platform, Secret};
+pub use retry::RetryPolicy;
 
 /// The crate version (also `magflow_emag.__version__` and `mf_version()`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

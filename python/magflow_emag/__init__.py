@@ -8,6 +8,7 @@ sync, monitoring and backup. Everything here is re-exported from the native modu
 from __future__ import annotations
 
 from . import errors
+from .client import AsyncClient, Client, RetryPolicy
 from ._native import (
     __version__,
     cancellation_reason_text,
@@ -37,6 +38,9 @@ from .errors import (
 __all__ = [
     "__version__",
     "errors",
+    "Client",
+    "AsyncClient",
+    "RetryPolicy",
     "cancellation_reason_text",
     "cancellation_reasons",
     "is_valid_cancellation_reason",

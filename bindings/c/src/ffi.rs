@@ -124,3 +124,36 @@ pub(crate) fn to_c_string(s: String) -> Result<*mut c_char, Error> {
         .map(CString::into_raw)
         .map_err(|_| Error::internal("string with an interior NUL cannot cross to C"))
 }
+
+/// Borrow a handle argument; NULL is an invalid argument.
+///
+/// # Safety
+/// `ptr` must be NULL or a live handle created by this library.
+pub(crate) unsafe fn handle_ref<'a, T>(ptr: *const T, name: &str) -> Result<&'a T, Error> {
+    // SAFETY: forwarded contract.
+    unsafe { ptr.as_ref() }.ok_or_else(|| Error::invalid_argument(format!("{name} is NULL")))
+}
+
+/// Hand a new handle to C through `out` (checked non-NULL by the caller).
+///
+/// # Safety
+/// `out` must be a valid, non-NULL pointer.
+pub(crate) unsafe fn write_handle<T>(out: *mut *mut T, value: T) {
+    // SAFETY: forwarded contract; ownership goes to the caller, who frees it with `_free`.
+    unsafe { *out = Box::into_raw(Box::new(value)) };
+}
+
+/// Release a handle made by [`write_handle`]; NULL is a no-op and a panic in a destructor is
+/// caught.
+///
+/// # Safety
+/// `ptr` must be NULL or a handle from [`write_handle`] not yet freed.
+pub(crate) unsafe fn free_handle<T>(ptr: *mut T) {
+    if ptr.is_null() {
+        return;
+    }
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: forwarded contract: the caller gives ownership back.
+        drop(unsafe { Box::from_raw(ptr) });
+    }));
+}

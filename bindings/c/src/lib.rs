@@ -7,7 +7,10 @@
 #![allow(non_camel_case_types)]
 #![allow(clippy::missing_safety_doc)]
 
+mod client;
 mod ffi;
+
+pub use client::mf_client;
 
 use std::ffi::{c_char, c_int, CString};
 use std::sync::OnceLock;

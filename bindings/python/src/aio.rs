@@ -72,6 +72,15 @@ where
     py.detach(work).py()
 }
 
+/// Run an async core operation to completion on the shared runtime, with the GIL released.
+pub fn run<T, F>(py: Python<'_>, fut: F) -> PyResult<T>
+where
+    F: Future<Output = magflow_emag::Result<T>> + Send,
+    T: Send,
+{
+    py.detach(|| magflow_emag::runtime::block_on(fut)).py()
+}
+
 /// Await `value` back after `delay_s` seconds on the shared runtime (a probe for tests).
 #[pyfunction]
 fn _async_echo(py: Python<'_>, value: i64, delay_s: f64) -> PyResult<Bound<'_, PyAny>> {

@@ -4,6 +4,7 @@
 use pyo3::prelude::*;
 
 mod aio;
+mod client;
 mod codes;
 mod errors;
 
@@ -17,5 +18,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     codes::register(m)?;
     errors::register(m)?;
     aio::register(m)?;
+    client::register(m)?;
     Ok(())
 }

@@ -1,0 +1,85 @@
+//! `mf_client_*`: the eMAG client for C. A handle is safe to use from several threads at once
+//! (the requests share one connection pool and the process's one runtime).
+
+use std::ffi::c_char;
+
+use mf_core::{BlockingClient, ClientConfig, Error};
+
+use crate::{ffi, mf_status};
+
+/// An eMAG API client (opaque). Thread-safe: one handle may serve several threads.
+pub struct mf_client {
+    pub(crate) inner: BlockingClient,
+}
+
+/// Create a client from a JSON configuration:
+/// `{"username": "...", "password": "...", "platform": "emag_ro", "base_url": null,
+///   "timeout_s": 30, "body_mode": "form", "retry": {"max_retries": 3, "base_delay": 2,
+///   "max_delay": 64, "jitter": true, "deadline": null}, "account": "main"}`.
+/// Only username and password are required. Free with `mf_client_free`.
+///
+/// # Safety
+/// `config_json` must be NULL or a NUL-terminated string; `out` a valid pointer.
+#[no_mangle]
+pub unsafe extern "C" fn mf_client_new(
+    config_json: *const c_char,
+    out: *mut *mut mf_client,
+) -> mf_status {
+    ffi::guard(|| {
+        ffi::check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let text = unsafe { ffi::arg_str(config_json, "config_json") }?;
+        let config = ClientConfig::from_json(text)?;
+        let client = Box::new(mf_client {
+            inner: BlockingClient::new(config)?,
+        });
+        // SAFETY: checked non-NULL; written only on success.
+        unsafe { *out = Box::into_raw(client) };
+        Ok(())
+    })
+}
+
+/// `POST {resource}/{action}` with `data_json` (a JSON value, or NULL for no data); writes
+/// eMAG's `results` as JSON to `*results_json_out` (free with `mf_string_free`).
+///
+/// # Safety
+/// `client` must be a live handle; strings NULL or NUL-terminated; `results_json_out` valid.
+#[no_mangle]
+pub unsafe extern "C" fn mf_client_call(
+    client: *const mf_client,
+    resource: *const c_char,
+    action: *const c_char,
+    data_json: *const c_char,
+    results_json_out: *mut *mut c_char,
+) -> mf_status {
+    ffi::guard(|| {
+        ffi::check_out(results_json_out, "results_json_out")?;
+        // SAFETY: the caller passes a handle from mf_client_new that is not yet freed.
+        let client =
+            unsafe { client.as_ref() }.ok_or_else(|| Error::invalid_argument("client is NULL"))?;
+        // SAFETY: forwarded contracts.
+        let resource = unsafe { ffi::arg_str(resource, "resource") }?;
+        let action = unsafe { ffi::arg_str(action, "action") }?;
+        let data = match unsafe { ffi::opt_arg_str(data_json, "data_json") }? {
+            None => None,
+            Some(text) => Some(serde_json::from_str(text).map_err(|e| {
+                Error::invalid_argument(format!("data_json is not valid JSON: {e}"))
+            })?),
+        };
+        let results = client.inner.call(resource, action, data)?;
+        let text = ffi::to_c_string(results.to_string())?;
+        // SAFETY: checked non-NULL; written only on success.
+        unsafe { *results_json_out = text };
+        Ok(())
+    })
+}
+
+/// Release a client. NULL is a no-op.
+///
+/// # Safety
+/// `client` must be NULL or a handle from `mf_client_new`, not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn mf_client_free(client: *mut mf_client) {
+    // SAFETY: forwarded contract.
+    unsafe { ffi::free_handle(client) };
+}

@@ -1,0 +1,455 @@
+//! The client: `_Client` (native) with blocking methods (GIL released) and `*_async`
+//! awaitables, plus `RetryPolicy`. The pure-Python `magflow_emag.client` adds the resource
+//! namespaces (`client.orders.read(...)`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use magflow_emag::client::api::Resource;
+use magflow_emag::client::pagination::Pager;
+use magflow_emag::{Client, ClientConfig, Credentials, Error, RetryPolicy};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+use serde_json::Value;
+use tokio::sync::Mutex as AsyncMutex;
+
+use crate::aio::{awaitable, run};
+use crate::errors::IntoPy;
+
+/// Python value -> JSON value.
+pub fn to_json(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Value> {
+    match obj {
+        None => Ok(Value::Null),
+        Some(o) if o.is_none() => Ok(Value::Null),
+        Some(o) => pythonize::depythonize::<Value>(o).map_err(|e| {
+            crate::errors::to_py(Error::invalid_argument(format!(
+                "cannot convert to JSON: {e}"
+            )))
+        }),
+    }
+}
+
+/// JSON value -> Python value.
+pub fn to_py(py: Python<'_>, value: &Value) -> PyResult<Py<PyAny>> {
+    Ok(pythonize::pythonize(py, value)?.unbind())
+}
+
+fn kwargs_json(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Value> {
+    match kwargs {
+        None => Ok(Value::Object(Default::default())),
+        Some(d) => to_json(Some(d.as_any())),
+    }
+}
+
+/// The retry policy: exponential backoff with full jitter.
+#[pyclass(module = "magflow_emag._native", name = "RetryPolicy", frozen)]
+#[derive(Clone)]
+pub struct PyRetryPolicy {
+    pub(crate) inner: RetryPolicy,
+}
+
+#[pymethods]
+impl PyRetryPolicy {
+    #[new]
+    #[pyo3(signature = (max_retries = 3, base_delay = 2.0, max_delay = 64.0, jitter = true, deadline = None))]
+    fn new(
+        max_retries: u32,
+        base_delay: f64,
+        max_delay: f64,
+        jitter: bool,
+        deadline: Option<f64>,
+    ) -> PyResult<Self> {
+        Ok(PyRetryPolicy {
+            inner: RetryPolicy::from_secs(max_retries, base_delay, max_delay, jitter, deadline)
+                .py()?,
+        })
+    }
+
+    #[getter]
+    fn max_retries(&self) -> u32 {
+        self.inner.max_retries
+    }
+    #[getter]
+    fn base_delay(&self) -> f64 {
+        self.inner.base_delay.as_secs_f64()
+    }
+    #[getter]
+    fn max_delay(&self) -> f64 {
+        self.inner.max_delay.as_secs_f64()
+    }
+    #[getter]
+    fn jitter(&self) -> bool {
+        self.inner.jitter
+    }
+    #[getter]
+    fn deadline(&self) -> Option<f64> {
+        self.inner.deadline.map(|d| d.as_secs_f64())
+    }
+
+    /// The backoff ceiling before retry number `retry` (0-based), in seconds.
+    fn ceiling(&self, retry: u32) -> f64 {
+        self.inner.ceiling(retry).as_secs_f64()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "RetryPolicy(max_retries={}, base_delay={}, max_delay={}, jitter={}, deadline={})",
+            self.inner.max_retries,
+            self.inner.base_delay.as_secs_f64(),
+            self.inner.max_delay.as_secs_f64(),
+            if self.inner.jitter { "True" } else { "False" },
+            self.inner
+                .deadline
+                .map_or("None".to_owned(), |d| d.as_secs_f64().to_string())
+        )
+    }
+}
+
+/// The native client. Use `magflow_emag.Client` / `AsyncClient`, which wrap it.
+#[pyclass(module = "magflow_emag._native", name = "_Client", frozen)]
+pub struct PyClient {
+    pub(crate) inner: Client,
+}
+
+impl PyClient {
+    fn resource(&self, path: &str) -> Resource {
+        self.inner.resource(path)
+    }
+}
+
+#[pymethods]
+impl PyClient {
+    #[new]
+    #[pyo3(signature = (username, password, platform = "emag_ro", base_url = None, timeout = 30.0,
+                        retry = None, body_mode = "form", account = "main", limiter = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        username: String,
+        password: String,
+        platform: &str,
+        base_url: Option<String>,
+        timeout: f64,
+        retry: Option<PyRetryPolicy>,
+        body_mode: &str,
+        account: &str,
+        limiter: Option<Py<PyAny>>,
+    ) -> PyResult<Self> {
+        let _ = limiter; // the rate limiter arrives with its own module
+        let mut config = ClientConfig::new(Credentials::new(username, password).py()?)
+            .with_platform(platform.parse().py()?)
+            .with_body_mode(body_mode.parse().py()?);
+        config.timeout = Duration::try_from_secs_f64(timeout)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                crate::errors::to_py(Error::invalid_argument(format!(
+                    "timeout must be a positive number of seconds, got {timeout}"
+                )))
+            })?;
+        config.base_url = base_url;
+        config.account = account.to_owned();
+        if let Some(r) = retry {
+            config.retry = r.inner;
+        }
+        Ok(PyClient {
+            inner: Client::new(config).py()?,
+        })
+    }
+
+    #[getter]
+    fn username(&self) -> &str {
+        &self.inner.config().credentials.username
+    }
+    #[getter]
+    fn platform(&self) -> &'static str {
+        self.inner.config().platform.code()
+    }
+    #[getter]
+    fn base_url(&self) -> &str {
+        self.inner.base_url()
+    }
+    #[getter]
+    fn account(&self) -> &str {
+        &self.inner.config().account
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Client(username={:?}, platform={:?}, base_url={:?}, account={:?})",
+            self.inner.config().credentials.username,
+            self.inner.config().platform.code(),
+            self.inner.base_url(),
+            self.inner.config().account
+        )
+    }
+
+    // ---- blocking ----------------------------------------------------------------------
+
+    #[pyo3(signature = (resource, action, data = None))]
+    fn call(
+        &self,
+        py: Python<'_>,
+        resource: &str,
+        action: &str,
+        data: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let data = to_json(data)?;
+        let data = if data.is_null() { None } else { Some(data) };
+        let client = self.inner.clone();
+        let v = run(py, client.call(resource, action, data))?;
+        to_py(py, &v)
+    }
+
+    #[pyo3(signature = (resource, **filters))]
+    fn read(
+        &self,
+        py: Python<'_>,
+        resource: &str,
+        filters: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Py<PyAny>> {
+        let filters = kwargs_json(filters)?;
+        let res = self.resource(resource);
+        let v = run(py, res.read(filters))?;
+        to_py(py, &Value::Array(v))
+    }
+
+    #[pyo3(signature = (resource, **filters))]
+    fn count(
+        &self,
+        py: Python<'_>,
+        resource: &str,
+        filters: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<u64> {
+        let filters = kwargs_json(filters)?;
+        let res = self.resource(resource);
+        run(py, res.count(filters))
+    }
+
+    /// A page iterator over every page (and one-month window for orders).
+    #[pyo3(signature = (resource, **filters))]
+    fn pages(&self, resource: &str, filters: Option<&Bound<'_, PyDict>>) -> PyResult<PyPager> {
+        let filters = kwargs_json(filters)?;
+        let pager = self.resource(resource).pages(filters).py()?;
+        Ok(PyPager {
+            inner: Arc::new(AsyncMutex::new(pager)),
+        })
+    }
+
+    #[pyo3(signature = (resource, entities, action = "save"))]
+    fn save(
+        &self,
+        py: Python<'_>,
+        resource: &str,
+        entities: &Bound<'_, PyAny>,
+        action: &str,
+    ) -> PyResult<Py<PyAny>> {
+        let entities = to_json(Some(entities))?;
+        let res = self.resource(resource);
+        let v = run(py, res.save_as(action, entities))?;
+        to_py(py, &Value::Array(v))
+    }
+
+    fn acknowledge(&self, py: Python<'_>, order_id: u64) -> PyResult<Py<PyAny>> {
+        let client = self.inner.clone();
+        let v = run(
+            py,
+            async move { client.orders().acknowledge(order_id).await },
+        )?;
+        to_py(py, &v)
+    }
+
+    fn unlock_courier(&self, py: Python<'_>, order_id: u64) -> PyResult<Py<PyAny>> {
+        let client = self.inner.clone();
+        let v = run(
+            py,
+            async move { client.orders().unlock_courier(order_id).await },
+        )?;
+        to_py(py, &v)
+    }
+
+    fn stock_update(&self, py: Python<'_>, product_id: u64, value: i64) -> PyResult<Py<PyAny>> {
+        let client = self.inner.clone();
+        let v = run(
+            py,
+            async move { client.stock().update(product_id, value).await },
+        )?;
+        to_py(py, &v)
+    }
+
+    fn awb_save(&self, py: Python<'_>, awb: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let awb = to_json(Some(awb))?;
+        let client = self.inner.clone();
+        let v = run(py, async move { client.awb().save(awb).await })?;
+        to_py(py, &v)
+    }
+
+    #[pyo3(signature = (emag_id, awb_format = "A4"))]
+    fn awb_read_pdf<'py>(
+        &self,
+        py: Python<'py>,
+        emag_id: u64,
+        awb_format: &str,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let client = self.inner.clone();
+        let d = run(py, async move {
+            client.awb().read_pdf(emag_id, awb_format).await
+        })?;
+        Ok(PyBytes::new(py, &d.bytes))
+    }
+
+    fn awb_read_zpl<'py>(&self, py: Python<'py>, emag_id: u64) -> PyResult<Bound<'py, PyBytes>> {
+        let client = self.inner.clone();
+        let d = run(py, async move { client.awb().read_zpl(emag_id).await })?;
+        Ok(PyBytes::new(py, &d.bytes))
+    }
+
+    fn find_by_eans(&self, py: Python<'_>, eans: Vec<String>) -> PyResult<Py<PyAny>> {
+        let client = self.inner.clone();
+        let v = run(py, async move { client.offers().find_by_eans(&eans).await })?;
+        to_py(py, &v)
+    }
+
+    fn smart_deals_price_check(&self, py: Python<'_>, product_id: u64) -> PyResult<Py<PyAny>> {
+        let client = self.inner.clone();
+        let v = run(py, async move {
+            client.offers().smart_deals_price_check(product_id).await
+        })?;
+        to_py(py, &v)
+    }
+
+    // ---- async ---------------------------------------------------------------------------
+
+    #[pyo3(signature = (resource, action, data = None))]
+    fn call_async<'py>(
+        &self,
+        py: Python<'py>,
+        resource: String,
+        action: String,
+        data: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let data = to_json(data)?;
+        let data = if data.is_null() { None } else { Some(data) };
+        let client = self.inner.clone();
+        awaitable(py, async move {
+            let v = client.call(&resource, &action, data).await.py()?;
+            Python::attach(|py| to_py(py, &v))
+        })
+    }
+
+    #[pyo3(signature = (resource, **filters))]
+    fn read_async<'py>(
+        &self,
+        py: Python<'py>,
+        resource: &str,
+        filters: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let filters = kwargs_json(filters)?;
+        let res = self.resource(resource);
+        awaitable(py, async move {
+            let v = res.read(filters).await.py()?;
+            Python::attach(|py| to_py(py, &Value::Array(v)))
+        })
+    }
+
+    #[pyo3(signature = (resource, **filters))]
+    fn count_async<'py>(
+        &self,
+        py: Python<'py>,
+        resource: &str,
+        filters: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let filters = kwargs_json(filters)?;
+        let res = self.resource(resource);
+        awaitable(py, async move { res.count(filters).await.py() })
+    }
+
+    #[pyo3(signature = (resource, entities, action = "save"))]
+    fn save_async<'py>(
+        &self,
+        py: Python<'py>,
+        resource: &str,
+        entities: &Bound<'py, PyAny>,
+        action: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let entities = to_json(Some(entities))?;
+        let action = action.to_owned();
+        let res = self.resource(resource);
+        awaitable(py, async move {
+            let v = res.save_as(&action, entities).await.py()?;
+            Python::attach(|py| to_py(py, &Value::Array(v)))
+        })
+    }
+
+    fn acknowledge_async<'py>(
+        &self,
+        py: Python<'py>,
+        order_id: u64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.inner.clone();
+        awaitable(py, async move {
+            let v = client.orders().acknowledge(order_id).await.py()?;
+            Python::attach(|py| to_py(py, &v))
+        })
+    }
+
+    fn stock_update_async<'py>(
+        &self,
+        py: Python<'py>,
+        product_id: u64,
+        value: i64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.inner.clone();
+        awaitable(py, async move {
+            let v = client.stock().update(product_id, value).await.py()?;
+            Python::attach(|py| to_py(py, &v))
+        })
+    }
+
+    fn awb_save_async<'py>(
+        &self,
+        py: Python<'py>,
+        awb: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let awb = to_json(Some(awb))?;
+        let client = self.inner.clone();
+        awaitable(py, async move {
+            let v = client.awb().save(awb).await.py()?;
+            Python::attach(|py| to_py(py, &v))
+        })
+    }
+}
+
+/// Walks the pages of a read; blocking `next_page()` and awaitable `next_page_async()`
+/// return a list, or None at the end.
+#[pyclass(module = "magflow_emag._native", name = "_Pager", frozen)]
+pub struct PyPager {
+    inner: Arc<AsyncMutex<Pager>>,
+}
+
+#[pymethods]
+impl PyPager {
+    fn next_page(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        let pager = self.inner.clone();
+        let page = run(py, async move { pager.lock().await.next_page().await })?;
+        page.map(|items| to_py(py, &Value::Array(items)))
+            .transpose()
+    }
+
+    fn next_page_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let pager = self.inner.clone();
+        awaitable(py, async move {
+            let page = pager.lock().await.next_page().await.py()?;
+            Python::attach(|py| {
+                page.map(|items| to_py(py, &Value::Array(items)))
+                    .transpose()
+            })
+        })
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyRetryPolicy>()?;
+    m.add_class::<PyClient>()?;
+    m.add_class::<PyPager>()?;
+    Ok(())
+}

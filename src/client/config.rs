@@ -1,0 +1,312 @@
+//! Client configuration: credentials, platform or base URL, timeouts, body mode, retry policy
+//! and hooks.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::hooks::{Limiter, RequestObserver};
+use crate::platform::{Credentials, Platform};
+use crate::retry::RetryPolicy;
+
+/// How the `data` payload travels (spec §3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BodyMode {
+    /// `application/x-www-form-urlencoded`, PHP bracket notation: the documented form.
+    #[default]
+    Form,
+    /// `application/json` with the payload itself as the body.
+    Json,
+    /// `application/json` as `{"data": payload}`.
+    JsonData,
+}
+
+impl FromStr for BodyMode {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "form" => Ok(BodyMode::Form),
+            "json" => Ok(BodyMode::Json),
+            "json_data" => Ok(BodyMode::JsonData),
+            _ => Err(Error::invalid_argument(format!(
+                "unknown body mode {s:?}: expected \"form\", \"json\" or \"json_data\""
+            ))),
+        }
+    }
+}
+
+/// Everything a client needs. Build with [`ClientConfig::new`] and the `with_*` methods, or
+/// from JSON (the C and CLI faces) with [`ClientConfig::from_json`].
+#[derive(Clone)]
+pub struct ClientConfig {
+    /// API user and password.
+    pub credentials: Credentials,
+    /// The platform (its API URL and time zone).
+    pub platform: Platform,
+    /// Overrides the platform's URL (plain `http://` only for loopback addresses).
+    pub base_url: Option<String>,
+    /// Whole-request timeout.
+    pub timeout: Duration,
+    /// Connection timeout.
+    pub connect_timeout: Duration,
+    /// Body encoding.
+    pub body_mode: BodyMode,
+    /// Retry policy.
+    pub retry: RetryPolicy,
+    /// The rate limiter every request passes (None: no limiting).
+    pub limiter: Option<Arc<dyn Limiter>>,
+    /// Observers told about every attempt (monitoring).
+    pub observers: Vec<Arc<dyn RequestObserver>>,
+    /// Time zone of eMAG's timestamps (default: the platform's).
+    pub time_zone: Option<Tz>,
+    /// A label for logs and metrics (e.g. `main`, `fbe`); never a secret.
+    pub account: String,
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("credentials", &self.credentials)
+            .field("platform", &self.platform)
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .field("body_mode", &self.body_mode)
+            .field("retry", &self.retry)
+            .field("limiter", &self.limiter.is_some())
+            .field("observers", &self.observers.len())
+            .field("account", &self.account)
+            .finish()
+    }
+}
+
+impl ClientConfig {
+    /// Defaults: eMAG Romania, 30 s timeout, 10 s connect timeout, form bodies, the default
+    /// retry policy, no limiter (the bindings attach eMAG's quotas by default).
+    pub fn new(credentials: Credentials) -> Self {
+        ClientConfig {
+            credentials,
+            platform: Platform::EmagRo,
+            base_url: None,
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            body_mode: BodyMode::Form,
+            retry: RetryPolicy::default(),
+            limiter: None,
+            observers: Vec::new(),
+            time_zone: None,
+            account: "main".to_owned(),
+        }
+    }
+
+    /// Set the platform.
+    pub fn with_platform(mut self, platform: Platform) -> Self {
+        self.platform = platform;
+        self
+    }
+
+    /// Override the base URL.
+    pub fn with_base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Set the request timeout.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Set the body mode.
+    pub fn with_body_mode(mut self, mode: BodyMode) -> Self {
+        self.body_mode = mode;
+        self
+    }
+
+    /// Set the retry policy.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Attach a rate limiter.
+    pub fn with_limiter(mut self, limiter: Arc<dyn Limiter>) -> Self {
+        self.limiter = Some(limiter);
+        self
+    }
+
+    /// Add a request observer.
+    pub fn with_observer(mut self, observer: Arc<dyn RequestObserver>) -> Self {
+        self.observers.push(observer);
+        self
+    }
+
+    /// The time zone eMAG timestamps are read in.
+    pub fn time_zone(&self) -> Tz {
+        self.time_zone.unwrap_or_else(|| self.platform.time_zone())
+    }
+
+    /// The effective base URL, checked: `https://` anywhere, `http://` only on loopback.
+    pub fn resolved_base_url(&self) -> Result<url::Url> {
+        let raw = self.base_url.as_deref().unwrap_or(self.platform.api_url());
+        let url = url::Url::parse(raw.trim_end_matches('/'))
+            .map_err(|e| Error::invalid_argument(format!("base_url {raw:?} is not a URL: {e}")))?;
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(Error::invalid_argument(
+                "base_url must not carry credentials; pass username and password separately",
+            ));
+        }
+        match url.scheme() {
+            "https" => Ok(url),
+            "http" if is_loopback(&url) => Ok(url),
+            "http" => Err(Error::invalid_argument(format!(
+                "base_url {raw:?} uses plain http to a non-loopback host: credentials are only \
+                 sent over https (plain http is allowed for 127.0.0.0/8, ::1 and localhost)"
+            ))),
+            other => Err(Error::invalid_argument(format!(
+                "base_url scheme {other:?} is not supported (https, or http on loopback)"
+            ))),
+        }
+    }
+
+    /// Read a JSON configuration:
+    /// `{"username", "password", "platform", "base_url", "timeout_s", "body_mode",
+    ///   "retry": {"max_retries", "base_delay", "max_delay", "jitter", "deadline"}, "account"}`.
+    pub fn from_json(text: &str) -> Result<Self> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct RetryJson {
+            max_retries: Option<u32>,
+            base_delay: Option<f64>,
+            max_delay: Option<f64>,
+            jitter: Option<bool>,
+            deadline: Option<f64>,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct ConfigJson {
+            username: String,
+            password: String,
+            platform: Option<String>,
+            base_url: Option<String>,
+            timeout_s: Option<f64>,
+            connect_timeout_s: Option<f64>,
+            body_mode: Option<String>,
+            retry: Option<RetryJson>,
+            account: Option<String>,
+            rate_limit: Option<bool>,
+        }
+        let raw: ConfigJson = serde_json::from_str(text)
+            .map_err(|e| Error::invalid_argument(format!("client configuration: {e}")))?;
+        let mut config = ClientConfig::new(Credentials::new(raw.username, raw.password)?);
+        if let Some(p) = raw.platform {
+            config.platform = p.parse()?;
+        }
+        config.base_url = raw.base_url;
+        if let Some(t) = raw.timeout_s {
+            config.timeout = secs(t, "timeout_s")?;
+        }
+        if let Some(t) = raw.connect_timeout_s {
+            config.connect_timeout = secs(t, "connect_timeout_s")?;
+        }
+        if let Some(m) = raw.body_mode {
+            config.body_mode = m.parse()?;
+        }
+        if let Some(r) = raw.retry {
+            let d = RetryPolicy::default();
+            config.retry = RetryPolicy::from_secs(
+                r.max_retries.unwrap_or(d.max_retries),
+                r.base_delay.unwrap_or(d.base_delay.as_secs_f64()),
+                r.max_delay.unwrap_or(d.max_delay.as_secs_f64()),
+                r.jitter.unwrap_or(d.jitter),
+                r.deadline,
+            )?;
+        }
+        if let Some(a) = raw.account {
+            config.account = a;
+        }
+        let _ = raw.rate_limit; // read by the faces that attach a limiter
+        config.resolved_base_url()?;
+        Ok(config)
+    }
+}
+
+/// Seconds to a positive Duration.
+pub(crate) fn secs(v: f64, name: &str) -> Result<Duration> {
+    match Duration::try_from_secs_f64(v) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        _ => Err(Error::invalid_argument(format!(
+            "{name} must be a positive number of seconds, got {v}"
+        ))),
+    }
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(url: &str) -> ClientConfig {
+        ClientConfig::new(Credentials::new("u", "p").unwrap()).with_base_url(url)
+    }
+
+    #[test]
+    fn http_only_on_loopback() {
+        assert!(config("http://127.0.0.1:8080/api-3")
+            .resolved_base_url()
+            .is_ok());
+        assert!(config("http://127.8.0.1/api-3").resolved_base_url().is_ok());
+        assert!(config("http://[::1]:9/api-3").resolved_base_url().is_ok());
+        assert!(config("http://localhost:9/api-3")
+            .resolved_base_url()
+            .is_ok());
+        assert!(config("https://marketplace-api.emag.ro/api-3")
+            .resolved_base_url()
+            .is_ok());
+        let err = config("http://marketplace-api.emag.ro/api-3")
+            .resolved_base_url()
+            .unwrap_err();
+        assert!(err.message().contains("https"));
+        assert!(config("http://10.0.0.1/api-3").resolved_base_url().is_err());
+        assert!(config("ftp://127.0.0.1/").resolved_base_url().is_err());
+        assert!(config("https://u:p@example.com/")
+            .resolved_base_url()
+            .is_err());
+        assert!(config("not a url").resolved_base_url().is_err());
+    }
+
+    #[test]
+    fn json_config_and_debug_without_secret() {
+        let c = ClientConfig::from_json(
+            r#"{"username":"u","password":"s3cr3t!","platform":"fd_bg","timeout_s":2.5,
+                "retry":{"max_retries":1,"base_delay":0.01,"max_delay":0.02}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.platform, Platform::FdBg);
+        assert_eq!(c.timeout, Duration::from_millis(2500));
+        assert_eq!(c.retry.max_retries, 1);
+        assert!(!format!("{c:?}").contains("s3cr3t!"));
+        assert!(ClientConfig::from_json(r#"{"username":"u"}"#).is_err());
+        assert!(
+            ClientConfig::from_json(r#"{"username":"u","password":"p","timeout_s":-1}"#).is_err()
+        );
+        assert!(
+            ClientConfig::from_json(r#"{"username":"u","password":"p","platform":"emag_de"}"#)
+                .is_err()
+        );
+        assert!(ClientConfig::from_json(r#"{"username":"u","password":"p","typo":1}"#).is_err());
+    }
+}

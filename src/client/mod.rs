@@ -1,0 +1,399 @@
+//! The eMAG Marketplace API client.
+//!
+//! Every request goes through [`Client::request`]: rate limiter -> HTTP -> [`response::interpret`]
+//! (the one place answers are mapped) -> observers -> retry policy. Resource families are in
+//! [`api`]; pagination and one-month order windows in [`pagination`]; a blocking facade over the
+//! shared runtime in [`blocking`].
+
+pub mod api;
+pub mod blocking;
+pub mod config;
+pub mod guards;
+pub mod pagination;
+pub mod response;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
+use reqwest::Method;
+use serde_json::Value;
+
+pub use config::{BodyMode, ClientConfig};
+
+use crate::error::{Error, Result};
+use crate::hooks::{Bucket, Outcome, RequestEvent};
+use crate::phpform;
+use crate::retry::{retry_safety, should_retry, RetryBudget, RetrySafety};
+
+/// The `User-Agent` every request carries.
+pub const USER_AGENT_VALUE: &str = concat!("magflow-emag/", env!("CARGO_PKG_VERSION"));
+
+/// What to send: a route, a method, and a payload.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// HTTP method (POST for resource/action routes).
+    pub method: Method,
+    /// Path below the base URL, e.g. `order/read` or `order/acknowledge/123`.
+    pub path: String,
+    /// The resource name for hooks and retry safety (`order`, `product_offer`, ...).
+    pub resource: String,
+    /// The action name for hooks and retry safety (`read`, `save`, ...).
+    pub action: String,
+    /// The `data` payload (None: no body).
+    pub data: Option<Value>,
+    /// Query parameters (GET routes).
+    pub query: Vec<(String, String)>,
+    /// A JSON body sent as is (offer_stock PATCH), bypassing the body mode.
+    pub raw_json: Option<Value>,
+}
+
+impl Request {
+    /// A `POST {resource}/{action}` with `data`.
+    pub fn post(resource: &str, action: &str, data: Option<Value>) -> Self {
+        let resource = resource.trim_matches('/');
+        let action = action.trim_matches('/');
+        Request {
+            method: Method::POST,
+            path: format!("{resource}/{action}"),
+            resource: resource.to_owned(),
+            action: action.to_owned(),
+            data,
+            query: Vec::new(),
+            raw_json: None,
+        }
+    }
+}
+
+/// A finished response body that is not the JSON envelope (PDF/ZPL downloads).
+#[derive(Debug, Clone)]
+pub struct Download {
+    /// `Content-Type` as sent.
+    pub content_type: Option<String>,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+struct Inner {
+    config: ClientConfig,
+    base: String,
+    http: reqwest::Client,
+    budget: RetryBudget,
+}
+
+/// The asynchronous client. Cheap to clone (an `Arc`); safe to share between tasks and threads.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("username", &self.inner.config.credentials.username)
+            .field("platform", &self.inner.config.platform)
+            .field("base_url", &self.inner.base)
+            .field("account", &self.inner.config.account)
+            .finish()
+    }
+}
+
+impl Client {
+    /// Build a client (checks the base URL; builds one connection pool).
+    pub fn new(config: ClientConfig) -> Result<Self> {
+        let base = config
+            .resolved_base_url()?
+            .to_string()
+            .trim_end_matches('/')
+            .to_owned();
+        let mut auth =
+            HeaderValue::from_str(&format!("Basic {}", config.credentials.basic_token())).map_err(
+                |_| {
+                    Error::invalid_argument(
+                        "username or password contains characters not allowed in a header",
+                    )
+                },
+            )?;
+        auth.set_sensitive(true);
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, auth);
+        headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .timeout(config.timeout)
+            .connect_timeout(config.connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            // Certificates are always verified; redirects are not followed (a redirect of a
+            // POST is a misconfiguration to report, not to chase with credentials).
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::internal(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                config,
+                base,
+                http,
+                budget: RetryBudget::default(),
+            }),
+        })
+    }
+
+    /// The configuration this client was built with.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// The effective base URL.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base
+    }
+
+    /// Tokens left in the retry budget.
+    pub fn retry_budget_available(&self) -> u32 {
+        self.inner.budget.available()
+    }
+
+    /// The JSON escape hatch: `POST {resource}/{action}` with `data`; returns `results`.
+    pub async fn call(&self, resource: &str, action: &str, data: Option<Value>) -> Result<Value> {
+        if let Some(d) = &data {
+            guards::check_payload(resource, action, d)?;
+        }
+        self.request(Request::post(resource, action, data)).await
+    }
+
+    /// Send a request with the limiter, retries and observers; return `results`.
+    pub async fn request(&self, req: Request) -> Result<Value> {
+        let body = self.send_with_retries(&req).await?;
+        Ok(body)
+    }
+
+    /// Send a GET download (PDF/ZPL): same hooks and retries; returns the bytes.
+    pub async fn download(&self, req: Request) -> Result<Download> {
+        let safety = retry_safety(&req.resource, &req.action);
+        let started = Instant::now();
+        let mut retry = 0u32;
+        loop {
+            let result = self.attempt(&req, retry, true).await;
+            match result {
+                Ok(Attempt::Bytes(d)) => {
+                    self.inner.budget.refund();
+                    return Ok(d);
+                }
+                Ok(Attempt::Json(_)) => return Err(Error::internal("download answered JSON")),
+                Err(err) => {
+                    let delay = self.plan_retry(&req, &err, retry, safety, started)?;
+                    tokio::time::sleep(delay).await;
+                    retry += 1;
+                }
+            }
+        }
+    }
+
+    async fn send_with_retries(&self, req: &Request) -> Result<Value> {
+        let safety = retry_safety(&req.resource, &req.action);
+        let started = Instant::now();
+        let mut retry = 0u32;
+        loop {
+            match self.attempt(req, retry, false).await {
+                Ok(Attempt::Json(v)) => {
+                    self.inner.budget.refund();
+                    return Ok(v);
+                }
+                Ok(Attempt::Bytes(_)) => return Err(Error::internal("JSON route answered bytes")),
+                Err(err) => {
+                    let delay = self.plan_retry(req, &err, retry, safety, started)?;
+                    log::debug!(
+                        "retrying {} after {:?} (retry {} of {}): {}",
+                        req.path,
+                        delay,
+                        retry + 1,
+                        self.inner.config.retry.max_retries,
+                        err
+                    );
+                    tokio::time::sleep(delay).await;
+                    retry += 1;
+                }
+            }
+        }
+    }
+
+    /// Decide whether to retry `err`; returns the sleep or the error to give up with.
+    fn plan_retry(
+        &self,
+        req: &Request,
+        err: &Error,
+        retry: u32,
+        safety: RetrySafety,
+        started: Instant,
+    ) -> Result<Duration> {
+        let policy = &self.inner.config.retry;
+        let give_up = || err.clone();
+        if !should_retry(policy, err, retry, safety) {
+            return Err(give_up());
+        }
+        let hint = err.remaining_seconds().map(Duration::from_secs_f64);
+        let delay = policy.delay(retry, hint);
+        if let Some(deadline) = policy.deadline {
+            if started.elapsed() + delay > deadline {
+                log::debug!("not retrying {}: the deadline would pass", req.path);
+                return Err(give_up());
+            }
+        }
+        if !self.inner.budget.try_spend(err) {
+            log::warn!("retry budget exhausted: not retrying {}", req.path);
+            return Err(give_up());
+        }
+        Ok(delay)
+    }
+
+    /// One attempt: limiter, HTTP, interpretation, observers.
+    async fn attempt(&self, req: &Request, retry: u32, binary: bool) -> Result<Attempt> {
+        let bucket = Bucket::for_resource(&req.resource);
+        if let Some(limiter) = &self.inner.config.limiter {
+            limiter.acquire(bucket).await?;
+        }
+        let started = Instant::now();
+        let (result, http_status) = self.send_once(req, binary).await;
+        let latency = started.elapsed();
+        if let Err(Error::RateLimited {
+            status_code: Some(429),
+            remaining_seconds,
+            ..
+        }) = &result
+        {
+            if let Some(limiter) = &self.inner.config.limiter {
+                limiter.on_rate_limited(bucket, Duration::from_secs_f64(*remaining_seconds));
+            }
+        }
+        let outcome = match &result {
+            Ok(_) => Outcome::Success,
+            Err(e) => Outcome::Error(e.kind()),
+        };
+        log::debug!(
+            "{} {}/{} -> {} in {:.1} ms ({})",
+            req.method,
+            self.inner.config.account,
+            req.path,
+            http_status.map_or_else(|| "no answer".to_owned(), |s| s.to_string()),
+            latency.as_secs_f64() * 1000.0,
+            outcome.as_str()
+        );
+        if !self.inner.config.observers.is_empty() {
+            let event = RequestEvent {
+                resource: &req.resource,
+                action: &req.action,
+                bucket,
+                http_status,
+                outcome,
+                latency,
+                attempt: retry,
+            };
+            for observer in &self.inner.config.observers {
+                observer.observe(&event);
+            }
+        }
+        result
+    }
+
+    async fn send_once(&self, req: &Request, binary: bool) -> (Result<Attempt>, Option<u16>) {
+        let url = format!("{}/{}", self.inner.base, req.path);
+        let mut builder = self.inner.http.request(req.method.clone(), &url);
+        if !req.query.is_empty() {
+            builder = builder.query(&req.query);
+        }
+        if let Some(json) = &req.raw_json {
+            builder = builder.json(json);
+        } else if let Some(data) = &req.data {
+            builder = match self.inner.config.body_mode {
+                BodyMode::Form => builder
+                    .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(phpform::encode(data)),
+                BodyMode::Json => builder.json(data),
+                BodyMode::JsonData => builder.json(&serde_json::json!({ "data": data })),
+            };
+        } else if req.method == Method::POST {
+            builder = match self.inner.config.body_mode {
+                BodyMode::Form => builder.header(CONTENT_TYPE, "application/x-www-form-urlencoded"),
+                BodyMode::Json | BodyMode::JsonData => builder.json(&serde_json::json!({})),
+            };
+        }
+        let response = match builder.send().await {
+            Ok(r) => r,
+            Err(e) => return (Err(self.transport_error(&e)), None),
+        };
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let retry_after = header("retry-after");
+        let reset_hint = header("x-ratelimit-reset");
+        let content_type = header("content-type");
+        let bytes = match response.bytes().await {
+            Ok(b) => b,
+            Err(e) => return (Err(self.transport_error(&e)), Some(status)),
+        };
+        if binary && (200..300).contains(&status) {
+            let is_json = content_type.as_deref().is_some_and(|c| c.contains("json"));
+            if !is_json {
+                return (
+                    Ok(Attempt::Bytes(Download {
+                        content_type,
+                        bytes: bytes.to_vec(),
+                    })),
+                    Some(status),
+                );
+            }
+        }
+        let raw = response::RawResponse {
+            status,
+            retry_after: retry_after.as_deref(),
+            reset_hint: reset_hint.as_deref(),
+            body: &bytes,
+        };
+        let result = response::interpret(&raw, &self.inner.config.credentials).map(Attempt::Json);
+        (result, Some(status))
+    }
+
+    fn transport_error(&self, e: &reqwest::Error) -> Error {
+        let creds = &self.inner.config.credentials;
+        // reqwest's Display names the URL (never the Authorization header); scrub anyway.
+        let text = creds.redact(&error_chain(e));
+        if e.is_timeout() {
+            Error::timeout(format!(
+                "no answer within {:?}: {text}",
+                self.inner.config.timeout
+            ))
+        } else {
+            Error::Network {
+                message: text,
+                status_code: None,
+                // A connect failure provably never reached the server.
+                not_sent: e.is_connect(),
+            }
+        }
+    }
+}
+
+enum Attempt {
+    Json(Value),
+    Bytes(Download),
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let next = s.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        source = s.source();
+    }
+    text
+}
