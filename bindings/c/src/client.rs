@@ -30,11 +30,11 @@ pub unsafe extern "C" fn mf_client_new(
         // SAFETY: forwarded contract.
         let text = unsafe { ffi::arg_str(config_json, "config_json") }?;
         let config = ClientConfig::from_json(text)?;
-        let client = Box::new(mf_client {
+        let client = mf_client {
             inner: BlockingClient::new(config)?,
-        });
+        };
         // SAFETY: checked non-NULL; written only on success.
-        unsafe { *out = Box::into_raw(client) };
+        unsafe { ffi::write_handle(out, client) };
         Ok(())
     })
 }
@@ -55,8 +55,7 @@ pub unsafe extern "C" fn mf_client_call(
     ffi::guard(|| {
         ffi::check_out(results_json_out, "results_json_out")?;
         // SAFETY: the caller passes a handle from mf_client_new that is not yet freed.
-        let client =
-            unsafe { client.as_ref() }.ok_or_else(|| Error::invalid_argument("client is NULL"))?;
+        let client = unsafe { ffi::handle_ref(client, "client") }?;
         // SAFETY: forwarded contracts.
         let resource = unsafe { ffi::arg_str(resource, "resource") }?;
         let action = unsafe { ffi::arg_str(action, "action") }?;
