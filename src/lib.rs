@@ -21,6 +21,7 @@ pub mod phpform;
 pub mod platform;
 pub mod retry;
 pub mod runtime;
+pub mod store;
 pub mod time;
 
 pub use client::blocking::BlockingClient;
@@ -29,6 +30,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use hooks::{Bucket, Limiter, NoLimiter, Outcome, RequestEvent, RequestObserver};
 pub use platform::{Credentials, Platform, Secret};
 pub use retry::RetryPolicy;
+pub use store::{Scope, Store};
 
 /// The crate version (also `magflow_emag.__version__` and `mf_version()`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,431 @@
+//! The embedded SQLite store: orders, offers, the sync log and checkpoints.
+//!
+//! rusqlite with the bundled SQLite, WAL (readers keep reading while a sync writes, in this
+//! process or another), a busy timeout, and migrations through `PRAGMA user_version`. One
+//! connection writes and one reads, each behind its own mutex, so a long write transaction in
+//! this process does not block its readers either.
+
+mod queries;
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{SecondsFormat, Utc};
+use chrono_tz::Tz;
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+pub use queries::{ProductStats, SyncRun, SyncStats};
+pub use schema::SCHEMA_VERSION;
+
+use crate::error::{Error, Result};
+use crate::models::lenient::{as_f64, as_i64};
+use crate::platform::Platform;
+
+/// The default store file.
+pub const DEFAULT_PATH: &str = "magflow-emag.db";
+
+/// How long a writer waits for another process's write lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Which account's data: the platform and the account label. Orders are keyed by
+/// platform + account + eMAG order id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    /// The platform.
+    pub platform: Platform,
+    /// The account label (e.g. `main`, `fbe`).
+    pub account: String,
+    /// The zone eMAG's timestamps are read in.
+    pub time_zone: Tz,
+}
+
+impl Scope {
+    /// The scope of a platform and account, with the platform's time zone.
+    pub fn new(platform: Platform, account: impl Into<String>) -> Self {
+        Scope {
+            platform,
+            account: account.into(),
+            time_zone: platform.time_zone(),
+        }
+    }
+}
+
+/// What an upsert did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct UpsertCounts {
+    /// New rows.
+    pub created: u64,
+    /// Rows whose content changed.
+    pub updated: u64,
+    /// Rows read again with the same content.
+    pub unchanged: u64,
+    /// Items that could not be stored (not an object, no usable id).
+    pub failed: u64,
+    /// One message per failed item.
+    pub failures: Vec<String>,
+}
+
+impl UpsertCounts {
+    /// Add another page's counts.
+    pub fn add(&mut self, other: &UpsertCounts) {
+        self.created += other.created;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+        self.failed += other.failed;
+        self.failures.extend(other.failures.iter().cloned());
+    }
+}
+
+/// The store. `Send + Sync`: share it behind an `Arc`.
+pub struct Store {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    reader: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+/// Now, as stored: UTC ISO-8601 with milliseconds.
+pub fn now_utc() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn content_hash(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+impl Store {
+    /// Open (creating if needed) the store at `path` and migrate it.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        let path = path.as_ref().to_path_buf();
+        if path.as_os_str().is_empty() {
+            return Err(Error::invalid_argument("store path is empty"));
+        }
+        let mut writer = open_connection(&path, true)?;
+        writer
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| store_err(&path, e))?;
+        writer
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| store_err(&path, e))?;
+        schema::migrate(&mut writer)?;
+        let reader = open_connection(&path, false)?;
+        Ok(Store {
+            path,
+            writer: Mutex::new(writer),
+            reader: Mutex::new(reader),
+        })
+    }
+
+    /// The file this store lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version of the file.
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self
+            .read()?
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    pub(crate) fn write(&self) -> Result<MutexGuard<'_, Connection>> {
+        self.writer
+            .lock()
+            .map_err(|_| Error::store("the store's writer was poisoned by a panic"))
+    }
+
+    pub(crate) fn read(&self) -> Result<MutexGuard<'_, Connection>> {
+        self.reader
+            .lock()
+            .map_err(|_| Error::store("the store's reader was poisoned by a panic"))
+    }
+
+    /// Upsert a page of orders in one transaction, and (in the same transaction) save a
+    /// checkpoint: either all of it is stored, or none of it.
+    pub fn upsert_orders(
+        &self,
+        scope: &Scope,
+        orders: &[Value],
+        checkpoint: Option<(&str, &Value)>,
+    ) -> Result<UpsertCounts> {
+        let mut conn = self.write()?;
+        let tx = conn.transaction()?;
+        let counts = upsert_orders_tx(&tx, scope, orders)?;
+        if let Some((kind, state)) = checkpoint {
+            save_checkpoint_tx(&tx, scope, kind, state)?;
+        }
+        tx.commit()?;
+        Ok(counts)
+    }
+
+    /// Upsert a page of offers in one transaction (with an optional checkpoint).
+    pub fn upsert_offers(
+        &self,
+        scope: &Scope,
+        offers: &[Value],
+        checkpoint: Option<(&str, &Value)>,
+    ) -> Result<UpsertCounts> {
+        let mut conn = self.write()?;
+        let tx = conn.transaction()?;
+        let counts = upsert_offers_tx(&tx, scope, offers)?;
+        if let Some((kind, state)) = checkpoint {
+            save_checkpoint_tx(&tx, scope, kind, state)?;
+        }
+        tx.commit()?;
+        Ok(counts)
+    }
+
+    /// Record that orders were acknowledged.
+    pub fn mark_acknowledged(&self, scope: &Scope, order_ids: &[i64]) -> Result<()> {
+        let mut conn = self.write()?;
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE orders SET acknowledged_at = ?4 WHERE platform = ?1 AND account = ?2 AND order_id = ?3",
+            )?;
+            let now = now_utc();
+            for id in order_ids {
+                stmt.execute(params![scope.platform.code(), scope.account, id, now])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The saved checkpoint state of `kind`, if any.
+    pub fn load_checkpoint(&self, scope: &Scope, kind: &str) -> Result<Option<Value>> {
+        let conn = self.read()?;
+        let text: Option<String> = conn
+            .query_row(
+                "SELECT state FROM checkpoints WHERE platform = ?1 AND account = ?2 AND kind = ?3",
+                params![scope.platform.code(), scope.account, kind],
+                |r| r.get(0),
+            )
+            .optional()?;
+        text.map(|t| {
+            serde_json::from_str(&t)
+                .map_err(|e| Error::store(format!("checkpoint {kind:?} is corrupt: {e}")))
+        })
+        .transpose()
+    }
+
+    /// Save a checkpoint on its own.
+    pub fn save_checkpoint(&self, scope: &Scope, kind: &str, state: &Value) -> Result<()> {
+        let conn = self.write()?;
+        save_checkpoint_tx(&conn, scope, kind, state)
+    }
+
+    /// Remove a checkpoint (the next sync of that kind starts over).
+    pub fn clear_checkpoint(&self, scope: &Scope, kind: &str) -> Result<()> {
+        self.write()?.execute(
+            "DELETE FROM checkpoints WHERE platform = ?1 AND account = ?2 AND kind = ?3",
+            params![scope.platform.code(), scope.account, kind],
+        )?;
+        Ok(())
+    }
+}
+
+fn store_err(path: &Path, e: rusqlite::Error) -> Error {
+    Error::store(format!("{}: {e}", path.display()))
+}
+
+fn open_connection(path: &Path, create: bool) -> Result<Connection> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| store_err(path, e))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| store_err(path, e))?;
+    // Fail early and clearly on a file that is not a SQLite database.
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map_err(|e| store_err(path, e))?;
+    Ok(conn)
+}
+
+fn save_checkpoint_tx(conn: &Connection, scope: &Scope, kind: &str, state: &Value) -> Result<()> {
+    conn.execute(
+        "INSERT INTO checkpoints (platform, account, kind, state, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (platform, account, kind) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+        params![scope.platform.code(), scope.account, kind, state.to_string(), now_utc()],
+    )?;
+    Ok(())
+}
+
+/// The UTC ISO form of an eMAG timestamp, if it reads.
+fn utc_of(v: Option<&Value>, tz: Tz) -> Option<String> {
+    let text = v?.as_str()?;
+    crate::time::parse_local(text, tz)
+        .ok()
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+fn order_total(order: &Value) -> Option<f64> {
+    let products = order.get("products")?.as_array()?;
+    let mut total = 0.0;
+    for p in products {
+        let active = p.get("status").and_then(as_i64).unwrap_or(1) == 1;
+        if active {
+            let qty = p.get("quantity").and_then(as_f64).unwrap_or(0.0);
+            let price = p.get("sale_price").and_then(as_f64).unwrap_or(0.0);
+            total += qty * price;
+        }
+    }
+    total += order.get("shipping_tax").and_then(as_f64).unwrap_or(0.0);
+    Some((total * 10_000.0).round() / 10_000.0)
+}
+
+fn upsert_orders_tx(tx: &Transaction<'_>, scope: &Scope, orders: &[Value]) -> Result<UpsertCounts> {
+    let mut counts = UpsertCounts::default();
+    let now = now_utc();
+    let mut select = tx.prepare_cached(
+        "SELECT content_hash FROM orders WHERE platform = ?1 AND account = ?2 AND order_id = ?3",
+    )?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO orders (platform, account, order_id, status, type, payment_mode_id, emag_date,
+             emag_modified, created_at, modified_at, total, customer_name, products_count, data,
+             content_hash, first_seen_at, synced_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16)",
+    )?;
+    let mut update = tx.prepare_cached(
+        "UPDATE orders SET status = ?4, type = ?5, payment_mode_id = ?6, emag_date = ?7,
+             emag_modified = ?8, created_at = ?9, modified_at = ?10, total = ?11, customer_name = ?12,
+             products_count = ?13, data = ?14, content_hash = ?15, synced_at = ?16
+         WHERE platform = ?1 AND account = ?2 AND order_id = ?3",
+    )?;
+    let mut touch = tx.prepare_cached(
+        "UPDATE orders SET synced_at = ?4 WHERE platform = ?1 AND account = ?2 AND order_id = ?3",
+    )?;
+    for (index, order) in orders.iter().enumerate() {
+        let Some(id) = order.get("id").and_then(as_i64).filter(|id| *id > 0) else {
+            counts.failed += 1;
+            counts.failures.push(format!(
+                "item {index}: not an order with a positive integer id"
+            ));
+            continue;
+        };
+        let data = serde_json::to_string(order)?;
+        let hash = content_hash(&data);
+        let existing: Option<String> = select
+            .query_row(params![scope.platform.code(), scope.account, id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        match existing {
+            Some(h) if h == hash => {
+                touch.execute(params![scope.platform.code(), scope.account, id, now])?;
+                counts.unchanged += 1;
+            }
+            found => {
+                let customer_name = order
+                    .get("customer")
+                    .and_then(|c| c.get("name"))
+                    .and_then(Value::as_str);
+                let products_count = order
+                    .get("products")
+                    .and_then(Value::as_array)
+                    .map(|p| p.len() as i64);
+                let values = params![
+                    scope.platform.code(),
+                    scope.account,
+                    id,
+                    order.get("status").and_then(as_i64),
+                    order.get("type").and_then(as_i64),
+                    order.get("payment_mode_id").and_then(as_i64),
+                    order.get("date").and_then(Value::as_str),
+                    order.get("modified").and_then(Value::as_str),
+                    utc_of(order.get("date"), scope.time_zone),
+                    utc_of(order.get("modified"), scope.time_zone),
+                    order_total(order),
+                    customer_name,
+                    products_count,
+                    data,
+                    hash,
+                    now,
+                ];
+                if found.is_some() {
+                    update.execute(values)?;
+                    counts.updated += 1;
+                } else {
+                    insert.execute(values)?;
+                    counts.created += 1;
+                }
+            }
+        }
+    }
+    Ok(counts)
+}
+
+fn upsert_offers_tx(tx: &Transaction<'_>, scope: &Scope, offers: &[Value]) -> Result<UpsertCounts> {
+    let mut counts = UpsertCounts::default();
+    let now = now_utc();
+    let mut select = tx.prepare_cached(
+        "SELECT content_hash FROM offers WHERE platform = ?1 AND account = ?2 AND offer_id = ?3",
+    )?;
+    let mut upsert = tx.prepare_cached(
+        "INSERT INTO offers (platform, account, offer_id, part_number_key, name, status, sale_price,
+             general_stock, data, content_hash, first_seen_at, synced_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)
+         ON CONFLICT (platform, account, offer_id) DO UPDATE SET part_number_key = excluded.part_number_key,
+             name = excluded.name, status = excluded.status, sale_price = excluded.sale_price,
+             general_stock = excluded.general_stock, data = excluded.data,
+             content_hash = excluded.content_hash, synced_at = excluded.synced_at",
+    )?;
+    let mut touch = tx.prepare_cached(
+        "UPDATE offers SET synced_at = ?4 WHERE platform = ?1 AND account = ?2 AND offer_id = ?3",
+    )?;
+    for (index, offer) in offers.iter().enumerate() {
+        let Some(id) = offer.get("id").and_then(as_i64).filter(|id| *id > 0) else {
+            counts.failed += 1;
+            counts.failures.push(format!(
+                "item {index}: not an offer with a positive integer id"
+            ));
+            continue;
+        };
+        let data = serde_json::to_string(offer)?;
+        let hash = content_hash(&data);
+        let existing: Option<String> = select
+            .query_row(params![scope.platform.code(), scope.account, id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if existing.as_deref() == Some(hash.as_str()) {
+            touch.execute(params![scope.platform.code(), scope.account, id, now])?;
+            counts.unchanged += 1;
+            continue;
+        }
+        upsert.execute(params![
+            scope.platform.code(),
+            scope.account,
+            id,
+            offer.get("part_number_key").and_then(Value::as_str),
+            offer.get("name").and_then(Value::as_str),
+            offer.get("status").and_then(as_i64),
+            offer.get("sale_price").and_then(as_f64),
+            offer.get("general_stock").and_then(as_i64),
+            data,
+            hash,
+            now,
+        ])?;
+        if existing.is_some() {
+            counts.updated += 1;
+        } else {
+            counts.created += 1;
+        }
+    }
+    Ok(counts)
+}

@@ -1,0 +1,102 @@
+//! The schema and its migrations, tracked with `PRAGMA user_version`.
+
+use rusqlite::Connection;
+
+use crate::error::{Error, Result};
+
+/// Each migration moves the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: orders, offers, the sync log and checkpoints.
+    r#"
+    CREATE TABLE orders (
+        platform        TEXT    NOT NULL,
+        account         TEXT    NOT NULL,
+        order_id        INTEGER NOT NULL,
+        status          INTEGER,
+        type            INTEGER,
+        payment_mode_id INTEGER,
+        emag_date       TEXT,            -- eMAG's `date` as sent (platform local time)
+        emag_modified   TEXT,            -- eMAG's `modified` as sent
+        created_at      TEXT,            -- `date` in UTC, ISO-8601
+        modified_at     TEXT,            -- `modified` in UTC, ISO-8601
+        total           REAL,            -- active lines' quantity x sale_price + shipping_tax (no VAT)
+        customer_name   TEXT,
+        products_count  INTEGER,
+        data            TEXT    NOT NULL, -- the complete order JSON as read
+        content_hash    TEXT    NOT NULL, -- SHA-256 of `data`: unchanged orders are not rewritten
+        first_seen_at   TEXT    NOT NULL,
+        synced_at       TEXT    NOT NULL,
+        acknowledged_at TEXT,
+        PRIMARY KEY (platform, account, order_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX orders_by_status   ON orders (platform, account, status);
+    CREATE INDEX orders_by_modified ON orders (platform, account, modified_at);
+
+    CREATE TABLE offers (
+        platform        TEXT    NOT NULL,
+        account         TEXT    NOT NULL,
+        offer_id        INTEGER NOT NULL,
+        part_number_key TEXT,
+        name            TEXT,
+        status          INTEGER,
+        sale_price      REAL,
+        general_stock   INTEGER,
+        data            TEXT    NOT NULL,
+        content_hash    TEXT    NOT NULL,
+        first_seen_at   TEXT    NOT NULL,
+        synced_at       TEXT    NOT NULL,
+        PRIMARY KEY (platform, account, offer_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX offers_by_status ON offers (platform, account, status);
+
+    CREATE TABLE sync_runs (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind          TEXT    NOT NULL,   -- 'orders' | 'offers'
+        platform      TEXT    NOT NULL,
+        account       TEXT    NOT NULL,
+        started_at    TEXT    NOT NULL,
+        finished_at   TEXT,
+        status        TEXT    NOT NULL,   -- 'running' | 'success' | 'failed' | 'cancelled'
+        pages         INTEGER NOT NULL DEFAULT 0,
+        fetched       INTEGER NOT NULL DEFAULT 0,
+        created       INTEGER NOT NULL DEFAULT 0,
+        updated       INTEGER NOT NULL DEFAULT 0,
+        unchanged     INTEGER NOT NULL DEFAULT 0,
+        failed        INTEGER NOT NULL DEFAULT 0,
+        acknowledged  INTEGER NOT NULL DEFAULT 0,
+        duration_s    REAL,
+        error         TEXT
+    );
+    CREATE INDEX sync_runs_by_start ON sync_runs (started_at);
+
+    CREATE TABLE checkpoints (
+        platform   TEXT NOT NULL,
+        account    TEXT NOT NULL,
+        kind       TEXT NOT NULL,   -- e.g. 'orders/type=3'
+        state      TEXT NOT NULL,   -- JSON: the window walk in progress and the high-water mark
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (platform, account, kind)
+    ) WITHOUT ROWID;
+    "#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Bring the database to [`SCHEMA_VERSION`], each migration in its own transaction.
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > SCHEMA_VERSION {
+        return Err(Error::store(format!(
+            "the store has schema version {current}, newer than this library's {SCHEMA_VERSION}: \
+             upgrade magflow-emag"
+        )));
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! The embedded store on a real SQLite file.
+
+use magflow_emag::store::{Scope, Store, SyncRun, SCHEMA_VERSION};
+use magflow_emag::{ErrorKind, Platform};
+use serde_json::{json, Value};
+
+fn order(id: i64, status: i64) -> Value {
+    json!({
+        "id": id, "status": status, "type": 3, "payment_mode_id": 1,
+        "date": "2025-07-01 12:00:00", "modified": "2025-07-02 08:30:00",
+        "shipping_tax": "19.99",
+        "customer": {"name": "Maria Ionescu", "phone_1": "0722000111"},
+        "products": [{"id": 1, "quantity": 2, "sale_price": "10.5", "status": 1},
+                     {"id": 2, "quantity": 1, "sale_price": 99, "status": 0}],
+        "unknown_future_field": [1, {"a": null}]
+    })
+}
+
+fn scope() -> Scope {
+    Scope::new(Platform::EmagRo, "main")
+}
+
+#[test]
+fn migrates_and_reopens() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    drop(store);
+    let again = Store::open(&path).unwrap();
+    assert_eq!(again.count_orders(None).unwrap(), 0);
+}
+
+#[test]
+fn upsert_counts_created_updated_unchanged_and_keeps_the_json_as_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("s.db")).unwrap();
+    let s = scope();
+    let c = store.upsert_orders(&s, &[order(1, 1), order(2, 1)], None).unwrap();
+    assert_eq!((c.created, c.updated, c.unchanged, c.failed), (2, 0, 0, 0));
+    let c = store.upsert_orders(&s, &[order(1, 1), order(2, 2)], None).unwrap();
+    assert_eq!((c.created, c.updated, c.unchanged), (0, 1, 1));
+    assert_eq!(store.count_orders(Some(&s)).unwrap(), 2);
+    assert_eq!(store.get_order(1, None).unwrap().unwrap(), order(1, 1));
+    assert_eq!(store.get_order(2, Some(&s)).unwrap().unwrap()["status"], json!(2));
+    assert!(store.get_order(3, None).unwrap().is_none());
+    // Another account of the same platform is a different key.
+    let fbe = Scope::new(Platform::EmagRo, "fbe");
+    let c = store.upsert_orders(&fbe, &[order(1, 4)], None).unwrap();
+    assert_eq!(c.created, 1);
+    assert_eq!(store.count_orders(None).unwrap(), 3);
+    assert_eq!(store.order_status_counts(Some(&s)).unwrap(), vec![(1, 1), (2, 1)]);
+}
+
+#[test]
+fn unstorable_items_are_counted_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("s.db")).unwrap();
+    let c = store
+        .upsert_orders(&scope(), &[json!("garbage"), json!({"id": "x"}), json!({"id": -5}), order(9, 1)], None)
+        .unwrap();
+    assert_eq!((c.created, c.failed), (1, 3));
+    assert_eq!(c.failures.len(), 3);
+}
+
+#[test]
+fn checkpoint_is_saved_with_the_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("s.db")).unwrap();
+    let s = scope();
+    let state = json!({"window": 2, "page": 7});
+    store.upsert_orders(&s, &[order(1, 1)], Some(("orders/type=3", &state))).unwrap();
+    assert_eq!(store.load_checkpoint(&s, "orders/type=3").unwrap(), Some(state));
+    assert_eq!(store.load_checkpoint(&s, "orders/type=2").unwrap(), None);
+    store.clear_checkpoint(&s, "orders/type=3").unwrap();
+    assert_eq!(store.load_checkpoint(&s, "orders/type=3").unwrap(), None);
+}
+
+#[test]
+fn readers_keep_reading_while_another_process_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let store = Store::open(&path).unwrap();
+    store.upsert_orders(&scope(), &[order(1, 1)], None).unwrap();
+    // Another connection (as another process would) holds an open write transaction.
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE; UPDATE orders SET status = 5;").unwrap();
+    assert_eq!(store.count_orders(None).unwrap(), 1);
+    assert_eq!(store.get_order(1, None).unwrap().unwrap()["status"], json!(1));
+    other.execute_batch("ROLLBACK;").unwrap();
+}
+
+#[test]
+fn a_file_that_is_not_a_store_is_a_clear_store_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("junk.db");
+    std::fs::write(&path, b"this is not sqlite, just some text padding it out a bit more").unwrap();
+    let err = Store::open(&path).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Store);
+    assert!(err.message().contains("junk.db"), "{}", err.message());
+    let err = Store::open(dir.path().join("no/such/dir/s.db")).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Store);
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    drop(Store::open(&path).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+    drop(conn);
+    let err = Store::open(&path).unwrap_err();
+    assert!(err.message().contains("newer"), "{}", err.message());
+}
+
+#[test]
+fn sync_log_and_statistics() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("s.db")).unwrap();
+    let s = scope();
+    assert_eq!(store.sync_statistics(24).unwrap().success_rate, 1.0, "no runs is not a failure");
+    for (status, fetched) in [("success", 10), ("success", 5), ("failed", 0)] {
+        let id = store.begin_sync_run("orders", &s).unwrap();
+        store
+            .finish_sync_run(&SyncRun {
+                id,
+                status: status.into(),
+                fetched,
+                duration_s: Some(2.0),
+                error: (status == "failed").then(|| "network error: refused".into()),
+                ..SyncRun::default()
+            })
+            .unwrap();
+    }
+    let running = store.begin_sync_run("offers", &s).unwrap();
+    let stats = store.sync_statistics(24).unwrap();
+    assert_eq!((stats.total, stats.successful, stats.failed), (3, 2, 1));
+    assert!((stats.success_rate - 2.0 / 3.0).abs() < 1e-9);
+    assert_eq!(stats.items_processed, 15);
+    assert_eq!(stats.average_duration_s, 2.0);
+    let runs = store.sync_runs(10).unwrap();
+    assert_eq!(runs.len(), 4);
+    assert_eq!(runs[0].id, running);
+    assert_eq!(runs[0].status, "running");
+    assert_eq!(runs[1].error.as_deref(), Some("network error: refused"));
+
+    let offers = [json!({"id": 1, "status": 1, "name": "A", "sale_price": "5.5"}), json!({"id": 2, "status": 0})];
+    let c = store.upsert_offers(&s, &offers, None).unwrap();
+    assert_eq!(c.created, 2);
+    let c = store.upsert_offers(&s, &offers, None).unwrap();
+    assert_eq!(c.unchanged, 2);
+    let p = store.product_statistics().unwrap();
+    assert_eq!((p.total, p.active, p.inactive, p.synced_last_24h), (2, 1, 1, 2));
+    assert_eq!(p.by_account, vec![("emag_ro/main".to_owned(), 2)]);
+}
