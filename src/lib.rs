@@ -22,6 +22,7 @@ pub mod platform;
 pub mod retry;
 pub mod runtime;
 pub mod store;
+pub mod sync;
 pub mod time;
 
 pub use client::blocking::BlockingClient;

@@ -36,20 +36,30 @@ fn upsert_counts_created_updated_unchanged_and_keeps_the_json_as_read() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("s.db")).unwrap();
     let s = scope();
-    let c = store.upsert_orders(&s, &[order(1, 1), order(2, 1)], None).unwrap();
+    let c = store
+        .upsert_orders(&s, &[order(1, 1), order(2, 1)], None)
+        .unwrap();
     assert_eq!((c.created, c.updated, c.unchanged, c.failed), (2, 0, 0, 0));
-    let c = store.upsert_orders(&s, &[order(1, 1), order(2, 2)], None).unwrap();
+    let c = store
+        .upsert_orders(&s, &[order(1, 1), order(2, 2)], None)
+        .unwrap();
     assert_eq!((c.created, c.updated, c.unchanged), (0, 1, 1));
     assert_eq!(store.count_orders(Some(&s)).unwrap(), 2);
     assert_eq!(store.get_order(1, None).unwrap().unwrap(), order(1, 1));
-    assert_eq!(store.get_order(2, Some(&s)).unwrap().unwrap()["status"], json!(2));
+    assert_eq!(
+        store.get_order(2, Some(&s)).unwrap().unwrap()["status"],
+        json!(2)
+    );
     assert!(store.get_order(3, None).unwrap().is_none());
     // Another account of the same platform is a different key.
     let fbe = Scope::new(Platform::EmagRo, "fbe");
     let c = store.upsert_orders(&fbe, &[order(1, 4)], None).unwrap();
     assert_eq!(c.created, 1);
     assert_eq!(store.count_orders(None).unwrap(), 3);
-    assert_eq!(store.order_status_counts(Some(&s)).unwrap(), vec![(1, 1), (2, 1)]);
+    assert_eq!(
+        store.order_status_counts(Some(&s)).unwrap(),
+        vec![(1, 1), (2, 1)]
+    );
 }
 
 #[test]
@@ -57,7 +67,16 @@ fn unstorable_items_are_counted_not_fatal() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("s.db")).unwrap();
     let c = store
-        .upsert_orders(&scope(), &[json!("garbage"), json!({"id": "x"}), json!({"id": -5}), order(9, 1)], None)
+        .upsert_orders(
+            &scope(),
+            &[
+                json!("garbage"),
+                json!({"id": "x"}),
+                json!({"id": -5}),
+                order(9, 1),
+            ],
+            None,
+        )
         .unwrap();
     assert_eq!((c.created, c.failed), (1, 3));
     assert_eq!(c.failures.len(), 3);
@@ -69,8 +88,13 @@ fn checkpoint_is_saved_with_the_page() {
     let store = Store::open(dir.path().join("s.db")).unwrap();
     let s = scope();
     let state = json!({"window": 2, "page": 7});
-    store.upsert_orders(&s, &[order(1, 1)], Some(("orders/type=3", &state))).unwrap();
-    assert_eq!(store.load_checkpoint(&s, "orders/type=3").unwrap(), Some(state));
+    store
+        .upsert_orders(&s, &[order(1, 1)], Some(("orders/type=3", &state)))
+        .unwrap();
+    assert_eq!(
+        store.load_checkpoint(&s, "orders/type=3").unwrap(),
+        Some(state)
+    );
     assert_eq!(store.load_checkpoint(&s, "orders/type=2").unwrap(), None);
     store.clear_checkpoint(&s, "orders/type=3").unwrap();
     assert_eq!(store.load_checkpoint(&s, "orders/type=3").unwrap(), None);
@@ -84,9 +108,14 @@ fn readers_keep_reading_while_another_process_writes() {
     store.upsert_orders(&scope(), &[order(1, 1)], None).unwrap();
     // Another connection (as another process would) holds an open write transaction.
     let other = rusqlite::Connection::open(&path).unwrap();
-    other.execute_batch("BEGIN IMMEDIATE; UPDATE orders SET status = 5;").unwrap();
+    other
+        .execute_batch("BEGIN IMMEDIATE; UPDATE orders SET status = 5;")
+        .unwrap();
     assert_eq!(store.count_orders(None).unwrap(), 1);
-    assert_eq!(store.get_order(1, None).unwrap().unwrap()["status"], json!(1));
+    assert_eq!(
+        store.get_order(1, None).unwrap().unwrap()["status"],
+        json!(1)
+    );
     other.execute_batch("ROLLBACK;").unwrap();
 }
 
@@ -94,7 +123,11 @@ fn readers_keep_reading_while_another_process_writes() {
 fn a_file_that_is_not_a_store_is_a_clear_store_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("junk.db");
-    std::fs::write(&path, b"this is not sqlite, just some text padding it out a bit more").unwrap();
+    std::fs::write(
+        &path,
+        b"this is not sqlite, just some text padding it out a bit more",
+    )
+    .unwrap();
     let err = Store::open(&path).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Store);
     assert!(err.message().contains("junk.db"), "{}", err.message());
@@ -108,7 +141,8 @@ fn a_newer_schema_is_refused() {
     let path = dir.path().join("s.db");
     drop(Store::open(&path).unwrap());
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
     drop(conn);
     let err = Store::open(&path).unwrap_err();
     assert!(err.message().contains("newer"), "{}", err.message());
@@ -119,7 +153,11 @@ fn sync_log_and_statistics() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("s.db")).unwrap();
     let s = scope();
-    assert_eq!(store.sync_statistics(24).unwrap().success_rate, 1.0, "no runs is not a failure");
+    assert_eq!(
+        store.sync_statistics(24).unwrap().success_rate,
+        1.0,
+        "no runs is not a failure"
+    );
     for (status, fetched) in [("success", 10), ("success", 5), ("failed", 0)] {
         let id = store.begin_sync_run("orders", &s).unwrap();
         store
@@ -145,12 +183,18 @@ fn sync_log_and_statistics() {
     assert_eq!(runs[0].status, "running");
     assert_eq!(runs[1].error.as_deref(), Some("network error: refused"));
 
-    let offers = [json!({"id": 1, "status": 1, "name": "A", "sale_price": "5.5"}), json!({"id": 2, "status": 0})];
+    let offers = [
+        json!({"id": 1, "status": 1, "name": "A", "sale_price": "5.5"}),
+        json!({"id": 2, "status": 0}),
+    ];
     let c = store.upsert_offers(&s, &offers, None).unwrap();
     assert_eq!(c.created, 2);
     let c = store.upsert_offers(&s, &offers, None).unwrap();
     assert_eq!(c.unchanged, 2);
     let p = store.product_statistics().unwrap();
-    assert_eq!((p.total, p.active, p.inactive, p.synced_last_24h), (2, 1, 1, 2));
+    assert_eq!(
+        (p.total, p.active, p.inactive, p.synced_last_24h),
+        (2, 1, 1, 2)
+    );
     assert_eq!(p.by_account, vec![("emag_ro/main".to_owned(), 2)]);
 }

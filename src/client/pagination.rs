@@ -92,6 +92,13 @@ impl Pager {
         (self.window, self.page)
     }
 
+    /// Resume at `(window, page)` as returned by [`Pager::position`] earlier.
+    pub fn seek(&mut self, window: usize, page: u64) {
+        self.window = window;
+        self.page = page.max(1);
+        self.done = self.window >= self.windows.len().max(1);
+    }
+
     /// How many date windows the walk has (0 when no split was needed).
     pub fn window_count(&self) -> usize {
         self.windows.len()

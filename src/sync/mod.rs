@@ -1,0 +1,522 @@
+//! The main job: bring every new or changed order (and the offers) into the store,
+//! acknowledge new orders once they are safely stored, and record how it went.
+//!
+//! Orders are walked per type (eMAG's read defaults to type 3, so the sync asks for each type
+//! explicitly), incrementally by `modified` from the last checkpoint minus an overlap, in
+//! windows of at most one month. Each page is upserted in one transaction together with the
+//! checkpoint of the walk, so a crash at any point loses nothing and duplicates nothing: the
+//! next run resumes at the page after the last one stored.
+
+mod progress;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{NaiveDateTime, Utc};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+pub use progress::{Progress, ProgressFn};
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::hooks::Bucket;
+use crate::models::lenient::as_i64;
+use crate::store::{Scope, Store, SyncRun, UpsertCounts};
+use crate::time::EMAG_FORMAT;
+
+/// Cooperative cancellation: checked between pages.
+#[derive(Debug, Clone, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    /// A fresh token.
+    pub fn new() -> Self {
+        CancelToken::default()
+    }
+    /// Ask the sync to stop after the page in flight.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+    /// Whether cancellation was asked.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Options of a sync run.
+#[derive(Clone)]
+pub struct SyncOptions {
+    /// Walk the whole history instead of what changed since the last run.
+    pub full: bool,
+    /// Acknowledge new orders (status 1, type 3) once stored, then re-read them.
+    pub acknowledge: bool,
+    /// Order types to sync (default both: 3 fulfilled by the seller, 2 fulfilled by eMAG).
+    pub order_types: Vec<i64>,
+    /// How far before the last checkpoint an incremental run starts again.
+    pub overlap: Duration,
+    /// Called after every page.
+    pub progress: Option<ProgressFn>,
+    /// Cooperative cancellation.
+    pub cancel: Option<CancelToken>,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            full: false,
+            acknowledge: false,
+            order_types: vec![3, 2],
+            overlap: Duration::from_secs(10 * 60),
+            progress: None,
+            cancel: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for SyncOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncOptions")
+            .field("full", &self.full)
+            .field("acknowledge", &self.acknowledge)
+            .field("order_types", &self.order_types)
+            .field("overlap", &self.overlap)
+            .finish()
+    }
+}
+
+/// What a sync run did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SyncSummary {
+    /// `orders` or `offers`.
+    pub kind: String,
+    /// `success`, `failed` or `cancelled`.
+    pub status: String,
+    /// The sync-log row.
+    pub run_id: i64,
+    /// Pages read.
+    pub pages: u64,
+    /// HTTP requests made (reads, counts, acknowledgements, re-reads).
+    pub requests: u64,
+    /// Items read.
+    pub fetched: u64,
+    /// New rows.
+    pub created: u64,
+    /// Changed rows.
+    pub updated: u64,
+    /// Rows read again unchanged.
+    pub unchanged: u64,
+    /// Items that could not be stored.
+    pub failed: u64,
+    /// Orders acknowledged.
+    pub acknowledged: u64,
+    /// Wall time, seconds.
+    pub duration_s: f64,
+    /// The least time eMAG's quota allows for that many requests, seconds.
+    pub rate_limit_min_s: f64,
+    /// The first few messages about failed items.
+    pub failures: Vec<String>,
+    /// The error that ended a failed run.
+    pub error: Option<String>,
+}
+
+impl SyncSummary {
+    fn absorb(&mut self, counts: &UpsertCounts) {
+        self.created += counts.created;
+        self.updated += counts.updated;
+        self.unchanged += counts.unchanged;
+        self.failed += counts.failed;
+        for f in &counts.failures {
+            if self.failures.len() < 20 {
+                self.failures.push(f.clone());
+            }
+        }
+    }
+}
+
+/// The walk in progress, as saved in the checkpoint.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct WalkState {
+    high_water: Option<String>,
+    run: Option<RunState>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+struct RunState {
+    after: Option<String>,
+    before: Option<String>,
+    started_local: String,
+    window: usize,
+    page: u64,
+}
+
+impl WalkState {
+    fn from_json(v: Option<Value>) -> Self {
+        let Some(v) = v else {
+            return WalkState::default();
+        };
+        let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+        let run = v.get("run").filter(|r| r.is_object()).map(|r| RunState {
+            after: text(r, "after"),
+            before: text(r, "before"),
+            started_local: text(r, "started_local").unwrap_or_default(),
+            window: r.get("window").and_then(as_i64).unwrap_or(0).max(0) as usize,
+            page: r.get("page").and_then(as_i64).unwrap_or(1).max(1) as u64,
+        });
+        WalkState {
+            high_water: text(&v, "high_water"),
+            run,
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "high_water": self.high_water,
+            "run": self.run.as_ref().map(|r| json!({
+                "after": r.after, "before": r.before, "started_local": r.started_local,
+                "window": r.window, "page": r.page,
+            })),
+        })
+    }
+}
+
+fn scope_of(client: &Client) -> Scope {
+    let cfg = client.config();
+    Scope {
+        platform: cfg.platform,
+        account: cfg.account.clone(),
+        time_zone: cfg.time_zone(),
+    }
+}
+
+fn now_local(scope: &Scope) -> NaiveDateTime {
+    Utc::now().with_timezone(&scope.time_zone).naive_local()
+}
+
+fn min_seconds(requests: u64, bucket: Bucket) -> f64 {
+    let per_second = match bucket {
+        Bucket::Orders => 12.0,
+        Bucket::Other => 3.0,
+    };
+    requests as f64 / per_second
+}
+
+/// Run `body` as one logged sync run: the sync-log row is written at the start and finished
+/// with the outcome, whatever it is.
+async fn logged_run<F, Fut>(
+    store: &Store,
+    scope: &Scope,
+    kind: &str,
+    bucket: Bucket,
+    body: F,
+) -> Result<SyncSummary>
+where
+    F: FnOnce(SyncSummary) -> Fut,
+    Fut: std::future::Future<Output = (SyncSummary, Result<()>)>,
+{
+    let started = Instant::now();
+    let run_id = store.begin_sync_run(kind, scope)?;
+    let summary = SyncSummary {
+        kind: kind.to_owned(),
+        run_id,
+        ..SyncSummary::default()
+    };
+    let (mut summary, outcome) = body(summary).await;
+    summary.duration_s = started.elapsed().as_secs_f64();
+    summary.rate_limit_min_s = min_seconds(summary.requests, bucket);
+    if summary.status.is_empty() {
+        summary.status = if outcome.is_ok() {
+            "success".into()
+        } else {
+            "failed".into()
+        };
+    }
+    if let Err(e) = &outcome {
+        summary.error = Some(e.to_string());
+    }
+    store.finish_sync_run(&SyncRun {
+        id: run_id,
+        kind: kind.to_owned(),
+        status: summary.status.clone(),
+        pages: summary.pages,
+        fetched: summary.fetched,
+        created: summary.created,
+        updated: summary.updated,
+        unchanged: summary.unchanged,
+        failed: summary.failed,
+        acknowledged: summary.acknowledged,
+        duration_s: Some(summary.duration_s),
+        error: summary.error.clone(),
+        ..SyncRun::default()
+    })?;
+    outcome.map(|()| summary)
+}
+
+/// Sync orders into the store. See the module documentation.
+pub async fn sync_orders(
+    client: &Client,
+    store: &Store,
+    options: &SyncOptions,
+) -> Result<SyncSummary> {
+    let scope = scope_of(client);
+    if options.order_types.iter().any(|t| !matches!(t, 2 | 3)) {
+        return Err(Error::invalid_argument(format!(
+            "order_types must contain only 2 and 3, got {:?}",
+            options.order_types
+        )));
+    }
+    let scope = &scope;
+    logged_run(
+        store,
+        scope,
+        "orders",
+        Bucket::Orders,
+        |mut summary| async move {
+            let mut tracker = progress::Tracker::new("orders", options.progress.clone());
+            let mut to_acknowledge = Vec::new();
+            for order_type in &options.order_types {
+                let outcome = walk_orders(
+                    client,
+                    store,
+                    scope,
+                    options,
+                    *order_type,
+                    &mut summary,
+                    &mut tracker,
+                    &mut to_acknowledge,
+                )
+                .await;
+                match outcome {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        summary.status = "cancelled".into();
+                        return (summary, Ok(()));
+                    }
+                    Err(e) => return (summary, Err(e)),
+                }
+            }
+            if options.acknowledge && !to_acknowledge.is_empty() {
+                if let Err(e) =
+                    acknowledge_and_reread(client, store, scope, &to_acknowledge, &mut summary)
+                        .await
+                {
+                    return (summary, Err(e));
+                }
+            }
+            (summary, Ok(()))
+        },
+    )
+    .await
+}
+
+/// Walk one order type; false when cancelled.
+#[allow(clippy::too_many_arguments)]
+async fn walk_orders(
+    client: &Client,
+    store: &Store,
+    scope: &Scope,
+    options: &SyncOptions,
+    order_type: i64,
+    summary: &mut SyncSummary,
+    tracker: &mut progress::Tracker,
+    to_acknowledge: &mut Vec<i64>,
+) -> Result<bool> {
+    let kind = format!("orders/type={order_type}");
+    let mut state = WalkState::from_json(store.load_checkpoint(scope, &kind)?);
+    if options.full {
+        state.run = None;
+    }
+    let run = match state.run.clone() {
+        Some(run) => run, // resume the interrupted walk exactly where it stopped
+        None => {
+            let now = now_local(scope);
+            let started_local = now.format(EMAG_FORMAT).to_string();
+            let after = if options.full {
+                None
+            } else {
+                state
+                    .high_water
+                    .as_deref()
+                    .and_then(|hw| NaiveDateTime::parse_from_str(hw, EMAG_FORMAT).ok())
+                    .map(|hw| {
+                        let overlap =
+                            chrono::Duration::from_std(options.overlap).unwrap_or_default();
+                        (hw - overlap).format(EMAG_FORMAT).to_string()
+                    })
+            };
+            let before = after.as_ref().map(|_| started_local.clone());
+            RunState {
+                after,
+                before,
+                started_local,
+                window: 0,
+                page: 1,
+            }
+        }
+    };
+    let mut filters = serde_json::Map::new();
+    filters.insert("type".into(), json!(order_type));
+    if let (Some(a), Some(b)) = (&run.after, &run.before) {
+        filters.insert("modifiedAfter".into(), json!(a));
+        filters.insert("modifiedBefore".into(), json!(b));
+    } else {
+        // A whole-history walk: one count gives the progress bar its total.
+        let mut count_filters = serde_json::Map::new();
+        count_filters.insert("type".into(), json!(order_type));
+        if let Ok(n) = client.orders().count(Value::Object(count_filters)).await {
+            tracker.add_expected_items(n);
+        }
+        summary.requests += 1;
+    }
+    let mut pager = client.orders().pages(Value::Object(filters))?;
+    pager.seek(run.window, run.page);
+    let mut run = run;
+    loop {
+        if options
+            .cancel
+            .as_ref()
+            .is_some_and(CancelToken::is_cancelled)
+        {
+            return Ok(false);
+        }
+        let page = pager.next_page().await;
+        summary.requests += 1;
+        let Some(items) = page? else { break };
+        let (window, next_page) = pager.position();
+        run.window = window;
+        run.page = next_page;
+        state.run = Some(run.clone());
+        let counts = store.upsert_orders(scope, &items, Some((&kind, &state.to_json())))?;
+        summary.pages += 1;
+        summary.fetched += items.len() as u64;
+        summary.absorb(&counts);
+        if options.acknowledge {
+            to_acknowledge.extend(
+                items
+                    .iter()
+                    .filter(|o| {
+                        o.get("status").and_then(as_i64) == Some(1)
+                            && o.get("type").and_then(as_i64).unwrap_or(order_type) == 3
+                    })
+                    .filter_map(|o| o.get("id").and_then(as_i64)),
+            );
+        }
+        tracker.page_done(items.len() as u64);
+    }
+    // The walk is complete: everything modified up to its start has been seen.
+    state.high_water = Some(run.started_local.clone());
+    state.run = None;
+    store.save_checkpoint(scope, &kind, &state.to_json())?;
+    Ok(true)
+}
+
+/// Acknowledge new orders (1 -> 2), then re-read them and store what eMAG now says, as the
+/// documentation advises.
+async fn acknowledge_and_reread(
+    client: &Client,
+    store: &Store,
+    scope: &Scope,
+    ids: &[i64],
+    summary: &mut SyncSummary,
+) -> Result<()> {
+    let orders = client.orders();
+    let mut acknowledged = Vec::new();
+    for id in ids {
+        summary.requests += 1;
+        orders.acknowledge(*id as u64).await?;
+        acknowledged.push(*id);
+    }
+    store.mark_acknowledged(scope, &acknowledged)?;
+    summary.acknowledged += acknowledged.len() as u64;
+    // Re-read: the acknowledged orders are now in status 2; read them by id, in parallel-free
+    // order so the limiter paces them.
+    let mut reread = Vec::with_capacity(acknowledged.len());
+    for id in &acknowledged {
+        summary.requests += 1;
+        let found = orders.read(json!({"id": id, "type": 3})).await?;
+        reread.extend(found);
+    }
+    for chunk in reread.chunks(100) {
+        let counts = store.upsert_orders(scope, chunk, None)?;
+        summary.updated += counts.updated + counts.created;
+        summary.failed += counts.failed;
+    }
+    Ok(())
+}
+
+/// Sync every `product_offer` page into the offers table (resumable by page).
+pub async fn sync_offers(
+    client: &Client,
+    store: &Store,
+    options: &SyncOptions,
+) -> Result<SyncSummary> {
+    let scope = scope_of(client);
+    let kind = "offers";
+    let scope = &scope;
+    logged_run(
+        store,
+        scope,
+        kind,
+        Bucket::Other,
+        |mut summary| async move {
+            let result: Result<bool> = async {
+                let mut tracker = progress::Tracker::new("offers", options.progress.clone());
+                let state = WalkState::from_json(store.load_checkpoint(scope, kind)?);
+                let start_page = if options.full {
+                    1
+                } else {
+                    state.run.as_ref().map_or(1, |r| r.page)
+                };
+                if let Ok(n) = client.offers().count(Value::Null).await {
+                    tracker.add_expected_items(n);
+                }
+                summary.requests += 1;
+                let mut pager = client.offers().pages(Value::Null)?;
+                pager.seek(0, start_page);
+                let mut run = RunState {
+                    started_local: now_local(scope).format(EMAG_FORMAT).to_string(),
+                    ..RunState::default()
+                };
+                loop {
+                    if options
+                        .cancel
+                        .as_ref()
+                        .is_some_and(CancelToken::is_cancelled)
+                    {
+                        return Ok(false);
+                    }
+                    let page = pager.next_page().await;
+                    summary.requests += 1;
+                    let Some(items) = page? else { break };
+                    run.page = pager.position().1;
+                    let st = WalkState {
+                        high_water: state.high_water.clone(),
+                        run: Some(run.clone()),
+                    };
+                    let counts = store.upsert_offers(scope, &items, Some((kind, &st.to_json())))?;
+                    summary.pages += 1;
+                    summary.fetched += items.len() as u64;
+                    summary.absorb(&counts);
+                    tracker.page_done(items.len() as u64);
+                }
+                let done = WalkState {
+                    high_water: Some(run.started_local.clone()),
+                    run: None,
+                };
+                store.save_checkpoint(scope, kind, &done.to_json())?;
+                Ok(true)
+            }
+            .await;
+            match result {
+                Ok(true) => (summary, Ok(())),
+                Ok(false) => {
+                    summary.status = "cancelled".into();
+                    (summary, Ok(()))
+                }
+                Err(e) => (summary, Err(e)),
+            }
+        },
+    )
+    .await
+}
