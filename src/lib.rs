@@ -17,6 +17,8 @@ pub mod error;
 pub mod hooks;
 pub mod phpform;
 pub mod runtime;
+#[cfg(feature = "simulator")]
+pub mod sim;
 
 pub use error::{Error, ErrorKind, Result};
 pub use hooks::{Bucket, Limiter, NoLimiter, Outcome, RequestEvent, RequestObserver};
