@@ -122,3 +122,52 @@ impl RateLimiter {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sliding_window_refuses_the_13th_in_any_second() {
+        let t0 = Instant::now();
+        let mut rl = RateLimiter::new(1.0);
+        let ms = |n: u64| t0 + Duration::from_millis(n);
+        // 12 requests spread over 0..550 ms are admitted, the 13th at 900 ms is not.
+        for i in 0..12 {
+            assert!(rl.check(Bucket::Orders, ms(i * 50), true).admitted);
+        }
+        assert!(!rl.check(Bucket::Orders, ms(900), true).admitted);
+        // A fixed-window gateway would admit at 1000 ms; the sliding window waits until the
+        // first request leaves it (t0 + 1 s), then admits exactly one more.
+        assert!(rl.check(Bucket::Orders, ms(1000), true).admitted);
+        assert!(!rl.check(Bucket::Orders, ms(1010), true).admitted);
+        // The other bucket is independent: 3 per second.
+        for _ in 0..3 {
+            assert!(rl.check(Bucket::Other, ms(1000), true).admitted);
+        }
+        assert!(!rl.check(Bucket::Other, ms(1001), true).admitted);
+        // Not enforced: everything passes.
+        assert!(rl.check(Bucket::Other, ms(1002), false).admitted);
+    }
+
+    #[test]
+    fn minute_quota_and_scale() {
+        let t0 = Instant::now();
+        let mut rl = RateLimiter::new(1.0);
+        let mut admitted = 0;
+        // 3/s for 70 seconds offered: the minute window caps at 180 in the first minute.
+        for s in 0..60u64 {
+            for k in 0..4u64 {
+                if rl.check(Bucket::Other, t0 + Duration::from_millis(s * 1000 + k * 10), true).admitted {
+                    admitted += 1;
+                }
+            }
+        }
+        assert_eq!(admitted, 180);
+        assert!(!rl.check(Bucket::Other, t0 + Duration::from_millis(59_999), true).admitted);
+        let scaled = RateLimiter::new(0.1);
+        assert_eq!(scaled.limits(Bucket::Orders), (1, 72));
+        assert_eq!(scaled.limits(Bucket::Other), (1, 18));
+        assert_eq!(RateLimiter::new(10.0).limits(Bucket::Orders), (120, 7200));
+    }
+}

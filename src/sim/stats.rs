@@ -125,3 +125,32 @@ impl Stats {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_in_any_window_counts_arrivals() {
+        let t0 = Instant::now();
+        let mut s = Stats::new();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        // 5 arrivals within 400 ms, then 5 more 1.5 s later: max per second is 5, per minute 10.
+        for i in 0..5 {
+            s.arrival(Bucket::Orders, "order/read", at(i * 100));
+        }
+        for i in 0..5 {
+            s.arrival(Bucket::Orders, "order/read", at(1500 + i * 100));
+        }
+        // Two arrivals exactly 1 s apart do not share a one-second window.
+        s.arrival(Bucket::Other, "vat/read", at(0));
+        s.arrival(Bucket::Other, "vat/read", at(1000));
+        let v = s.to_json();
+        assert_eq!(v["max_in_any_second"]["orders"], 5);
+        assert_eq!(v["max_in_any_minute"]["orders"], 10);
+        assert_eq!(v["max_in_any_second"]["other"], 1);
+        assert_eq!(v["max_in_any_minute"]["other"], 2);
+        assert_eq!(v["routes"]["order/read"], 10);
+        assert_eq!(v["requests_total"], 12);
+    }
+}
