@@ -21,6 +21,8 @@ pub mod phpform;
 pub mod platform;
 pub mod retry;
 pub mod runtime;
+#[cfg(feature = "simulator")]
+pub mod sim;
 pub mod store;
 pub mod sync;
 pub mod time;

@@ -1,0 +1,36 @@
+//! A stateful simulator of the eMAG Marketplace API v4.4.9 on loopback, so that every
+//! capability is tested over real HTTP and users can test their own code against it (in the
+//! spirit of stripe-mock or moto).
+//!
+//! ```no_run
+//! use magflow_emag::sim::{SimConfig, Simulator};
+//! let sim = Simulator::start(SimConfig { orders: 50, offers: 20, ..SimConfig::default() })?;
+//! // Give `sim.url()` to a client as its base_url: routes are `{url}/{resource}/{action}`.
+//! println!("{} as {}", sim.url(), sim.username());
+//! # Ok::<(), magflow_emag::Error>(())
+//! ```
+//!
+//! Layout (one job per file): `server` (accept loop, routing, the request pipeline), `auth`,
+//! `envelope` (body forms, the `{isError, messages, results}` envelope, lenient readers,
+//! pagination), `ratelimit` (sliding windows), `clock`, `state` + `seed` + `refdata` (the data
+//! and its deterministic generator), `orders`, `offers`, `resources` (everything else),
+//! `faults`, `stats`. The design and the inference choices are in `docs/architecture.md`.
+
+mod auth;
+mod clock;
+mod config;
+mod envelope;
+mod faults;
+mod offers;
+mod orders;
+mod ratelimit;
+mod refdata;
+mod resources;
+mod seed;
+mod server;
+mod state;
+mod stats;
+
+pub use config::SimConfig;
+pub use faults::Fault;
+pub use server::Simulator;
