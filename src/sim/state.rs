@@ -68,7 +68,8 @@ impl Order {
 
     pub(crate) fn sync(&mut self) {
         self.doc.insert("status".into(), Value::from(self.status));
-        self.doc.insert("is_complete".into(), Value::from(self.is_complete));
+        self.doc
+            .insert("is_complete".into(), Value::from(self.is_complete));
         self.doc
             .insert("modified".into(), Value::from(clock::format(self.modified)));
         self.json = OnceLock::new();

@@ -1,0 +1,237 @@
+//! The orders and offers sync, from the simulator into a real SQLite file.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use magflow_emag::sim::{Fault, SimConfig, Simulator};
+use magflow_emag::sync::{sync_offers, sync_orders, CancelToken, Progress, SyncOptions};
+use magflow_emag::{
+    runtime, BlockingClient, ClientConfig, Credentials, ErrorKind, RetryPolicy, Store,
+};
+use serde_json::json;
+
+fn sim(orders: usize, offers: usize) -> Simulator {
+    Simulator::start_blocking(SimConfig {
+        orders,
+        offers,
+        seed: 11,
+        enforce_rate_limits: false,
+        ..SimConfig::default()
+    })
+    .unwrap()
+}
+
+fn client(sim: &Simulator, retries: u32) -> BlockingClient {
+    BlockingClient::new(
+        ClientConfig::new(Credentials::new(sim.username(), sim.password()).unwrap())
+            .with_base_url(sim.url())
+            .with_retry(RetryPolicy::from_secs(retries, 0.001, 0.01, true, None).unwrap())
+            .with_timeout(Duration::from_secs(2)),
+    )
+    .unwrap()
+}
+
+fn run_orders(
+    c: &BlockingClient,
+    store: &Store,
+    options: SyncOptions,
+) -> magflow_emag::Result<magflow_emag::sync::SyncSummary> {
+    let client = c.client().clone();
+    runtime::block_on(async move { sync_orders(&client, store, &options).await })
+}
+
+#[test]
+fn full_sync_stores_every_order_of_both_types_then_incremental_finds_nothing_new() {
+    let sim = sim(650, 0);
+    let c = client(&sim, 2);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("s.db")).unwrap();
+    let events = Arc::new(Mutex::new(Vec::<Progress>::new()));
+    let seen = events.clone();
+    let options = SyncOptions {
+        progress: Some(Arc::new(move |p: &Progress| {
+            seen.lock().unwrap().push(p.clone())
+        })),
+        ..SyncOptions::default()
+    };
+    let first = run_orders(&c, &store, options).unwrap();
+    let truth = sim.orders();
+    assert_eq!(first.fetched as usize, truth.len());
+    assert_eq!(first.created as usize, truth.len());
+    assert_eq!(store.count_orders(None).unwrap() as usize, truth.len());
+    for order in truth.iter().step_by(37) {
+        let id = order["id"].as_i64().unwrap();
+        assert_eq!(
+            &store.get_order(id, None).unwrap().unwrap(),
+            order,
+            "stored exactly as read"
+        );
+    }
+    assert_eq!(first.status, "success");
+    assert!(first.rate_limit_min_s > 0.0);
+    let events = events.lock().unwrap();
+    assert_eq!(events.len() as u64, first.pages);
+    let last = events.last().unwrap();
+    assert_eq!(last.items as usize, truth.len());
+    assert_eq!(last.expected_items, Some(truth.len() as u64));
+    assert_eq!(last.eta_s, Some(0.0));
+
+    sim.reset_stats();
+    let second = run_orders(&c, &store, SyncOptions::default()).unwrap();
+    assert_eq!(second.created, 0);
+    assert_eq!(second.updated, 0);
+    // Only the pages of the overlap window: one (short) page per type.
+    assert_eq!(second.pages, 2, "{second:?}");
+    assert_eq!(sim.stats()["requests_total"], json!(2));
+    let runs = store.sync_runs(5).unwrap();
+    assert_eq!(runs.len(), 2);
+    assert!(runs.iter().all(|r| r.status == "success"));
+}
+
+#[test]
+fn acknowledge_moves_new_orders_to_in_progress_and_stores_the_reread() {
+    let sim = sim(200, 0);
+    let c = client(&sim, 2);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("s.db")).unwrap();
+    let new_ids: Vec<i64> = sim
+        .orders()
+        .iter()
+        .filter(|o| o["status"] == json!(1) && o["type"] == json!(3))
+        .filter_map(|o| o["id"].as_i64())
+        .collect();
+    assert!(!new_ids.is_empty());
+    let summary = run_orders(
+        &c,
+        &store,
+        SyncOptions {
+            acknowledge: true,
+            ..SyncOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(summary.acknowledged as usize, new_ids.len());
+    for id in &new_ids {
+        assert_eq!(sim.order(*id as u64).unwrap()["status"], json!(2));
+        assert_eq!(
+            store.get_order(*id, None).unwrap().unwrap()["status"],
+            json!(2),
+            "re-read after ack"
+        );
+    }
+}
+
+#[test]
+fn a_crash_mid_walk_loses_nothing_and_duplicates_nothing() {
+    let sim = Arc::new(sim(700, 0));
+    let c = client(&sim, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("s.db")).unwrap();
+    // After the second page is stored, the next read fails (no retries): the run dies there.
+    let injector = sim.clone();
+    let options = SyncOptions {
+        order_types: vec![3],
+        progress: Some(Arc::new(move |p: &Progress| {
+            if p.pages_done == 2 {
+                injector.inject(Fault::Http500, 1, Some("order"), Some("read"));
+            }
+        })),
+        ..SyncOptions::default()
+    };
+    let err = run_orders(&c, &store, options).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Network);
+    assert_eq!(
+        store.count_orders(None).unwrap(),
+        200,
+        "the two stored pages survive"
+    );
+    let failed = &store.sync_runs(1).unwrap()[0];
+    assert_eq!(failed.status, "failed");
+    assert!(failed.error.as_deref().unwrap_or("").contains("500"));
+
+    sim.reset_stats();
+    let resumed = run_orders(
+        &c,
+        &store,
+        SyncOptions {
+            order_types: vec![3],
+            ..SyncOptions::default()
+        },
+    )
+    .unwrap();
+    let type3 = sim
+        .orders()
+        .iter()
+        .filter(|o| o["type"] == json!(3))
+        .count();
+    assert_eq!(store.count_orders(None).unwrap() as usize, type3);
+    assert_eq!(
+        resumed.created as usize,
+        type3 - 200,
+        "resumed at page 3: nothing read twice"
+    );
+    assert_eq!(resumed.unchanged, 0);
+}
+
+#[test]
+fn cancellation_stops_between_pages_and_the_next_run_resumes() {
+    let sim = sim(450, 0);
+    let c = client(&sim, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("s.db")).unwrap();
+    let token = CancelToken::new();
+    let trigger = token.clone();
+    let options = SyncOptions {
+        order_types: vec![3],
+        cancel: Some(token),
+        progress: Some(Arc::new(move |p: &Progress| {
+            if p.pages_done == 1 {
+                trigger.cancel();
+            }
+        })),
+        ..SyncOptions::default()
+    };
+    let cancelled = run_orders(&c, &store, options).unwrap();
+    assert_eq!(cancelled.status, "cancelled");
+    assert_eq!(cancelled.pages, 1);
+    let rest = run_orders(
+        &c,
+        &store,
+        SyncOptions {
+            order_types: vec![3],
+            ..SyncOptions::default()
+        },
+    )
+    .unwrap();
+    let type3 = sim
+        .orders()
+        .iter()
+        .filter(|o| o["type"] == json!(3))
+        .count() as u64;
+    assert_eq!(cancelled.created + rest.created, type3);
+}
+
+#[test]
+fn offers_sync_and_bad_options() {
+    let sim = sim(0, 230);
+    let c = client(&sim, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("s.db")).unwrap();
+    let client = c.client().clone();
+    let summary =
+        runtime::block_on(async { sync_offers(&client, &store, &SyncOptions::default()).await })
+            .unwrap();
+    assert_eq!(summary.fetched, 230);
+    assert_eq!(summary.pages, 3);
+    assert_eq!(store.count_offers(None).unwrap(), 230);
+    let again =
+        runtime::block_on(async { sync_offers(&client, &store, &SyncOptions::default()).await })
+            .unwrap();
+    assert_eq!(again.unchanged, 230);
+    let bad = SyncOptions {
+        order_types: vec![1],
+        ..SyncOptions::default()
+    };
+    let err = runtime::block_on(async { sync_orders(&client, &store, &bad).await }).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+}
