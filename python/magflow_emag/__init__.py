@@ -10,6 +10,8 @@ from __future__ import annotations
 from . import errors
 from .client import AsyncClient, Client, RetryPolicy
 from ._native import (
+    CancelToken,
+    Store,
     __version__,
     cancellation_reason_text,
     cancellation_reasons,
@@ -17,6 +19,10 @@ from ._native import (
     order_status_text,
     order_type_text,
     payment_mode_text,
+    sync_offers,
+    sync_offers_async,
+    sync_orders,
+    sync_orders_async,
     transition_rule,
 )
 from .errors import (
@@ -41,6 +47,12 @@ __all__ = [
     "Client",
     "AsyncClient",
     "RetryPolicy",
+    "Store",
+    "CancelToken",
+    "sync_orders",
+    "sync_orders_async",
+    "sync_offers",
+    "sync_offers_async",
     "cancellation_reason_text",
     "cancellation_reasons",
     "is_valid_cancellation_reason",

@@ -1,6 +1,7 @@
 """Type stubs of the native module (checked against it by mypy.stubtest in `make test`)."""
 
-from typing import Any, Awaitable, Dict, List, Optional
+import os
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Union
 
 from typing_extensions import final
 
@@ -86,3 +87,58 @@ class _Client:
     def acknowledge_async(self, order_id: int) -> Awaitable[Any]: ...
     def stock_update_async(self, product_id: int, value: int) -> Awaitable[Any]: ...
     def awb_save_async(self, awb: Any) -> Awaitable[Any]: ...
+
+@final
+class Store:
+    def __new__(cls, path: Union[str, "os.PathLike[str]", None] = None) -> Store: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def schema_version(self) -> int: ...
+    def count_orders(self, platform: Optional[str] = None, account: Optional[str] = None) -> int: ...
+    def count_offers(self, platform: Optional[str] = None, account: Optional[str] = None) -> int: ...
+    def get_order(self, order_id: int, platform: Optional[str] = None, account: Optional[str] = None) -> Optional[Dict[str, Any]]: ...
+    def get_offer(self, offer_id: int, platform: Optional[str] = None, account: Optional[str] = None) -> Optional[Dict[str, Any]]: ...
+    def sync_runs(self, limit: int = 20) -> List[Dict[str, Any]]: ...
+    def sync_statistics(self, hours: int = 24) -> Dict[str, Any]: ...
+    def product_statistics(self) -> Dict[str, Any]: ...
+
+@final
+class CancelToken:
+    def __new__(cls) -> CancelToken: ...
+    def cancel(self) -> None: ...
+    @property
+    def cancelled(self) -> bool: ...
+
+def sync_orders(
+    client: Any,
+    store: Store,
+    full: bool = False,
+    acknowledge: bool = False,
+    progress: Optional[Callable[[Dict[str, Any]], Any]] = None,
+    order_types: Optional[List[int]] = None,
+    cancel: Optional[CancelToken] = None,
+) -> Dict[str, Any]: ...
+def sync_orders_async(
+    client: Any,
+    store: Store,
+    full: bool = False,
+    acknowledge: bool = False,
+    progress: Optional[Callable[[Dict[str, Any]], Any]] = None,
+    order_types: Optional[List[int]] = None,
+    cancel: Optional[CancelToken] = None,
+) -> Awaitable[Dict[str, Any]]: ...
+def sync_offers(
+    client: Any,
+    store: Store,
+    full: bool = False,
+    progress: Optional[Callable[[Dict[str, Any]], Any]] = None,
+    cancel: Optional[CancelToken] = None,
+) -> Dict[str, Any]: ...
+def sync_offers_async(
+    client: Any,
+    store: Store,
+    full: bool = False,
+    progress: Optional[Callable[[Dict[str, Any]], Any]] = None,
+    cancel: Optional[CancelToken] = None,
+) -> Awaitable[Dict[str, Any]]: ...

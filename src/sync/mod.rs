@@ -412,7 +412,8 @@ async fn walk_orders(
 }
 
 /// Acknowledge new orders (1 -> 2), then re-read them and store what eMAG now says, as the
-/// documentation advises.
+/// documentation advises. The re-read walks the orders modified since just before the first
+/// acknowledgement (a few pages) rather than one request per order.
 async fn acknowledge_and_reread(
     client: &Client,
     store: &Store,
@@ -421,6 +422,8 @@ async fn acknowledge_and_reread(
     summary: &mut SyncSummary,
 ) -> Result<()> {
     let orders = client.orders();
+    // Clocks differ between eMAG and us: start the re-read a little earlier.
+    let since = now_local(scope) - chrono::Duration::minutes(5);
     let mut acknowledged = Vec::new();
     for id in ids {
         summary.requests += 1;
@@ -429,18 +432,15 @@ async fn acknowledge_and_reread(
     }
     store.mark_acknowledged(scope, &acknowledged)?;
     summary.acknowledged += acknowledged.len() as u64;
-    // Re-read: the acknowledged orders are now in status 2; read them by id, in parallel-free
-    // order so the limiter paces them.
-    let mut reread = Vec::with_capacity(acknowledged.len());
-    for id in &acknowledged {
+    let filters = json!({"type": 3, "modifiedAfter": since.format(EMAG_FORMAT).to_string()});
+    let mut pager = orders.pages(filters)?;
+    loop {
+        let page = pager.next_page().await;
         summary.requests += 1;
-        let found = orders.read(json!({"id": id, "type": 3})).await?;
-        reread.extend(found);
-    }
-    for chunk in reread.chunks(100) {
-        let counts = store.upsert_orders(scope, chunk, None)?;
-        summary.updated += counts.updated + counts.created;
-        summary.failed += counts.failed;
+        let Some(items) = page? else { break };
+        let counts = store.upsert_orders(scope, &items, None)?;
+        summary.pages += 1;
+        summary.absorb(&counts);
     }
     Ok(())
 }

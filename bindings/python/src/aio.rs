@@ -63,7 +63,6 @@ where
 }
 
 /// Run blocking core work with the GIL released, mapping its error.
-#[allow(dead_code)] // the first users (client, limiter, store) arrive with their modules
 pub fn blocking<T, F>(py: Python<'_>, work: F) -> PyResult<T>
 where
     F: FnOnce() -> magflow_emag::Result<T> + Send,

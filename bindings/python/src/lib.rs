@@ -7,6 +7,7 @@ mod aio;
 mod client;
 mod codes;
 mod errors;
+mod store;
 
 /// The native module, re-exported by the pure-Python package `magflow_emag`.
 #[pymodule]
@@ -19,5 +20,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     aio::register(m)?;
     client::register(m)?;
+    store::register(m)?;
     Ok(())
 }
