@@ -7,7 +7,7 @@ sync, monitoring and backup. Everything here is re-exported from the native modu
 
 from __future__ import annotations
 
-from . import errors
+from . import errors, testing
 from ._native import (
     __version__,
     cancellation_reason_text,
@@ -37,6 +37,7 @@ from .errors import (
 __all__ = [
     "__version__",
     "errors",
+    "testing",
     "cancellation_reason_text",
     "cancellation_reasons",
     "is_valid_cancellation_reason",
