@@ -77,7 +77,7 @@ ctest:
 	$(MAKE) --no-print-directory $(C_TESTS)
 	@for t in $(C_TESTS); do echo "== $$t"; ./$$t; done
 	@for t in $(C_TESTS); do echo "== valgrind $$t"; \
-	  valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect,possible \
+	  valgrind --quiet --suppressions=tests/c/valgrind.supp --leak-check=full --show-leak-kinds=definite,indirect,possible \
 	    --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=1 ./$$t >/dev/null; done
 	@echo "C tests: clean under valgrind"
 

@@ -79,6 +79,11 @@ typedef enum {
  */
 typedef struct mf_client mf_client;
 
+/*
+ A running simulator (opaque). Thread-safe: every function may be called from any thread.
+ */
+typedef struct mf_simulator mf_simulator;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -168,6 +173,81 @@ mf_status mf_client_call(const mf_client *client,
  `client` must be NULL or a handle from `mf_client_new`, not used afterwards.
  */
 void mf_client_free(mf_client *client);
+
+/*
+ Start a simulator on 127.0.0.1 (an ephemeral port unless the config names one).
+ `config_json` is NULL, `""` or a JSON object such as
+ `{"orders": 50, "offers": 20, "seed": 7, "enforce_rate_limits": false}` (unknown keys are
+ refused). On success `*out` owns the simulator; release it with `mf_simulator_free`.
+
+ # Safety
+ `config_json` must be NULL or a NUL-terminated string; `out` must be a valid pointer.
+ */
+mf_status mf_simulator_start(const char *config_json, mf_simulator **out);
+
+/*
+ The base URL to give a client, e.g. `http://127.0.0.1:40123/api-3`. Free `*url_out` with
+ `mf_string_free`.
+
+ # Safety
+ `sim` must be a live handle; `url_out` a valid pointer.
+ */
+mf_status mf_simulator_url(const mf_simulator *sim, char **url_out);
+
+/*
+ The accepted credentials as JSON `{"username": ..., "password": ...}`. Free `*json_out`
+ with `mf_string_free`.
+
+ # Safety
+ `sim` must be a live handle; `json_out` a valid pointer.
+ */
+mf_status mf_simulator_credentials(const mf_simulator *sim, char **json_out);
+
+/*
+ The counters as JSON (`requests_total`, `responses_429`, `routes`, `max_in_any_second`,
+ `max_in_any_minute`, ...). Free `*json_out` with `mf_string_free`.
+
+ # Safety
+ `sim` must be a live handle; `json_out` a valid pointer.
+ */
+mf_status mf_simulator_stats(const mf_simulator *sim, char **json_out);
+
+/*
+ Every order as a JSON list (the ground truth). Free `*json_out` with `mf_string_free`.
+
+ # Safety
+ `sim` must be a live handle; `json_out` a valid pointer.
+ */
+mf_status mf_simulator_orders(const mf_simulator *sim, char **json_out);
+
+/*
+ Queue `count` faults (`"http_500"`, `"http_503"`, `"timeout"`, `"reset"`, `"rate_limit"`,
+ `"is_error"`, `"malformed_json"`) for requests to `resource`/`action` (NULL = any).
+
+ # Safety
+ `sim` must be a live handle; the strings NULL or NUL-terminated.
+ */
+mf_status mf_simulator_inject(const mf_simulator *sim,
+                              const char *fault,
+                              uint32_t count,
+                              const char *resource,
+                              const char *action);
+
+/*
+ Forget every counter.
+
+ # Safety
+ `sim` must be a live handle.
+ */
+mf_status mf_simulator_reset_stats(const mf_simulator *sim);
+
+/*
+ Stop the simulator and release it. NULL is a no-op.
+
+ # Safety
+ `sim` must be NULL or a handle from `mf_simulator_start`, not yet freed.
+ */
+void mf_simulator_free(mf_simulator *sim);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -7,7 +7,7 @@ sync, monitoring and backup. Everything here is re-exported from the native modu
 
 from __future__ import annotations
 
-from . import errors
+from . import errors, testing
 from .client import AsyncClient, Client, RetryPolicy
 from ._native import (
     CancelToken,
@@ -53,6 +53,7 @@ __all__ = [
     "sync_orders_async",
     "sync_offers",
     "sync_offers_async",
+    "testing",
     "cancellation_reason_text",
     "cancellation_reasons",
     "is_valid_cancellation_reason",

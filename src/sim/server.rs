@@ -74,7 +74,33 @@ pub struct Simulator {
     addr: SocketAddr,
     url: String,
     shutdown: watch::Sender<bool>,
+    /// Set by the accept loop once every connection task is gone.
+    stopped: Arc<Stopped>,
 }
+
+/// A one-shot "the server is gone" flag a synchronous `stop` can wait on. A plain
+/// mutex + condvar: waiting creates no per-thread state (which a C caller's leak checker
+/// would report).
+#[derive(Default)]
+struct Stopped {
+    done: Mutex<bool>,
+    cv: std::sync::Condvar,
+}
+
+impl Stopped {
+    fn set(&self) {
+        *lock(&self.done) = true;
+        self.cv.notify_all();
+    }
+
+    fn wait(&self, limit: Duration) {
+        let guard = lock(&self.done);
+        let _ = self.cv.wait_timeout_while(guard, limit, |done| !*done);
+    }
+}
+
+/// How long `stop`/`Drop` waits for open connections to close.
+const STOP_WAIT: Duration = Duration::from_secs(2);
 
 impl std::fmt::Debug for Simulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -145,7 +171,8 @@ impl Simulator {
             TcpListener::from_std(listener)
                 .map_err(|e| Error::internal(format!("simulator: {e}")))?
         };
-        handle.spawn(accept_loop(listener, shared.clone(), rx));
+        let stopped = Arc::new(Stopped::default());
+        handle.spawn(accept_loop(listener, shared.clone(), rx, stopped.clone()));
         let host = if addr.is_ipv6() {
             format!("[{}]", addr.ip())
         } else {
@@ -156,6 +183,7 @@ impl Simulator {
             shared,
             addr,
             shutdown: tx,
+            stopped,
         })
     }
 
@@ -309,15 +337,17 @@ impl Simulator {
         self.shared.clock.set(now);
     }
 
-    /// Stop serving now (also done by `Drop`).
+    /// Stop serving: close the port and every open connection, waiting (at most 2 s) until
+    /// they are gone. Also done by `Drop`; calling it twice is harmless.
     pub fn stop(&self) {
         let _ = self.shutdown.send(true);
+        self.stopped.wait(STOP_WAIT);
     }
 }
 
 impl Drop for Simulator {
     fn drop(&mut self) {
-        let _ = self.shutdown.send(true);
+        self.stop();
     }
 }
 
@@ -325,7 +355,9 @@ async fn accept_loop(
     listener: TcpListener,
     shared: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
+    stopped: Arc<Stopped>,
 ) {
+    let mut connections = tokio::task::JoinSet::new();
     loop {
         tokio::select! {
             changed = shutdown.changed() => {
@@ -333,16 +365,22 @@ async fn accept_loop(
                     break;
                 }
             }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
                     let _ = stream.set_nodelay(true);
-                    tokio::spawn(connection(stream, shared.clone(), shutdown.clone()));
+                    connections.spawn(connection(stream, shared.clone(), shutdown.clone()));
                 }
                 // Out of file descriptors and the like: back off instead of spinning.
                 Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
             },
         }
     }
+    drop(listener);
+    connections.abort_all();
+    while connections.join_next().await.is_some() {}
+    drop(shared);
+    stopped.set();
 }
 
 /// Make the close of `fd` a TCP reset (SO_LINGER with zero timeout).

@@ -9,6 +9,7 @@
 
 mod client;
 mod ffi;
+mod sim;
 
 pub use client::mf_client;
 

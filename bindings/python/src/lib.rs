@@ -7,6 +7,7 @@ mod aio;
 mod client;
 mod codes;
 mod errors;
+mod sim;
 mod store;
 
 /// The native module, re-exported by the pure-Python package `magflow_emag`.
@@ -21,5 +22,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     aio::register(m)?;
     client::register(m)?;
     store::register(m)?;
+    sim::register(m)?;
     Ok(())
 }
