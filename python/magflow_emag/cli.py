@@ -7,6 +7,7 @@ failure.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import List, Optional
 
@@ -14,23 +15,52 @@ import magflow_emag as m
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    print(f"magflow-emag {m.__version__}: eMAG Marketplace API v4.4.9 core (Rust), Python and C faces")
+    """The main job, end to end against the simulator with eMAG's real rate limits."""
+    import tempfile
+    import time
+
+    from ._progress import ProgressBar
+    from .testing import Simulator
+
+    print(f"magflow-emag {m.__version__}: eMAG Marketplace API v4.4.9, Rust core with Python and C faces")
+    workdir = tempfile.mkdtemp(prefix="magflow-emag-demo-")
+    db_path = args.db or os.path.join(workdir, "magflow-emag.db")
+    started = time.monotonic()
+    with Simulator(orders=args.orders, offers=args.offers, seed=args.seed, enforce_rate_limits=True) as sim:
+        print(f"simulator: {args.orders} orders, {args.offers} offers at {sim.url} "
+              f"(eMAG's limits: orders 12/s and 720/min, other 3/s and 180/min)")
+        client = m.Client(sim.username, sim.password, base_url=sim.url)
+        store = m.Store(db_path)
+        print(f"store: {db_path}")
+        print()
+
+        bar = ProgressBar("orders")
+        orders = m.sync_orders(client, store, acknowledge=True, progress=bar)
+        bar.finish()
+        bar = ProgressBar("offers")
+        offers = m.sync_offers(client, store, progress=bar)
+        bar.finish()
+        again = m.sync_orders(client, store)
+        stats = sim.stats()
+
+    statuses = store.order_status_counts()
     print()
-    reasons_en = m.cancellation_reasons("en")
-    reasons_ro = m.cancellation_reasons("ro")
-    print(f"Cancellation reasons: {len(reasons_en)} codes ({min(reasons_en)}-3 and 15-{max(reasons_en)}), English and Romanian")
-    for code in (1, 31, 43):
-        print(f"  {code:>2}  {reasons_en[code]}  /  {reasons_ro[code]}")
-    print()
-    order = [1, 2, 3, 4, 0, 5]
-    short = {"no": "-", "yes": "yes", "ack_only": "ACK", "within_48h": "48h", "within_return_time_plus_5_days": "RT+5d"}
-    print("Order status transitions (rows: from, columns: to):")
-    print("            " + "".join(f"{m.order_status_text(s):>13}" for s in order))
-    for frm in order:
-        cells = "".join(f"{short[m.transition_rule(frm, to)]:>13}" for to in order)
-        print(f"{m.order_status_text(frm):>12}" + cells)
-    print()
-    print("Payment modes: " + ", ".join(f"{c} = {m.payment_mode_text(c)}" for c in (1, 2, 3)))
+    print("Summary")
+    print(f"  orders   fetched {orders['fetched']}, created {orders['created']}, updated {orders['updated']}, "
+          f"unchanged {orders['unchanged']}, failed {orders['failed']}; acknowledged {orders['acknowledged']} new orders")
+    print(f"           {orders['requests']} requests in {orders['duration_s']:.1f} s "
+          f"(eMAG's quota allows no less than {orders['rate_limit_min_s']:.1f} s)")
+    print(f"  offers   fetched {offers['fetched']}, created {offers['created']} in {offers['duration_s']:.1f} s "
+          f"(quota minimum {offers['rate_limit_min_s']:.1f} s)")
+    print(f"  again    incremental sync: {again['fetched']} fetched, {again['created']} new, "
+          f"{again['updated']} changed, {again['pages']} pages in {again['duration_s']:.2f} s")
+    print(f"  store    {store.count_orders()} orders by status: "
+          + ", ".join(f"{m.order_status_text(s) if s >= 0 else '?'} {n}" for s, n in sorted(statuses.items()))
+          + f"; {store.count_offers()} offers")
+    worst = stats.get("max_in_any_second", {})
+    print(f"  limits   429 answers seen: {stats['responses_429']}; busiest second: orders {worst.get('orders', 0)}/12, "
+          f"other {worst.get('other', 0)}/3")
+    print(f"  total    {time.monotonic() - started:.1f} s; the sync log has {len(store.sync_runs(100))} runs")
     return 0
 
 
@@ -72,7 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="magflow-emag", description="eMAG Marketplace integration (magflow-emag)")
     parser.add_argument("--version", action="version", version=f"magflow-emag {m.__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="show what the library does, end to end")
+    demo = sub.add_parser("demo", help="sync orders and offers from the simulator into a store, with a summary")
+    demo.add_argument("--orders", type=int, default=5000, help="orders in the simulator (default 5000)")
+    demo.add_argument("--offers", type=int, default=2000, help="offers in the simulator (default 2000)")
+    demo.add_argument("--seed", type=int, default=7, help="data seed (default 7)")
+    demo.add_argument("--db", default=None, help="store file (default: a new temporary file)")
     demo.set_defaults(func=_cmd_demo)
     simulate = sub.add_parser("simulate", help="serve a stateful eMAG API simulator until Ctrl-C")
     simulate.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")

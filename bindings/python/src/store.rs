@@ -107,6 +107,13 @@ impl PyStore {
         found.map(|v| to_py(py, &v)).transpose()
     }
 
+    /// Order counts per status: `{status: count}` (status -1 for orders without one).
+    #[pyo3(signature = (platform = None, account = None))]
+    fn order_status_counts(&self, py: Python<'_>, platform: Option<&str>, account: Option<&str>) -> PyResult<std::collections::BTreeMap<i64, u64>> {
+        let scope = scope(platform, account)?;
+        Ok(blocking(py, || self.inner.order_status_counts(scope.as_ref()))?.into_iter().collect())
+    }
+
     /// The latest sync-log rows, newest first.
     #[pyo3(signature = (limit = 20))]
     fn sync_runs(&self, py: Python<'_>, limit: u32) -> PyResult<Py<PyAny>> {
