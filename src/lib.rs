@@ -16,10 +16,12 @@ pub mod codes;
 pub mod error;
 pub mod hooks;
 pub mod phpform;
+pub mod ratelimit;
 pub mod runtime;
 
 pub use error::{Error, ErrorKind, Result};
 pub use hooks::{Bucket, Limiter, NoLimiter, Outcome, RequestEvent, RequestObserver};
+pub use ratelimit::{RateLimiter, RateLimiterConfig};
 
 /// The crate version (also `magflow_emag.__version__` and `mf_version()`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
