@@ -73,7 +73,7 @@ if hold_until > tat then
   redis.call('HSET', KEYS[1], 'tat', string.format('%.0f', hold_until))
 end
 redis.call('PEXPIRE', KEYS[1], math.ceil((tat - now) / 1000) + 60000)
-return 1
+return {1}
 ";
 
 const STATUS: &str = r"
