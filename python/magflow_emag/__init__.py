@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from . import errors
 from ._native import (
+    RateLimiter,
     __version__,
     cancellation_reason_text,
     cancellation_reasons,
@@ -16,6 +17,7 @@ from ._native import (
     order_status_text,
     order_type_text,
     payment_mode_text,
+    scheduled_start_offset,
     transition_rule,
 )
 from .errors import (
@@ -44,6 +46,8 @@ __all__ = [
     "order_type_text",
     "payment_mode_text",
     "transition_rule",
+    "RateLimiter",
+    "scheduled_start_offset",
     "EmagApiError",
     "RateLimitError",
     "AuthenticationError",

@@ -448,10 +448,11 @@ impl RateLimiter {
         }
     }
 
-    /// Hold `bucket` for `wait` for every sharer and wait until that is recorded (the redis
-    /// backend's write is otherwise in the background).
+    /// [`RateLimiter::on_rate_limited`] that waits until the hold is recorded everywhere (the
+    /// hook's redis write is otherwise in the background) and reports a Redis failure.
     pub async fn hold(&self, bucket: Bucket, wait: Duration) -> Result<()> {
         let wait = if wait.is_zero() { DEFAULT_HOLD } else { wait };
+        self.inner.stats.rate_limited(bucket);
         let until = now_ns().saturating_add(nanos(wait));
         gcra::hold(self.cells(bucket), until);
         if let Backend::Redis(redis) = &self.inner.backend {
