@@ -46,7 +46,9 @@ fn start_redis() -> Option<Redis> {
         .status()
         .is_err()
     {
-        eprintln!("\n*** SKIPPED: redis-server is not installed; the redis backend was NOT tested ***\n");
+        eprintln!(
+            "\n*** SKIPPED: redis-server is not installed; the redis backend was NOT tested ***\n"
+        );
         return None;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -187,7 +189,10 @@ fn redis_backend_end_to_end() {
     let s = slow_b.stats();
     assert_eq!(s.other.timeouts, 1);
     assert_eq!(s.other.available_now, 0);
-    assert!(s.other.next_free_in_s > 0.0 && s.other.next_free_in_s <= 1.02, "{s:?}");
+    assert!(
+        s.other.next_free_in_s > 0.0 && s.other.next_free_in_s <= 1.02,
+        "{s:?}"
+    );
     // Another account is independent.
     let other_account = RateLimiter::new(config(&url, "elsewhere", 1)).unwrap();
     assert!(other_account.try_acquire_blocking(Bucket::Other).unwrap());
@@ -237,7 +242,10 @@ fn unreachable_redis_fails_closed_or_falls_back_to_local() {
     assert_eq!(err.kind(), ErrorKind::Network);
     assert!(err.provably_not_sent());
     let text = err.to_string();
-    assert!(text.contains("unreachable") && text.contains("***"), "{text}");
+    assert!(
+        text.contains("unreachable") && text.contains("***"),
+        "{text}"
+    );
     assert!(!text.contains(PASSWORD), "{text}");
     let err = closed.try_acquire_blocking(Bucket::Orders).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Network);

@@ -461,6 +461,18 @@ impl RateLimiter {
         Ok(())
     }
 
+    /// [`RateLimiter::hold`] for synchronous callers (no runtime is involved for the local and
+    /// host backends).
+    pub fn hold_blocking(&self, bucket: Bucket, wait: Duration) -> Result<()> {
+        if matches!(self.inner.backend, Backend::Redis(_)) {
+            return crate::runtime::block_on(self.hold(bucket, wait));
+        }
+        let wait = if wait.is_zero() { DEFAULT_HOLD } else { wait };
+        self.inner.stats.rate_limited(bucket);
+        gcra::hold(self.cells(bucket), now_ns().saturating_add(nanos(wait)));
+        Ok(())
+    }
+
     /// Counters and usage of both buckets. `available_now` and `next_free_in_s` are read from
     /// the shared state (for redis: one round trip; when Redis cannot be asked they read 0
     /// and -1).

@@ -131,9 +131,7 @@ impl PyRateLimiter {
         let bucket = self::bucket(bucket)?;
         let wait = self::timeout(Some(wait))?.unwrap_or_default();
         let inner = self.inner.clone();
-        aio::blocking(py, move || {
-            magflow_emag::runtime::block_on(inner.hold(bucket, wait))
-        })
+        aio::blocking(py, move || inner.hold_blocking(bucket, wait))
     }
 
     /// Counters and usage per bucket: {"backend": ..., "orders": {...}, "other": {...}}.
