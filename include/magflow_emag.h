@@ -80,6 +80,12 @@ typedef enum {
 typedef struct mf_client mf_client;
 
 /*
+ An opaque rate limiter. Thread-safe: one handle may be used from several threads at once
+ (its clones share the quota); free it once, after every call on it has returned.
+ */
+typedef struct mf_rate_limiter mf_rate_limiter;
+
+/*
  A running simulator (opaque). Thread-safe: every function may be called from any thread.
  */
 typedef struct mf_simulator mf_simulator;
@@ -248,6 +254,78 @@ mf_status mf_simulator_reset_stats(const mf_simulator *sim);
  `sim` must be NULL or a handle from `mf_simulator_start`, not yet freed.
  */
 void mf_simulator_free(mf_simulator *sim);
+
+/*
+ Create a rate limiter from a JSON configuration (NULL or `"{}"` = eMAG's quotas, local
+ backend), e.g. `{"backend":"host","path":"/run/shop.rl"}` or
+ `{"backend":"redis","redis_url":"redis://:pw@db:6379/0","account":"shop1",
+ "redis_fallback":"fail"}`; quotas as `"orders":{"per_second":12,"per_minute":720}`.
+ Free `*out` with `mf_rate_limiter_free`.
+
+ # Safety
+ `config_json` must be NULL or a NUL-terminated string; `out` a valid pointer.
+ */
+mf_status mf_rate_limiter_new(const char *config_json, mf_rate_limiter **out);
+
+/*
+ Wait (blocking the calling thread) for a permit in `bucket` (`"orders"` or `"other"`).
+ `timeout_s < 0` waits as long as needed; otherwise, when the wait would exceed
+ `timeout_s`, return `MF_ERR_RATE_LIMITED` at once without consuming anything (the message
+ says how many seconds are still needed).
+
+ # Safety
+ `limiter` must be a live handle; `bucket` a NUL-terminated string.
+ */
+mf_status mf_rate_limiter_acquire(mf_rate_limiter *limiter, const char *bucket, double timeout_s);
+
+/*
+ Take a permit only if one is free now: `*acquired_out` is 1 if taken, 0 if not.
+
+ # Safety
+ `limiter` must be a live handle; `bucket` a NUL-terminated string; `acquired_out` valid.
+ */
+mf_status mf_rate_limiter_try_acquire(mf_rate_limiter *limiter,
+                                      const char *bucket,
+                                      bool *acquired_out);
+
+/*
+ The server answered 429: hold `bucket` for `wait_s` seconds (0 = one second) for every
+ sharer of the limiter.
+
+ # Safety
+ `limiter` must be a live handle; `bucket` a NUL-terminated string.
+ */
+mf_status mf_rate_limiter_on_rate_limited(mf_rate_limiter *limiter,
+                                          const char *bucket,
+                                          double wait_s);
+
+/*
+ The statistics as JSON: `{"backend":"local","orders":{"requests":..,"waits":..,
+ "total_wait_s":..,"rate_limited":..,"timeouts":..,"usage_last_second":..,
+ "usage_last_minute":..,"available_now":..,"next_free_in_s":..,"per_second":..,
+ "per_minute":..},"other":{...}}`. Free `*json_out` with `mf_string_free`.
+
+ # Safety
+ `limiter` must be a live handle; `json_out` a valid pointer.
+ */
+mf_status mf_rate_limiter_stats(mf_rate_limiter *limiter, char **json_out);
+
+/*
+ Zero the statistics (the shared quota state is untouched). NULL is a no-op.
+
+ # Safety
+ `limiter` must be NULL or a live handle.
+ */
+void mf_rate_limiter_reset_stats(mf_rate_limiter *limiter);
+
+/*
+ Free a limiter. NULL is a no-op.
+
+ # Safety
+ `limiter` must be NULL or a handle from `mf_rate_limiter_new`, not yet freed, with no
+ call on it still running.
+ */
+void mf_rate_limiter_free(mf_rate_limiter *limiter);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -19,6 +19,7 @@ pub mod hooks;
 pub mod models;
 pub mod phpform;
 pub mod platform;
+pub mod ratelimit;
 pub mod retry;
 pub mod runtime;
 #[cfg(feature = "simulator")]
@@ -32,6 +33,7 @@ pub use client::{BodyMode, Client, ClientConfig};
 pub use error::{Error, ErrorKind, Result};
 pub use hooks::{Bucket, Limiter, NoLimiter, Outcome, RequestEvent, RequestObserver};
 pub use platform::{Credentials, Platform, Secret};
+pub use ratelimit::{RateLimiter, RateLimiterConfig};
 pub use retry::RetryPolicy;
 pub use store::{Scope, Store};
 

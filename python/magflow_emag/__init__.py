@@ -12,6 +12,7 @@ from .client import AsyncClient, Client, RetryPolicy
 from ._native import (
     CancelToken,
     Store,
+    RateLimiter,
     __version__,
     cancellation_reason_text,
     cancellation_reasons,
@@ -23,6 +24,7 @@ from ._native import (
     sync_offers_async,
     sync_orders,
     sync_orders_async,
+    scheduled_start_offset,
     transition_rule,
 )
 from .errors import (
@@ -61,6 +63,8 @@ __all__ = [
     "order_type_text",
     "payment_mode_text",
     "transition_rule",
+    "RateLimiter",
+    "scheduled_start_offset",
     "EmagApiError",
     "RateLimitError",
     "AuthenticationError",

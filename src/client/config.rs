@@ -176,7 +176,8 @@ impl ClientConfig {
 
     /// Read a JSON configuration:
     /// `{"username", "password", "platform", "base_url", "timeout_s", "body_mode",
-    ///   "retry": {"max_retries", "base_delay", "max_delay", "jitter", "deadline"}, "account"}`.
+    ///   "retry": {"max_retries", "base_delay", "max_delay", "jitter", "deadline"}, "account",
+    ///   "rate_limit": true}` (`rate_limit` false: no local limiter with eMAG's quotas).
     pub fn from_json(text: &str) -> Result<Self> {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
@@ -230,7 +231,10 @@ impl ClientConfig {
         if let Some(a) = raw.account {
             config.account = a;
         }
-        let _ = raw.rate_limit; // read by the faces that attach a limiter
+        if raw.rate_limit.unwrap_or(true) {
+            // One local limiter with eMAG's quotas (the default of every face).
+            config.limiter = Some(Arc::new(crate::ratelimit::RateLimiter::default()));
+        }
         config.resolved_base_url()?;
         Ok(config)
     }

@@ -194,12 +194,14 @@ fn now_local(scope: &Scope) -> NaiveDateTime {
     Utc::now().with_timezone(&scope.time_zone).naive_local()
 }
 
+/// The least time eMAG's per-second quota allows for `requests` requests: the first goes at
+/// once, each next one a quota interval later.
 fn min_seconds(requests: u64, bucket: Bucket) -> f64 {
     let per_second = match bucket {
         Bucket::Orders => 12.0,
         Bucket::Other => 3.0,
     };
-    requests as f64 / per_second
+    requests.saturating_sub(1) as f64 / per_second
 }
 
 /// Run `body` as one logged sync run: the sync-log row is written at the start and finished
@@ -380,9 +382,10 @@ async fn walk_orders(
         {
             return Ok(false);
         }
-        let page = pager.next_page().await;
+        let Some(items) = pager.next_page().await? else {
+            break;
+        };
         summary.requests += 1;
-        let Some(items) = page? else { break };
         let (window, next_page) = pager.position();
         run.window = window;
         run.page = next_page;
@@ -435,9 +438,10 @@ async fn acknowledge_and_reread(
     let filters = json!({"type": 3, "modifiedAfter": since.format(EMAG_FORMAT).to_string()});
     let mut pager = orders.pages(filters)?;
     loop {
-        let page = pager.next_page().await;
+        let Some(items) = pager.next_page().await? else {
+            break;
+        };
         summary.requests += 1;
-        let Some(items) = page? else { break };
         let counts = store.upsert_orders(scope, &items, None)?;
         summary.pages += 1;
         summary.absorb(&counts);
@@ -486,9 +490,10 @@ pub async fn sync_offers(
                     {
                         return Ok(false);
                     }
-                    let page = pager.next_page().await;
+                    let Some(items) = pager.next_page().await? else {
+                        break;
+                    };
                     summary.requests += 1;
-                    let Some(items) = page? else { break };
                     run.page = pager.position().1;
                     let st = WalkState {
                         high_water: state.high_water.clone(),

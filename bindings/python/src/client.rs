@@ -105,6 +105,27 @@ impl PyRetryPolicy {
     }
 }
 
+/// The limiter a client gets: `None` -> its own local limiter with eMAG's quotas (one per
+/// client; share a `RateLimiter` between the clients of one account), `False` -> none, a
+/// `RateLimiter` -> that one.
+fn limiter_of(arg: Option<Py<PyAny>>) -> PyResult<Option<Arc<dyn magflow_emag::Limiter>>> {
+    let Some(obj) = arg else {
+        return Ok(Some(Arc::new(magflow_emag::RateLimiter::default())));
+    };
+    Python::attach(|py| {
+        let obj = obj.bind(py);
+        if let Ok(false) = obj.extract::<bool>() {
+            return Ok(None);
+        }
+        match obj.cast::<crate::ratelimit::PyRateLimiter>() {
+            Ok(l) => Ok(Some(Arc::new(l.get().inner.clone()) as Arc<dyn magflow_emag::Limiter>)),
+            Err(_) => Err(crate::errors::to_py(Error::invalid_argument(
+                "rate_limiter must be a RateLimiter, None (a local limiter with eMAG's quotas) or False (none)",
+            ))),
+        }
+    })
+}
+
 /// The native client. Use `magflow_emag.Client` / `AsyncClient`, which wrap it.
 #[pyclass(module = "magflow_emag._native", name = "_Client", frozen)]
 pub struct PyClient {
@@ -134,7 +155,6 @@ impl PyClient {
         account: &str,
         limiter: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
-        let _ = limiter; // the rate limiter arrives with its own module
         let mut config = ClientConfig::new(Credentials::new(username, password).py()?)
             .with_platform(platform.parse().py()?)
             .with_body_mode(body_mode.parse().py()?);
@@ -151,6 +171,7 @@ impl PyClient {
         if let Some(r) = retry {
             config.retry = r.inner;
         }
+        config.limiter = limiter_of(limiter)?;
         Ok(PyClient {
             inner: Client::new(config).py()?,
         })

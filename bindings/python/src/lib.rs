@@ -7,6 +7,7 @@ mod aio;
 mod client;
 mod codes;
 mod errors;
+mod ratelimit;
 mod sim;
 mod store;
 
@@ -23,5 +24,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     client::register(m)?;
     store::register(m)?;
     sim::register(m)?;
+    ratelimit::register(m)?;
     Ok(())
 }

@@ -109,9 +109,18 @@ impl PyStore {
 
     /// Order counts per status: `{status: count}` (status -1 for orders without one).
     #[pyo3(signature = (platform = None, account = None))]
-    fn order_status_counts(&self, py: Python<'_>, platform: Option<&str>, account: Option<&str>) -> PyResult<std::collections::BTreeMap<i64, u64>> {
+    fn order_status_counts(
+        &self,
+        py: Python<'_>,
+        platform: Option<&str>,
+        account: Option<&str>,
+    ) -> PyResult<std::collections::BTreeMap<i64, u64>> {
         let scope = scope(platform, account)?;
-        Ok(blocking(py, || self.inner.order_status_counts(scope.as_ref()))?.into_iter().collect())
+        Ok(
+            blocking(py, || self.inner.order_status_counts(scope.as_ref()))?
+                .into_iter()
+                .collect(),
+        )
     }
 
     /// The latest sync-log rows, newest first.
