@@ -7,9 +7,10 @@ failure.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 import magflow_emag as m
 
@@ -64,6 +65,59 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _credentials(args: argparse.Namespace) -> Dict[str, Any]:
+    """Settings from --config (JSON), then EMAG_USERNAME / EMAG_PASSWORD, then flags."""
+    settings: Dict[str, Any] = {}
+    if args.config:
+        try:
+            with open(args.config, encoding="utf-8") as fh:
+                settings = json.load(fh)
+        except (OSError, ValueError) as exc:
+            raise m.InvalidArgumentError(f"cannot read config file {args.config}: {exc}") from None
+        if not isinstance(settings, dict):
+            raise m.InvalidArgumentError(f"config file {args.config} must hold a JSON object")
+    settings.setdefault("username", os.environ.get("EMAG_USERNAME"))
+    settings.setdefault("password", os.environ.get("EMAG_PASSWORD"))
+    if not settings.get("username") or not settings.get("password"):
+        raise m.InvalidArgumentError(
+            "no credentials: set EMAG_USERNAME and EMAG_PASSWORD, or pass --config FILE with username and password"
+        )
+    for key in ("platform", "base_url", "account"):
+        value = getattr(args, key, None)
+        if value:
+            settings[key] = value
+    return settings
+
+
+def _cmd_sync(args: argparse.Namespace) -> int:
+    from ._progress import ProgressBar
+
+    settings = _credentials(args)
+    client = m.Client(
+        settings["username"],
+        settings["password"],
+        platform=settings.get("platform", "emag_ro"),
+        base_url=settings.get("base_url"),
+        timeout=float(settings.get("timeout_s", 30.0)),
+        account=settings.get("account", "main"),
+    )
+    store = m.Store(args.db)
+    bar = ProgressBar(args.what)
+    if args.what == "orders":
+        summary = m.sync_orders(client, store, full=args.full, acknowledge=args.acknowledge, progress=bar)
+    else:
+        summary = m.sync_offers(client, store, full=args.full, progress=bar)
+    bar.finish()
+    print(
+        f"{args.what}: {summary['status']}; fetched {summary['fetched']}, created {summary['created']}, "
+        f"updated {summary['updated']}, unchanged {summary['unchanged']}, failed {summary['failed']}"
+        + (f", acknowledged {summary['acknowledged']}" if args.what == "orders" else "")
+        + f"; {summary['requests']} requests in {summary['duration_s']:.1f} s "
+        f"(quota minimum {summary['rate_limit_min_s']:.1f} s)"
+    )
+    return 0 if summary["status"] == "success" else 1
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
     import time
 
@@ -108,6 +162,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7, help="data seed (default 7)")
     demo.add_argument("--db", default=None, help="store file (default: a new temporary file)")
     demo.set_defaults(func=_cmd_demo)
+    sync = sub.add_parser("sync", help="sync orders or offers from eMAG into the store")
+    sync.add_argument("what", choices=["orders", "offers"])
+    sync.add_argument("--platform", default=None, help="emag_ro (default), emag_bg, emag_hu, fd_ro, fd_bg")
+    sync.add_argument("--base-url", dest="base_url", default=None, help="override the platform's API URL")
+    sync.add_argument("--account", default=None, help="account label (default main)")
+    sync.add_argument("--config", default=None, help="JSON file with username, password and other settings")
+    sync.add_argument("--db", default="magflow-emag.db", help="store file (default ./magflow-emag.db)")
+    sync.add_argument("--full", action="store_true", help="walk the whole history, not only what changed")
+    sync.add_argument("--acknowledge", action="store_true", help="acknowledge new orders once stored")
+    sync.set_defaults(func=_cmd_sync)
     simulate = sub.add_parser("simulate", help="serve a stateful eMAG API simulator until Ctrl-C")
     simulate.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     simulate.add_argument("--port", type=int, default=8088, help="port (default 8088; 0 = any free port)")
@@ -128,7 +192,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         return int(args.func(args))
     except m.EmagApiError as exc:
-        print(f"magflow-emag: error: {exc}", file=sys.stderr)
+        print(f"magflow-emag: error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("magflow-emag: interrupted", file=sys.stderr)
