@@ -76,10 +76,10 @@ fn tmp_path(name: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, path)
 }
 
-fn host_config(path: &PathBuf, orders: u32, other: u32) -> RateLimiterConfig {
+fn host_config(path: &std::path::Path, orders: u32, other: u32) -> RateLimiterConfig {
     RateLimiterConfig {
         backend: BackendKind::Host,
-        path: Some(path.clone()),
+        path: Some(path.to_path_buf()),
         orders: quota(orders),
         other: quota(other),
         ..RateLimiterConfig::default()
