@@ -1,7 +1,7 @@
 """Type stubs of the native module (checked against it by mypy.stubtest in `make test`)."""
 
 from os import PathLike
-from typing import Any, Awaitable, Dict, Optional, Union
+from typing import Any, Awaitable, Dict, Optional, Union, final
 
 __version__: str
 
@@ -16,6 +16,7 @@ def _raise_error_kind(kind_code: int, message: str = "test") -> None: ...
 def _async_echo(value: int, delay_s: float) -> Awaitable[int]: ...
 def _runtime_owner_pid() -> Optional[int]: ...
 
+@final
 class RateLimiter:
     def __new__(
         cls,
