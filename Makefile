@@ -90,8 +90,12 @@ header-check: $(CBINDGEN)
 	  echo "ERROR: $(HEADER) differs from what cbindgen generates from bindings/c. Run 'make header' and commit it."; exit 1; fi; \
 	rm -f $$tmp; echo "header: $(HEADER) matches the code"
 
+# Benchmarks run against optimised builds: the Python figures need a release wheel.
 bench: wheel
-	@echo "no benchmarks yet"
+	cargo bench --bench ratelimit
+	$(VENV)/bin/maturin build --release --quiet --out target/wheels-release
+	$(VPY) -m pip install --quiet --force-reinstall --no-deps target/wheels-release/*.whl
+	$(VPY) benches/ratelimit_py.py
 
 clean:
 	cargo clean

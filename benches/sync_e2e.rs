@@ -14,8 +14,16 @@ use magflow_emag::sync::{sync_orders, SyncOptions};
 use magflow_emag::{runtime, Client, ClientConfig, Credentials, RateLimiter, Store};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let orders: usize = std::env::var("ORDERS").ok().and_then(|v| v.parse().ok()).unwrap_or(12_000);
-    let sim = Simulator::start_blocking(SimConfig { orders, seed: 42, enforce_rate_limits: true, ..SimConfig::default() })?;
+    let orders: usize = std::env::var("ORDERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(12_000);
+    let sim = Simulator::start_blocking(SimConfig {
+        orders,
+        seed: 42,
+        enforce_rate_limits: true,
+        ..SimConfig::default()
+    })?;
     let config = ClientConfig::new(Credentials::new(sim.username(), sim.password())?)
         .with_base_url(sim.url())
         .with_limiter(std::sync::Arc::new(RateLimiter::default()));

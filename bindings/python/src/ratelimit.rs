@@ -93,7 +93,7 @@ impl PyRateLimiter {
     fn acquire(&self, py: Python<'_>, bucket: &str, timeout: Option<f64>) -> PyResult<f64> {
         let bucket = self::bucket(bucket)?;
         let timeout = self::timeout(timeout)?;
-        let inner = self.inner.clone();
+        let inner = &self.inner;
         aio::blocking(py, move || inner.acquire_blocking(bucket, timeout)).map(|d| d.as_secs_f64())
     }
 
@@ -121,7 +121,7 @@ impl PyRateLimiter {
     #[pyo3(signature = (bucket = "other"))]
     fn try_acquire(&self, py: Python<'_>, bucket: &str) -> PyResult<bool> {
         let bucket = self::bucket(bucket)?;
-        let inner = self.inner.clone();
+        let inner = &self.inner;
         aio::blocking(py, move || inner.try_acquire_blocking(bucket))
     }
 
