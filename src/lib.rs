@@ -15,11 +15,13 @@
 pub mod codes;
 pub mod error;
 pub mod hooks;
+pub mod monitor;
 pub mod phpform;
 pub mod runtime;
 
 pub use error::{Error, ErrorKind, Result};
 pub use hooks::{Bucket, Limiter, NoLimiter, Outcome, RequestEvent, RequestObserver};
+pub use monitor::{Monitor, MonitorConfig};
 
 /// The crate version (also `magflow_emag.__version__` and `mf_version()`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
