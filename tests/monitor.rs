@@ -107,7 +107,11 @@ fn requests_per_minute_use_the_covered_time() {
     }
     let x = m.metrics();
     assert_eq!(x.covered_seconds, 30.0);
-    assert!(close(x.requests_per_minute, 120.0, 1e-9), "{}", x.requests_per_minute);
+    assert!(
+        close(x.requests_per_minute, 120.0, 1e-9),
+        "{}",
+        x.requests_per_minute
+    );
     clock.advance(Duration::from_secs(600));
     for _ in 0..60 {
         m.record(10.0, true).unwrap();
@@ -130,13 +134,23 @@ fn breakdown_by_resource_and_action() {
     assert_eq!(x.requests, 5);
     assert_eq!(x.endpoints.len(), 2);
     let order = &x.endpoints[0];
-    assert_eq!((order.resource.as_str(), order.action.as_str()), ("order", "read"));
+    assert_eq!(
+        (order.resource.as_str(), order.action.as_str()),
+        ("order", "read")
+    );
     assert_eq!((order.requests, order.errors), (3, 1));
     assert!(close(order.error_rate, 1.0 / 3.0, 1e-9));
     assert!(close(order.latency_mean_ms, 200.0, 1e-9));
     assert_eq!(order.latency_max_ms, 300.0);
     let offer = &x.endpoints[1];
-    assert_eq!((offer.resource.as_str(), offer.action.as_str(), offer.requests), ("product_offer", "save", 1));
+    assert_eq!(
+        (
+            offer.resource.as_str(),
+            offer.action.as_str(),
+            offer.requests
+        ),
+        ("product_offer", "save", 1)
+    );
 }
 
 fn event<'a>(
@@ -313,7 +327,10 @@ fn status_bands_have_inclusive_lower_bounds() {
 fn bad_input_is_an_invalid_argument() {
     let (m, _) = default_monitor();
     for bad in [-1.0, f64::NAN, f64::INFINITY] {
-        assert_eq!(m.record(bad, true).unwrap_err().kind(), ErrorKind::InvalidArgument);
+        assert_eq!(
+            m.record(bad, true).unwrap_err().kind(),
+            ErrorKind::InvalidArgument
+        );
     }
     assert_eq!(m.metrics().requests, 0, "refused input is not counted");
 
@@ -337,8 +354,9 @@ fn bad_input_is_an_invalid_argument() {
         let err = MonitorConfig::from_json(json).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{json}: {err}");
     }
-    let c = MonitorConfig::from_json(r#"{"window_seconds": 60, "thresholds": {"error_rate": 0.1}}"#)
-        .unwrap();
+    let c =
+        MonitorConfig::from_json(r#"{"window_seconds": 60, "thresholds": {"error_rate": 0.1}}"#)
+            .unwrap();
     assert_eq!((c.window_seconds, c.thresholds.error_rate), (60, 0.1));
     assert_eq!(c.thresholds.p95_latency_ms, 2000.0);
     assert_eq!(c.effective_slot_seconds(), 2);

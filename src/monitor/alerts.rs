@@ -5,9 +5,9 @@
 //! - it is **raised** when the measured badness is above the threshold, and (for the
 //!   request-based alerts) the window holds at least `min_samples` requests;
 //! - it is **cleared** only when the badness falls below `clear_ratio` (default 0.8) times
-//!   the threshold, or when the window holds no data at all (no traffic is not a failure);
-//!   between the two it keeps its state, and with fewer than `min_samples` requests a raised
-//!   alert stays raised.
+//!   the threshold (again with at least `min_samples` requests), or when the window holds
+//!   no data at all (no traffic is not a failure); between the two, and with fewer than
+//!   `min_samples` requests, it keeps its state.
 //!
 //! "Badness" is the value itself for error rate, p95 latency and quota usage, and the
 //! failure rate (1 - success rate) for syncs, so a 95 % success threshold raises below 95 %
@@ -270,7 +270,8 @@ impl AlertEngine {
             let key = (c.name, c.subject);
             let msg = message(c.name, c.subject, c.value, c.threshold);
             if let Some(active) = st.active.get_mut(&key) {
-                let clear = c.value.is_none() || c.badness < c.limit * self.clear_ratio;
+                let clear =
+                    c.value.is_none() || (c.enough && c.badness < c.limit * self.clear_ratio);
                 active.value = c.value;
                 active.message = msg;
                 if clear {
