@@ -91,7 +91,7 @@ header-check: $(CBINDGEN)
 	rm -f $$tmp; echo "header: $(HEADER) matches the code"
 
 bench: wheel
-	@echo "no benchmarks yet"
+	cargo bench --quiet -p magflow-emag --bench monitor
 
 clean:
 	cargo clean

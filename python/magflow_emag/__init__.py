@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from . import errors
 from ._native import (
+    Monitor,
     __version__,
     cancellation_reason_text,
     cancellation_reasons,
@@ -44,6 +45,7 @@ __all__ = [
     "order_type_text",
     "payment_mode_text",
     "transition_rule",
+    "Monitor",
     "EmagApiError",
     "RateLimitError",
     "AuthenticationError",

@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 mod aio;
 mod codes;
 mod errors;
+mod monitor;
 
 /// The native module, re-exported by the pure-Python package `magflow_emag`.
 #[pymodule]
@@ -17,5 +18,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     codes::register(m)?;
     errors::register(m)?;
     aio::register(m)?;
+    monitor::register(m)?;
     Ok(())
 }
