@@ -8,6 +8,7 @@
 #![allow(clippy::missing_safety_doc)]
 
 mod ffi;
+mod monitor;
 
 use std::ffi::{c_char, c_int, CString};
 use std::sync::OnceLock;
