@@ -424,3 +424,17 @@ fn eight_threads_add_up_exactly() {
     assert_eq!(x.endpoints[0].errors, total / 10);
     assert_eq!(x.outcomes["success"] + x.outcomes["network"], total);
 }
+
+#[test]
+fn routes_beyond_the_bound_are_folded_not_lost() {
+    let (m, _) = default_monitor();
+    for i in 0..300 {
+        m.record_request(&format!("resource{i}"), "read", ms(1), true);
+    }
+    let x = m.metrics();
+    assert_eq!(x.requests, 300);
+    assert_eq!(x.endpoints.iter().map(|e| e.requests).sum::<u64>(), 300);
+    let other = x.endpoints.iter().find(|e| e.resource == "_other").unwrap();
+    assert_eq!(other.requests, 300 - 256); // 256 routes of its own, then the fold
+    assert_eq!(x.endpoints.len(), 257);
+}

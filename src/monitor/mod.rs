@@ -176,14 +176,14 @@ fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
-fn latency_from_ms(latency_ms: f64) -> Result<Duration> {
+fn latency_us_from_ms(latency_ms: f64) -> Result<u64> {
     if !latency_ms.is_finite() || latency_ms < 0.0 {
         return Err(Error::invalid_argument(format!(
             "latency_ms must be a finite number >= 0, got {latency_ms}"
         )));
     }
-    Duration::try_from_secs_f64(latency_ms / 1000.0)
-        .map_err(|e| Error::invalid_argument(format!("latency_ms out of range: {e}")))
+    // `as` saturates for values beyond u64 (the histogram saturates at 10 min anyway).
+    Ok((latency_ms * 1000.0).round() as u64)
 }
 
 impl Monitor {
@@ -229,12 +229,12 @@ impl Monitor {
         latency_ms: f64,
         success: bool,
     ) -> Result<()> {
-        let latency = latency_from_ms(latency_ms)?;
+        let latency_us = latency_us_from_ms(latency_ms)?;
         let outcome = if success { 0 } else { window::generic_error() };
         self.push(
             resource.unwrap_or(""),
             action.unwrap_or(""),
-            latency,
+            latency_us,
             outcome,
             None,
             None,
@@ -246,7 +246,7 @@ impl Monitor {
     /// Record one request of a route.
     pub fn record_request(&self, resource: &str, action: &str, latency: Duration, success: bool) {
         let outcome = if success { 0 } else { window::generic_error() };
-        self.push(resource, action, latency, outcome, None, None, 0);
+        self.push(resource, action, micros(latency), outcome, None, None, 0);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -254,7 +254,7 @@ impl Monitor {
         &self,
         resource: &str,
         action: &str,
-        latency: Duration,
+        latency_us: u64,
         outcome: usize,
         bucket: Option<Bucket>,
         http_status: Option<u16>,
@@ -263,7 +263,7 @@ impl Monitor {
         let sample = Sample {
             key: Some((resource, action)),
             outcome,
-            latency_us: micros(latency),
+            latency_us,
             bucket,
             rate_limited: http_status == Some(429),
             retry: attempt > 0,
@@ -415,7 +415,7 @@ impl RequestObserver for Monitor {
         self.push(
             event.resource,
             event.action,
-            event.latency,
+            micros(event.latency),
             outcome,
             Some(event.bucket),
             event.http_status,

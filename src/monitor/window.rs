@@ -13,12 +13,12 @@
 //! windowed breakdown) and cumulative totals since start (for Prometheus counters and the
 //! latency histogram).
 
-use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use hashbrown::Equivalent;
 use hdrhistogram::Histogram;
 
 use crate::error::ErrorKind;
@@ -82,31 +82,30 @@ fn bucket_index(bucket: Bucket) -> usize {
     }
 }
 
-/// FNV-1a: the key maps hash short route names on every record; SipHash's DoS resistance
-/// buys nothing here (the keys come from the client's own routes).
-#[derive(Default)]
-struct Fnv(u64);
+/// A route as the key maps store it.
+#[derive(Hash, PartialEq, Eq)]
+struct Route {
+    resource: Box<str>,
+    action: Box<str>,
+}
 
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
+/// A borrowed route, hashed exactly like [`Route`] (same fields, same order), so a record
+/// looks its route up with one hash and no allocation.
+#[derive(Hash)]
+struct RouteRef<'a> {
+    resource: &'a str,
+    action: &'a str,
+}
 
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
+impl Equivalent<Route> for RouteRef<'_> {
+    fn equivalent(&self, key: &Route) -> bool {
+        *key.resource == *self.resource && *key.action == *self.action
     }
 }
 
-type FastMap<V> = HashMap<Box<str>, V, BuildHasherDefault<Fnv>>;
+/// hashbrown with its default hasher (foldhash: fast on short keys; the keys are the
+/// client's own route names, so DoS resistance buys nothing here).
+type RouteMap = hashbrown::HashMap<Route, KeyStats>;
 
 /// One request as the window stores it.
 #[derive(Debug, Clone, Copy)]
@@ -209,8 +208,7 @@ struct KeyStats {
 
 struct Shard {
     slots: Box<[Slot]>,
-    keys: FastMap<FastMap<KeyStats>>,
-    key_count: usize,
+    keys: RouteMap,
     requests_total: u64,
     errors_total: u64,
     rate_limited_total: [u64; 2],
@@ -220,8 +218,7 @@ impl Shard {
     fn new(n: usize) -> Self {
         Shard {
             slots: (0..n).map(|_| Slot::empty()).collect(),
-            keys: FastMap::default(),
-            key_count: 0,
+            keys: RouteMap::default(),
             requests_total: 0,
             errors_total: 0,
             rate_limited_total: [0; 2],
@@ -231,20 +228,20 @@ impl Shard {
     /// Apply `f` to the stats of `(resource, action)`, creating them (or using the overflow
     /// pair once the shard holds too many) on first sight.
     fn with_key(&mut self, n: usize, resource: &str, action: &str, f: impl FnOnce(&mut KeyStats)) {
-        if let Some(stats) = self.keys.get_mut(resource).and_then(|a| a.get_mut(action)) {
+        if let Some(stats) = self.keys.get_mut(&RouteRef { resource, action }) {
             f(stats);
             return;
         }
-        let (resource, action) = if self.key_count >= MAX_KEYS_PER_SHARD {
+        let (resource, action) = if self.keys.len() >= MAX_KEYS_PER_SHARD {
             OVERFLOW_KEY
         } else {
             (resource, action)
         };
-        let actions = self.keys.entry(resource.into()).or_default();
-        if !actions.contains_key(action) {
-            self.key_count += 1;
-        }
-        let stats = actions.entry(action.into()).or_insert_with(|| KeyStats {
+        let route = Route {
+            resource: resource.into(),
+            action: action.into(),
+        };
+        let stats = self.keys.entry(route).or_insert_with(|| KeyStats {
             ring: vec![KeySlot::EMPTY; n].into_boxed_slice(),
             totals: KeyTotals::default(),
         });
@@ -333,7 +330,12 @@ impl Window {
     }
 
     fn slot_index(&self, now: Duration) -> u64 {
-        u64::try_from(now.as_nanos() / u128::from(self.slot_nanos)).unwrap_or(EMPTY - 1)
+        // u64 nanoseconds cover 584 years of uptime; a u128 division would cost more.
+        let ns = now
+            .as_secs()
+            .saturating_mul(1_000_000_000)
+            .saturating_add(u64::from(now.subsec_nanos()));
+        (ns / self.slot_nanos).min(EMPTY - 1)
     }
 
     fn in_window(&self, idx: u64, t: u64) -> bool {
@@ -341,7 +343,8 @@ impl Window {
     }
 
     fn my_shard(&self) -> MutexGuard<'_, Shard> {
-        let i = SHARD_HINT.try_with(|h| *h).unwrap_or(0) % self.shards.len();
+        // SHARDS is a power of two: a mask, not a division.
+        let i = SHARD_HINT.try_with(|h| *h).unwrap_or(0) & (SHARDS - 1);
         lock(&self.shards[i].0)
     }
 
@@ -462,34 +465,32 @@ impl Window {
                     }
                 }
             }
-            for (resource, actions) in shard.keys.iter() {
-                for (action, stats) in actions.iter() {
-                    let mut kw = KeyWindow::default();
-                    for ks in stats.ring.iter().filter(|k| self.in_window(k.idx, t)) {
-                        kw.requests += ks.requests;
-                        kw.errors += ks.errors;
-                        kw.sum_us = kw.sum_us.saturating_add(ks.sum_us);
-                        kw.max_us = kw.max_us.max(ks.max_us);
+            for (route, stats) in shard.keys.iter() {
+                let mut kw = KeyWindow::default();
+                for ks in stats.ring.iter().filter(|k| self.in_window(k.idx, t)) {
+                    kw.requests += ks.requests;
+                    kw.errors += ks.errors;
+                    kw.sum_us = kw.sum_us.saturating_add(ks.sum_us);
+                    kw.max_us = kw.max_us.max(ks.max_us);
+                }
+                let key = (route.resource.to_string(), route.action.to_string());
+                if kw.requests > 0 {
+                    let e = out.keys.entry(key.clone()).or_default();
+                    e.requests += kw.requests;
+                    e.errors += kw.errors;
+                    e.sum_us = e.sum_us.saturating_add(kw.sum_us);
+                    e.max_us = e.max_us.max(kw.max_us);
+                }
+                if let Some(totals) = out.totals.as_mut() {
+                    let e = totals.keys.entry(key).or_default();
+                    for (o, c) in e.outcomes.iter_mut().zip(stats.totals.outcomes.iter()) {
+                        *o += c;
                     }
-                    let key = (resource.to_string(), action.to_string());
-                    if kw.requests > 0 {
-                        let e = out.keys.entry(key.clone()).or_default();
-                        e.requests += kw.requests;
-                        e.errors += kw.errors;
-                        e.sum_us = e.sum_us.saturating_add(kw.sum_us);
-                        e.max_us = e.max_us.max(kw.max_us);
+                    for (o, c) in e.buckets.iter_mut().zip(stats.totals.buckets.iter()) {
+                        *o += c;
                     }
-                    if let Some(totals) = out.totals.as_mut() {
-                        let e = totals.keys.entry(key).or_default();
-                        for (o, c) in e.outcomes.iter_mut().zip(stats.totals.outcomes.iter()) {
-                            *o += c;
-                        }
-                        for (o, c) in e.buckets.iter_mut().zip(stats.totals.buckets.iter()) {
-                            *o += c;
-                        }
-                        e.sum_us = e.sum_us.saturating_add(stats.totals.sum_us);
-                        e.count += stats.totals.count;
-                    }
+                    e.sum_us = e.sum_us.saturating_add(stats.totals.sum_us);
+                    e.count += stats.totals.count;
                 }
             }
             if let Some(totals) = out.totals.as_mut() {
