@@ -438,3 +438,15 @@ fn routes_beyond_the_bound_are_folded_not_lost() {
     assert_eq!(other.requests, 300 - 256); // 256 routes of its own, then the fold
     assert_eq!(x.endpoints.len(), 257);
 }
+
+#[test]
+fn the_system_clock_moves_forward_and_stamps_utc() {
+    use magflow_emag::monitor::{Clock, SystemClock};
+    let c = SystemClock::new();
+    let a = c.monotonic();
+    std::thread::sleep(Duration::from_millis(30));
+    let b = c.monotonic();
+    assert!(b > a, "{a:?} then {b:?}");
+    let year = c.utc().format("%Y").to_string().parse::<i32>().unwrap();
+    assert!(year >= 2024);
+}
