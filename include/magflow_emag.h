@@ -80,6 +80,12 @@ typedef enum {
 typedef struct mf_client mf_client;
 
 /*
+ An opaque monitor handle. Create with `mf_monitor_new`, release with `mf_monitor_free`.
+ Thread-safe: every call but `mf_monitor_free` may run on several threads at once.
+ */
+typedef struct mf_monitor mf_monitor;
+
+/*
  An opaque rate limiter. Thread-safe: one handle may be used from several threads at once
  (its clones share the quota); free it once, after every call on it has returned.
  */
@@ -254,6 +260,87 @@ mf_status mf_simulator_reset_stats(const mf_simulator *sim);
  `sim` must be NULL or a handle from `mf_simulator_start`, not yet freed.
  */
 void mf_simulator_free(mf_simulator *sim);
+
+/*
+ Create a monitor. `config_json` is NULL (defaults) or a JSON object such as
+ `{"window_seconds": 300, "slot_seconds": 10, "sync_window_seconds": 3600,
+ "history_limit": 100, "thresholds": {"error_rate": 0.05, "p95_latency_ms": 2000,
+ "rate_limit_usage": 0.8, "sync_success_rate": 0.95, "min_samples": 20,
+ "clear_ratio": 0.8}}` (every field optional; unknown fields are refused).
+ Release `*out` with `mf_monitor_free`.
+
+ # Safety
+ `config_json` must be NULL or a NUL-terminated string; `out` must be a valid pointer.
+ */
+mf_status mf_monitor_new(const char *config_json, mf_monitor **out);
+
+/*
+ Record one request without a route. `latency_ms` must be finite and >= 0.
+
+ # Safety
+ `monitor` must be a live handle.
+ */
+mf_status mf_monitor_record(mf_monitor *monitor, double latency_ms, bool success);
+
+/*
+ Record one request of a route (`resource`, `action`: NUL-terminated UTF-8, e.g.
+ `"order"`, `"read"`), for the per-route breakdown and Prometheus labels.
+
+ # Safety
+ `monitor` must be a live handle; `resource` and `action` NUL-terminated strings.
+ */
+mf_status mf_monitor_record_request(mf_monitor *monitor,
+                                    const char *resource,
+                                    const char *action,
+                                    double latency_ms,
+                                    bool success);
+
+/*
+ Record a finished sync run of `kind` (e.g. `"orders"`).
+
+ # Safety
+ `monitor` must be a live handle; `kind` a NUL-terminated string.
+ */
+mf_status mf_monitor_record_sync(mf_monitor *monitor,
+                                 const char *kind,
+                                 bool success,
+                                 double duration_seconds,
+                                 uint64_t items);
+
+/*
+ The health report as JSON: `{"status", "health_score", "metrics", "alerts",
+ "timestamp"}`. Evaluates alerts. Free `*json_out` with `mf_string_free`.
+
+ # Safety
+ `monitor` must be a live handle; `json_out` a valid pointer.
+ */
+mf_status mf_monitor_health_json(mf_monitor *monitor, char **json_out);
+
+/*
+ The metrics of the window as JSON. Evaluates alerts. Free `*json_out` with
+ `mf_string_free`.
+
+ # Safety
+ `monitor` must be a live handle; `json_out` a valid pointer.
+ */
+mf_status mf_monitor_metrics_json(mf_monitor *monitor, char **json_out);
+
+/*
+ The Prometheus text exposition (format 0.0.4). Evaluates alerts. Free `*text_out` with
+ `mf_string_free`.
+
+ # Safety
+ `monitor` must be a live handle; `text_out` a valid pointer.
+ */
+mf_status mf_monitor_prometheus_text(mf_monitor *monitor, char **text_out);
+
+/*
+ Release a monitor. NULL is a no-op.
+
+ # Safety
+ `monitor` must be NULL or a live handle, not used again afterwards.
+ */
+void mf_monitor_free(mf_monitor *monitor);
 
 /*
  Create a rate limiter from a JSON configuration (NULL or `"{}"` = eMAG's quotas, local

@@ -1,10 +1,8 @@
 """Type stubs of the native module (checked against it by mypy.stubtest in `make test`)."""
 
 import os
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Union
-
-from typing_extensions import final
 from os import PathLike
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Union, final
 
 __version__: str
 
@@ -219,3 +217,42 @@ class RateLimiter:
     def backend(self) -> str: ...
 
 def scheduled_start_offset(job_name: str, period: float = 3600.0) -> float: ...
+class Monitor:
+    """Request metrics over a sliding window, alerts, a health score and Prometheus text."""
+
+    def __new__(
+        cls,
+        window_seconds: int = 300,
+        *,
+        slot_seconds: Optional[int] = None,
+        sync_window_seconds: int = 3600,
+        history_limit: int = 100,
+        error_rate: float = 0.05,
+        p95_latency_ms: float = 2000.0,
+        rate_limit_usage: float = 0.8,
+        sync_success_rate: float = 0.95,
+        min_samples: int = 20,
+        clear_ratio: float = 0.8,
+    ) -> Monitor: ...
+    @property
+    def window_seconds(self) -> int: ...
+    def record(
+        self,
+        latency_ms: float,
+        success: bool,
+        resource: Optional[str] = None,
+        action: Optional[str] = None,
+    ) -> None: ...
+    def record_rate_limit_usage(self, bucket: str, ratio: float) -> None: ...
+    def record_429(self, bucket: str) -> None: ...
+    def record_sync(
+        self, kind: str, success: bool, duration_seconds: float = 0.0, items: int = 0
+    ) -> None: ...
+    def metrics(self) -> Dict[str, Any]: ...
+    def health(self) -> Dict[str, Any]: ...
+    def prometheus(self) -> str: ...
+    def evaluate(self) -> List[Dict[str, Any]]: ...
+    def alerts(self) -> List[Dict[str, Any]]: ...
+    def alert_history(self) -> List[Dict[str, Any]]: ...
+    def on_alert(self, callback: Callable[[Dict[str, Any]], object]) -> None: ...
+    def reset(self) -> None: ...

@@ -12,6 +12,7 @@ mod ffi;
 mod sim;
 
 pub use client::mf_client;
+mod monitor;
 mod ratelimit;
 
 use std::ffi::{c_char, c_int, CString};

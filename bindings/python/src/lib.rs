@@ -7,6 +7,7 @@ mod aio;
 mod client;
 mod codes;
 mod errors;
+mod monitor;
 mod ratelimit;
 mod sim;
 mod store;
@@ -25,5 +26,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     store::register(m)?;
     sim::register(m)?;
     ratelimit::register(m)?;
+    monitor::register(m)?;
     Ok(())
 }
