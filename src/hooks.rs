@@ -80,6 +80,11 @@ pub trait Limiter: Send + Sync {
     fn on_rate_limited(&self, bucket: Bucket, wait: Duration) {
         let _ = (bucket, wait);
     }
+
+    /// The fraction of each bucket's quota used recently (for monitoring; polled on reads).
+    fn usage(&self) -> Vec<(Bucket, f64)> {
+        Vec::new()
+    }
 }
 
 /// A limiter that never waits (for tests and for callers that limit elsewhere).

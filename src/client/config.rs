@@ -61,8 +61,11 @@ pub struct ClientConfig {
     pub retry: RetryPolicy,
     /// The rate limiter every request passes (None: no limiting).
     pub limiter: Option<Arc<dyn Limiter>>,
-    /// Observers told about every attempt (monitoring).
+    /// Observers told about every attempt (besides the client's monitor).
     pub observers: Vec<Arc<dyn RequestObserver>>,
+    /// The monitor fed by every attempt, the limiter's usage and the syncs (None: the client
+    /// makes its own with the default configuration).
+    pub monitor: Option<Arc<crate::monitor::Monitor>>,
     /// Time zone of eMAG's timestamps (default: the platform's).
     pub time_zone: Option<Tz>,
     /// A label for logs and metrics (e.g. `main`, `fbe`); never a secret.
@@ -99,6 +102,7 @@ impl ClientConfig {
             retry: RetryPolicy::default(),
             limiter: None,
             observers: Vec::new(),
+            monitor: None,
             time_zone: None,
             account: "main".to_owned(),
         }
@@ -137,6 +141,12 @@ impl ClientConfig {
     /// Attach a rate limiter.
     pub fn with_limiter(mut self, limiter: Arc<dyn Limiter>) -> Self {
         self.limiter = Some(limiter);
+        self
+    }
+
+    /// Use this monitor (e.g. one shared by the clients of several accounts).
+    pub fn with_monitor(mut self, monitor: Arc<crate::monitor::Monitor>) -> Self {
+        self.monitor = Some(monitor);
         self
     }
 

@@ -24,6 +24,7 @@ pub use config::{BodyMode, ClientConfig};
 
 use crate::error::{Error, Result};
 use crate::hooks::{Bucket, Outcome, RequestEvent};
+use crate::monitor::{Monitor, MonitorConfig};
 use crate::phpform;
 use crate::retry::{retry_safety, should_retry, RetryBudget, RetrySafety};
 
@@ -77,6 +78,7 @@ pub struct Download {
 
 struct Inner {
     config: ClientConfig,
+    monitor: Arc<Monitor>,
     base: String,
     http: reqwest::Client,
     budget: RetryBudget,
@@ -100,8 +102,19 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
-    /// Build a client (checks the base URL; builds one connection pool).
-    pub fn new(config: ClientConfig) -> Result<Self> {
+    /// Build a client (checks the base URL; builds one connection pool). The client feeds its
+    /// monitor (the configured one, or a new one) with every attempt and polls its limiter's
+    /// usage when the monitor is read.
+    pub fn new(mut config: ClientConfig) -> Result<Self> {
+        let monitor = match &config.monitor {
+            Some(m) => m.clone(),
+            None => Arc::new(Monitor::new(MonitorConfig::default())?),
+        };
+        config.observers.push(monitor.clone());
+        if let Some(limiter) = &config.limiter {
+            let limiter = limiter.clone();
+            monitor.add_usage_source(Arc::new(move || limiter.usage()));
+        }
         let base = config
             .resolved_base_url()?
             .to_string()
@@ -132,6 +145,7 @@ impl Client {
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
+                monitor,
                 base,
                 http,
                 budget: RetryBudget::default(),
@@ -142,6 +156,11 @@ impl Client {
     /// The configuration this client was built with.
     pub fn config(&self) -> &ClientConfig {
         &self.inner.config
+    }
+
+    /// The monitor this client feeds.
+    pub fn monitor(&self) -> &Arc<Monitor> {
+        &self.inner.monitor
     }
 
     /// The effective base URL.

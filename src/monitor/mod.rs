@@ -155,7 +155,13 @@ pub struct Monitor {
     alerts: alerts::AlertEngine,
     /// Monotonic nanoseconds of the start or the last reset.
     started: AtomicU64,
+    /// Polled before every read: the quota usage of attached rate limiters.
+    usage_sources: std::sync::Mutex<Vec<UsageSource>>,
 }
+
+/// A source of quota usage (`(bucket, fraction of the quota)`), polled when metrics are read;
+/// see [`Monitor::add_usage_source`].
+pub type UsageSource = Arc<dyn Fn() -> Vec<(Bucket, f64)> + Send + Sync>;
 
 use sync::SyncLog;
 
@@ -208,7 +214,29 @@ impl Monitor {
             n,
             clock,
             started,
+            usage_sources: std::sync::Mutex::new(Vec::new()),
         })
+    }
+
+    /// Poll `source` for quota usage whenever metrics, health or Prometheus text are read
+    /// (the client attaches its rate limiter this way, so the hot path pays nothing).
+    pub fn add_usage_source(&self, source: UsageSource) {
+        if let Ok(mut sources) = self.usage_sources.lock() {
+            sources.push(source);
+        }
+    }
+
+    fn poll_usage_sources(&self) {
+        let sources: Vec<UsageSource> = match self.usage_sources.lock() {
+            Ok(s) => s.clone(),
+            Err(_) => return,
+        };
+        for source in sources {
+            for (bucket, ratio) in source() {
+                // A source reporting nonsense must not break a health read.
+                let _ = self.record_rate_limit_usage(bucket, ratio);
+            }
+        }
     }
 
     /// The configuration in force.
@@ -315,6 +343,7 @@ impl Monitor {
 
     /// Read the window into metrics, with the cumulative totals.
     fn collect(&self) -> (Metrics, window::Totals) {
+        self.poll_usage_sources();
         let now = self.clock.monotonic();
         let mut read = self.window.read(now, true);
         let now_ns = nanos(now);

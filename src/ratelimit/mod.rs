@@ -508,6 +508,20 @@ impl RateLimiter {
         }
     }
 
+    /// The fraction of each bucket's per-minute quota this limiter granted over the last minute
+    /// (local counters only: no round trip, cheap enough to poll on every health read).
+    pub fn usage(&self) -> Vec<(Bucket, f64)> {
+        let now = now_ns();
+        Bucket::ALL
+            .into_iter()
+            .map(|bucket| {
+                let quota = self.inner.config.quota(bucket);
+                let snap = self.inner.stats.snapshot(bucket, quota, now, None);
+                (bucket, snap.usage_last_minute)
+            })
+            .collect()
+    }
+
     /// Zero the counters (the shared limiter state is untouched).
     pub fn reset_stats(&self) {
         self.inner.stats.reset();
@@ -531,5 +545,9 @@ impl Limiter for RateLimiter {
 
     fn on_rate_limited(&self, bucket: Bucket, wait: Duration) {
         RateLimiter::on_rate_limited(self, bucket, wait);
+    }
+
+    fn usage(&self) -> Vec<(Bucket, f64)> {
+        RateLimiter::usage(self)
     }
 }

@@ -207,6 +207,7 @@ fn min_seconds(requests: u64, bucket: Bucket) -> f64 {
 /// Run `body` as one logged sync run: the sync-log row is written at the start and finished
 /// with the outcome, whatever it is.
 async fn logged_run<F, Fut>(
+    client: &Client,
     store: &Store,
     scope: &Scope,
     kind: &str,
@@ -236,6 +237,12 @@ where
     }
     if let Err(e) = &outcome {
         summary.error = Some(e.to_string());
+    }
+    // A cancelled run is neither a success nor a failure for the sync success rate.
+    if summary.status != "cancelled" {
+        client
+            .monitor()
+            .record_sync(kind, outcome.is_ok(), started.elapsed(), summary.fetched);
     }
     store.finish_sync_run(&SyncRun {
         id: run_id,
@@ -270,6 +277,7 @@ pub async fn sync_orders(
     }
     let scope = &scope;
     logged_run(
+        client,
         store,
         scope,
         "orders",
@@ -459,6 +467,7 @@ pub async fn sync_offers(
     let kind = "offers";
     let scope = &scope;
     logged_run(
+        client,
         store,
         scope,
         kind,

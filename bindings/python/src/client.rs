@@ -142,7 +142,7 @@ impl PyClient {
 impl PyClient {
     #[new]
     #[pyo3(signature = (username, password, platform = "emag_ro", base_url = None, timeout = 30.0,
-                        retry = None, body_mode = "form", account = "main", limiter = None))]
+                        retry = None, body_mode = "form", account = "main", limiter = None, monitor = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         username: String,
@@ -154,6 +154,7 @@ impl PyClient {
         body_mode: &str,
         account: &str,
         limiter: Option<Py<PyAny>>,
+        monitor: Option<PyRef<'_, crate::monitor::PyMonitor>>,
     ) -> PyResult<Self> {
         let mut config = ClientConfig::new(Credentials::new(username, password).py()?)
             .with_platform(platform.parse().py()?)
@@ -172,6 +173,7 @@ impl PyClient {
             config.retry = r.inner;
         }
         config.limiter = limiter_of(limiter)?;
+        config.monitor = monitor.map(|m| m.core());
         Ok(PyClient {
             inner: Client::new(config).py()?,
         })
@@ -189,6 +191,12 @@ impl PyClient {
     fn base_url(&self) -> &str {
         self.inner.base_url()
     }
+    /// The monitor this client feeds (shared when one was passed in).
+    #[getter]
+    fn monitor(&self) -> crate::monitor::PyMonitor {
+        crate::monitor::PyMonitor::wrap(self.inner.monitor().clone())
+    }
+
     #[getter]
     fn account(&self) -> &str {
         &self.inner.config().account

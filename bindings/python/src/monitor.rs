@@ -35,9 +35,13 @@ pub struct PyMonitor {
 
 impl PyMonitor {
     /// The core monitor (for a client to feed).
-    #[allow(dead_code)] // the client binding (lead) wires it
     pub fn core(&self) -> Arc<Monitor> {
         self.inner.clone()
+    }
+
+    /// A Python face for a monitor a client already owns.
+    pub fn wrap(inner: Arc<Monitor>) -> Self {
+        PyMonitor { inner }
     }
 }
 
