@@ -91,7 +91,7 @@ header-check: $(CBINDGEN)
 	rm -f $$tmp; echo "header: $(HEADER) matches the code"
 
 bench: wheel
-	@echo "no benchmarks yet"
+	cargo bench --bench sim_throughput
 
 clean:
 	cargo clean

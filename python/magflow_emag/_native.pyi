@@ -1,6 +1,6 @@
 """Type stubs of the native module (checked against it by mypy.stubtest in `make test`)."""
 
-from typing import Any, Awaitable, Dict, List, Optional
+from typing import Any, Awaitable, Dict, List, Optional, final
 
 __version__: str
 
@@ -15,9 +15,10 @@ def _raise_error_kind(kind_code: int, message: str = "test") -> None: ...
 def _async_echo(value: int, delay_s: float) -> Awaitable[int]: ...
 def _runtime_owner_pid() -> Optional[int]: ...
 
+@final
 class Simulator:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         orders: int = 0,
         offers: int = 0,
         seed: int = 0,
@@ -36,7 +37,7 @@ class Simulator:
         fault_seed: int = 0,
         fault_kinds: Optional[List[str]] = None,
         strict_pagination: bool = True,
-    ) -> None: ...
+    ) -> "Simulator": ...
     def start(self) -> None: ...
     def stop(self) -> None: ...
     @property
