@@ -65,7 +65,9 @@ async fn baseline_server() -> String {
             )
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
@@ -78,8 +80,13 @@ fn main() {
     let mut seeds = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();
-        let sim = Simulator::start(SimConfig { orders: 5000, offers: 2000, seed: 7, ..SimConfig::default() })
-            .expect("start");
+        let sim = Simulator::start(SimConfig {
+            orders: 5000,
+            offers: 2000,
+            seed: 7,
+            ..SimConfig::default()
+        })
+        .expect("start");
         seeds.push(t.elapsed().as_secs_f64() * 1000.0);
         drop(sim);
     }
@@ -107,9 +114,18 @@ fn main() {
         // Warm-up.
         load(base_url.clone(), "", auth.clone()).await;
         for (label, body) in [
-            ("order/read, 10 orders per page", "data%5BitemsPerPage%5D=10"),
-            ("order/read, 100 orders per page", "data%5BitemsPerPage%5D=100"),
-            ("order/read, one order by id filter", "data%5Bstatus%5D=4&data%5BitemsPerPage%5D=1"),
+            (
+                "order/read, 10 orders per page",
+                "data%5BitemsPerPage%5D=10",
+            ),
+            (
+                "order/read, 100 orders per page",
+                "data%5BitemsPerPage%5D=100",
+            ),
+            (
+                "order/read, 1 order per page (status filter)",
+                "data%5Bstatus%5D=4&data%5BitemsPerPage%5D=1",
+            ),
         ] {
             let mut sim_rates = Vec::new();
             let mut base_rates = Vec::new();

@@ -13,13 +13,21 @@ async fn each_fault_kind() {
     let mut cfg = config(20, 5);
     cfg.fault_hold_seconds = 3.0;
     let api = Api::start(cfg);
-    let read = || api.post("order/read").header("content-type", "application/json").body("{}");
+    let read = || {
+        api.post("order/read")
+            .header("content-type", "application/json")
+            .body("{}")
+    };
 
     api.sim.inject(Fault::Http500, 1, None, None);
     let r = api.send(read()).await;
     assert_eq!(r.status, 500);
     assert!(r.text.contains("500 Internal Server Error"));
-    assert_eq!(api.send(read()).await.status, 200, "count=1: the next request is normal");
+    assert_eq!(
+        api.send(read()).await.status,
+        200,
+        "count=1: the next request is normal"
+    );
 
     api.sim.inject(Fault::Http503, 2, None, None);
     assert_eq!(api.send(read()).await.status, 503);
@@ -40,7 +48,11 @@ async fn each_fault_kind() {
     api.sim.inject(Fault::MalformedJson, 1, None, None);
     let r = api.send(read()).await;
     assert_eq!(r.status, 200);
-    assert!(serde_json::from_str::<serde_json::Value>(&r.text).is_err(), "truncated: {}", r.text);
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&r.text).is_err(),
+        "truncated: {}",
+        r.text
+    );
 
     api.sim.inject(Fault::Reset, 1, None, None);
     let err = read().send().await.expect_err("the connection is dropped");
@@ -48,24 +60,50 @@ async fn each_fault_kind() {
     assert_eq!(api.send(read()).await.status, 200);
 
     api.sim.inject(Fault::Timeout, 1, None, None);
-    let err = read().timeout(Duration::from_millis(300)).send().await.expect_err("held past the timeout");
+    let err = read()
+        .timeout(Duration::from_millis(300))
+        .send()
+        .await
+        .expect_err("held past the timeout");
     assert!(err.is_timeout(), "{err}");
     assert_eq!(api.send(read()).await.status, 200);
 
     let stats = api.sim.stats();
-    for kind in ["http_500", "http_503", "is_error", "rate_limit", "malformed_json", "reset", "timeout"] {
-        assert!(stats["faults_injected"][kind].as_u64().unwrap() >= 1, "{kind}: {stats}");
+    for kind in [
+        "http_500",
+        "http_503",
+        "is_error",
+        "rate_limit",
+        "malformed_json",
+        "reset",
+        "timeout",
+    ] {
+        assert!(
+            stats["faults_injected"][kind].as_u64().unwrap() >= 1,
+            "{kind}: {stats}"
+        );
     }
 }
 
 #[tokio::test]
 async fn faults_match_resource_and_action() {
     let api = Api::start(config(5, 5));
-    api.sim.inject(Fault::Http503, 1, Some("product_offer"), Some("save"));
+    api.sim
+        .inject(Fault::Http503, 1, Some("product_offer"), Some("save"));
     assert_eq!(api.form("product_offer/read", &json!({})).await.status, 200);
     assert_eq!(api.form("order/read", &json!({})).await.status, 200);
-    assert_eq!(api.form("product_offer/save", &json!([{"id": 1}])).await.status, 503);
-    assert_eq!(api.form("product_offer/save", &json!([{"id": 1}])).await.status, 200);
+    assert_eq!(
+        api.form("product_offer/save", &json!([{"id": 1}]))
+            .await
+            .status,
+        503
+    );
+    assert_eq!(
+        api.form("product_offer/save", &json!([{"id": 1}]))
+            .await
+            .status,
+        200
+    );
     api.sim.inject(Fault::IsError, 5, Some("order"), None);
     assert_eq!(api.call("vat/read", json!({})).await["isError"], false);
     assert_eq!(api.call("order/count", json!({})).await["isError"], true);
@@ -83,7 +121,13 @@ async fn random_faults_are_seeded() {
         let mut outcomes = Vec::new();
         for _ in 0..30 {
             let r = api.form("vat/read", &json!({})).await;
-            outcomes.push(if r.status == 503 { 2 } else if r.json()["isError"] == true { 1 } else { 0 });
+            outcomes.push(if r.status == 503 {
+                2
+            } else if r.json()["isError"] == true {
+                1
+            } else {
+                0
+            });
         }
         outcomes
     };
@@ -125,13 +169,22 @@ async fn gateway_429_and_stats_windows() {
     assert_eq!(s["requests_total"], 20);
     assert_eq!(s["responses_429"], refused);
     assert_eq!(s["routes"]["order/read"], 20);
-    assert_eq!(s["max_in_any_minute"]["orders"], 20, "arrivals, served or refused");
+    assert_eq!(
+        s["max_in_any_minute"]["orders"], 20,
+        "arrivals, served or refused"
+    );
     assert!(s["max_in_any_second"]["orders"].as_u64().unwrap() >= 1);
     assert_eq!(s["max_in_any_minute"]["other"], 0);
     assert_eq!(s["limits"]["orders"]["per_minute"], 12);
     // The other bucket is shared by every non-order resource: 3 per minute.
     let mut other_ok = 0;
-    for path in ["vat/read", "category/read", "locality/read", "addresses/read", "vat/read"] {
+    for path in [
+        "vat/read",
+        "category/read",
+        "locality/read",
+        "addresses/read",
+        "vat/read",
+    ] {
         let r = api.form(path, &json!({"itemsPerPage": 0})).await; // invalid on purpose for some
         if r.status != 429 {
             other_ok += 1;

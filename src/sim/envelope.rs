@@ -117,7 +117,8 @@ pub(crate) fn parse_data(
         let n = phpform::count_elements(&data);
         return Ok((data, n, form));
     }
-    let text = std::str::from_utf8(trimmed).map_err(|_| "Request body is not valid UTF-8".to_owned())?;
+    let text =
+        std::str::from_utf8(trimmed).map_err(|_| "Request body is not valid UTF-8".to_owned())?;
     let (data, n) =
         phpform::decode(text).map_err(|e| format!("Invalid form body: {}", e.message()))?;
     Ok((data, n, BodyForm::Form))

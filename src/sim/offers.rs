@@ -52,10 +52,17 @@ fn parse_filter(f: &Map<String, Value>) -> Result<Filter, Vec<String>> {
     if id.is_some_and(|i| !(1..=4_294_967_295).contains(&i)) {
         errors.push("id must be between 1 and 4294967295".into());
     }
-    if status.as_ref().is_some_and(|s| s.iter().any(|x| !(0..=2).contains(x))) {
+    if status
+        .as_ref()
+        .is_some_and(|s| s.iter().any(|x| !(0..=2).contains(x)))
+    {
         errors.push("status must be 0, 1 or 2".into());
     }
-    let text = |key: &str| f.get(key).and_then(envelope::text).filter(|s| !s.is_empty());
+    let text = |key: &str| {
+        f.get(key)
+            .and_then(envelope::text)
+            .filter(|s| !s.is_empty())
+    };
     let out = Filter {
         id,
         status,
@@ -79,16 +86,31 @@ impl Filter {
         let general = o.general_stock();
         self.id.is_none_or(|id| o.id as i64 == id)
             && self.status.as_ref().is_none_or(|s| s.contains(&o.status))
-            && self.part_number.as_ref().is_none_or(|p| *p == o.part_number)
-            && self.part_number_key.as_ref().is_none_or(|p| *p == o.part_number_key)
-            && self.general_stock.is_none_or(|n| (0..=n).contains(&general))
-            && self.estimated_stock.is_none_or(|n| (0..=n).contains(&(general - reserved).max(0)))
-            && self.offer_validation_status.is_none_or(|v| o.offer_validation_status == v)
-            && self.validation_status.as_ref().is_none_or(|v| v.contains(&o.validation_status))
             && self
-                .translation_validation_status
+                .part_number
                 .as_ref()
-                .is_none_or(|v| o.translation_validation_status.is_some_and(|t| v.contains(&t)))
+                .is_none_or(|p| *p == o.part_number)
+            && self
+                .part_number_key
+                .as_ref()
+                .is_none_or(|p| *p == o.part_number_key)
+            && self
+                .general_stock
+                .is_none_or(|n| (0..=n).contains(&general))
+            && self
+                .estimated_stock
+                .is_none_or(|n| (0..=n).contains(&(general - reserved).max(0)))
+            && self
+                .offer_validation_status
+                .is_none_or(|v| o.offer_validation_status == v)
+            && self
+                .validation_status
+                .as_ref()
+                .is_none_or(|v| v.contains(&o.validation_status))
+            && self.translation_validation_status.as_ref().is_none_or(|v| {
+                o.translation_validation_status
+                    .is_some_and(|t| v.contains(&t))
+            })
     }
 }
 
@@ -160,13 +182,20 @@ fn price(e: &Map<String, Value>, key: &str, errors: &mut Vec<String>) -> Option<
     match num(v) {
         Some(p) if p > 0.0 && decimals(v) <= 4 => Some(p),
         _ => {
-            errors.push(format!("{key} must be a number greater than 0 with at most 4 decimals"));
+            errors.push(format!(
+                "{key} must be a number greater than 0 with at most 4 decimals"
+            ));
             None
         }
     }
 }
 
-fn pairs(e: &Map<String, Value>, key: &str, max: i64, errors: &mut Vec<String>) -> Option<Vec<(i64, i64)>> {
+fn pairs(
+    e: &Map<String, Value>,
+    key: &str,
+    max: i64,
+    errors: &mut Vec<String>,
+) -> Option<Vec<(i64, i64)>> {
     let v = e.get(key).filter(|v| !v.is_null())?;
     let items: Vec<&Value> = match v {
         Value::Array(a) => a.iter().collect(),
@@ -184,7 +213,9 @@ fn pairs(e: &Map<String, Value>, key: &str, max: i64, errors: &mut Vec<String>) 
         match (w, val) {
             (Some(w), Some(val)) if w >= 1 && (0..=max).contains(&val) => out.push((w, val)),
             _ => {
-                errors.push(format!("{key}[] needs warehouse_id (>= 1) and value (0..{max})"));
+                errors.push(format!(
+                    "{key}[] needs warehouse_id (>= 1) and value (0..{max})"
+                ));
                 return None;
             }
         }
@@ -212,7 +243,11 @@ fn offer_values(e: &Map<String, Value>, errors: &mut Vec<String>) -> OfferValues
         Ok(None) => {}
         _ => errors.push("vat_id must be one of the ids of vat/read".into()),
     }
-    match e.get("currency_type").filter(|c| !c.is_null()).and_then(envelope::text) {
+    match e
+        .get("currency_type")
+        .filter(|c| !c.is_null())
+        .and_then(envelope::text)
+    {
         None => {}
         Some(c) if c == "EUR" || c == "PLN" => v.currency_type = Some(c),
         Some(_) => errors.push("currency_type must be EUR or PLN".into()),
@@ -221,12 +256,20 @@ fn offer_values(e: &Map<String, Value>, errors: &mut Vec<String>) -> OfferValues
 }
 
 /// Price relations on the values an offer would end up with.
-fn check_prices(sale: f64, min: Option<f64>, max: Option<f64>, rec: Option<f64>, errors: &mut Vec<String>) {
+fn check_prices(
+    sale: f64,
+    min: Option<f64>,
+    max: Option<f64>,
+    rec: Option<f64>,
+    errors: &mut Vec<String>,
+) {
     if let (Some(min), Some(max)) = (min, max) {
         if min >= max {
             errors.push("min_sale_price must be lower than max_sale_price".into());
         } else if sale < min || sale > max {
-            errors.push(format!("sale_price {sale} is outside [min_sale_price {min}, max_sale_price {max}]"));
+            errors.push(format!(
+                "sale_price {sale} is outside [min_sale_price {min}, max_sale_price {max}]"
+            ));
         }
     }
     if let Some(rec) = rec {
@@ -241,7 +284,11 @@ enum Change {
     Create(Box<Offer>, Vec<String>),
 }
 
-fn plan_product_offer(state: &State, e: &Map<String, Value>, taken: &mut HashSet<String>) -> Result<Change, Vec<String>> {
+fn plan_product_offer(
+    state: &State,
+    e: &Map<String, Value>,
+    taken: &mut HashSet<String>,
+) -> Result<Change, Vec<String>> {
     let mut errors = Vec::new();
     let id = match e.get("id").and_then(int) {
         Some(id) if (1..=MAX_PRODUCT_ID).contains(&id) => id as u64,
@@ -264,15 +311,27 @@ fn plan_product_offer(state: &State, e: &Map<String, Value>, taken: &mut HashSet
         );
         if let Some(pn) = e.get("part_number").and_then(envelope::text) {
             let pn = normalize_part_number(&pn);
-            if pn != existing.part_number && (state.offers.values().any(|o| o.part_number == pn) || !taken.insert(pn.clone())) {
-                errors.push(format!("part_number {pn} already belongs to another product"));
+            if pn != existing.part_number
+                && (state.offers.values().any(|o| o.part_number == pn) || !taken.insert(pn.clone()))
+            {
+                errors.push(format!(
+                    "part_number {pn} already belongs to another product"
+                ));
             }
         }
-        return if errors.is_empty() { Ok(Change::Update(id, values)) } else { Err(errors) };
+        return if errors.is_empty() {
+            Ok(Change::Update(id, values))
+        } else {
+            Err(errors)
+        };
     }
     // A new product (or an offer attached to an existing one).
-    let attach = e.contains_key("part_number_key") || (e.contains_key("ean") && !e.contains_key("brand"));
-    let name = e.get("name").and_then(envelope::text).filter(|n| (1..=255).contains(&n.chars().count()));
+    let attach =
+        e.contains_key("part_number_key") || (e.contains_key("ean") && !e.contains_key("brand"));
+    let name = e
+        .get("name")
+        .and_then(envelope::text)
+        .filter(|n| (1..=255).contains(&n.chars().count()));
     if name.is_none() {
         errors.push("name is required (1..255 characters)".into());
     }
@@ -299,7 +358,9 @@ fn plan_product_offer(state: &State, e: &Map<String, Value>, taken: &mut HashSet
     for ean in &eans {
         if !(6..=14).contains(&ean.len()) || !ean.bytes().all(|b| b.is_ascii_digit()) {
             errors.push(format!("ean {ean} must have 6..14 digits"));
-        } else if state.offers.values().any(|o| o.eans.contains(ean)) || !taken.insert(format!("ean:{ean}")) {
+        } else if state.offers.values().any(|o| o.eans.contains(ean))
+            || !taken.insert(format!("ean:{ean}"))
+        {
             errors.push(format!("ean {ean} already belongs to another product"));
         }
     }
@@ -310,21 +371,30 @@ fn plan_product_offer(state: &State, e: &Map<String, Value>, taken: &mut HashSet
     if attach {
         let pnk = e.get("part_number_key").and_then(envelope::text);
         if pnk.is_some() == (eans.len() == 1) || eans.len() > 1 {
-            errors.push("attach an offer with exactly one of part_number_key or a single ean".into());
+            errors
+                .push("attach an offer with exactly one of part_number_key or a single ean".into());
         }
         if let Some(pnk) = pnk {
             if state.offers.values().any(|o| o.part_number_key == pnk) {
-                errors.push(format!("you already have an offer on product {pnk}; update it instead"));
+                errors.push(format!(
+                    "you already have an offer on product {pnk}; update it instead"
+                ));
             }
             pnk_value = pnk;
         }
         part_number = format!("ATTACH-{id}");
     } else {
-        let category = opt_int(e, "category_id").ok().flatten().filter(|c| (1..=65_535).contains(c));
+        let category = opt_int(e, "category_id")
+            .ok()
+            .flatten()
+            .filter(|c| (1..=65_535).contains(c));
         if category.is_none() {
             errors.push("category_id is required (an integer 1..65535)".into());
         }
-        let brand = e.get("brand").and_then(envelope::text).filter(|b| (1..=255).contains(&b.chars().count()));
+        let brand = e
+            .get("brand")
+            .and_then(envelope::text)
+            .filter(|b| (1..=255).contains(&b.chars().count()));
         if brand.is_none() {
             errors.push("brand is required (1..255 characters)".into());
         }
@@ -333,13 +403,25 @@ fn plan_product_offer(state: &State, e: &Map<String, Value>, taken: &mut HashSet
                 part_number = normalize_part_number(&pn);
                 if part_number.is_empty() || part_number.len() > 25 {
                     errors.push("part_number must have 1..25 characters".into());
-                } else if state.offers.values().any(|o| o.part_number == part_number) || !taken.insert(part_number.clone()) {
-                    errors.push(format!("part_number {part_number} already belongs to another product"));
+                } else if state.offers.values().any(|o| o.part_number == part_number)
+                    || !taken.insert(part_number.clone())
+                {
+                    errors.push(format!(
+                        "part_number {part_number} already belongs to another product"
+                    ));
                 }
             }
             None => errors.push("part_number is required".into()),
         }
-        for key in ["description", "url", "warranty", "images", "characteristics", "family", "safety_information"] {
+        for key in [
+            "description",
+            "url",
+            "warranty",
+            "images",
+            "characteristics",
+            "family",
+            "safety_information",
+        ] {
             if let Some(v) = e.get(key) {
                 doc.insert(key.into(), v.clone());
             }
@@ -348,34 +430,53 @@ fn plan_product_offer(state: &State, e: &Map<String, Value>, taken: &mut HashSet
         doc.insert("brand".into(), json!(brand));
         // Documented behaviour: documentation problems answer isError=true, yet the offer is
         // saved (spec §5). A new product without images is such a case here.
-        if e.get("images").is_none_or(|v| v.as_array().is_none_or(Vec::is_empty) && !v.is_object()) {
+        if e.get("images")
+            .is_none_or(|v| v.as_array().is_none_or(Vec::is_empty) && !v.is_object())
+        {
             messages.push(format!("Product {id}: documentation error: at least one image is required (the offer was saved)"));
         }
         if let Some(family) = e.get("family").and_then(Value::as_object) {
             let fid = family.get("id").and_then(int).unwrap_or(0);
-            if fid != 0 && (family.get("name").is_none() || family.get("family_type_id").is_none()) {
+            if fid != 0 && (family.get("name").is_none() || family.get("family_type_id").is_none())
+            {
                 messages.push(format!("Product {id}: warning: invalid family (name and family_type_id are required); the product was saved without it"));
             }
         }
         pnk_value = format!("SIM{id:06}");
     }
     if let Some(sale) = values.sale_price {
-        check_prices(sale, values.min_sale_price, values.max_sale_price, values.recommended_price, &mut errors);
+        check_prices(
+            sale,
+            values.min_sale_price,
+            values.max_sale_price,
+            values.recommended_price,
+            &mut errors,
+        );
     }
     if !errors.is_empty() {
         return Err(errors);
     }
     doc.insert("id".into(), json!(id));
     doc.insert("name".into(), json!(name));
-    doc.insert("currency".into(), json!(values.currency_type.clone().unwrap_or_else(|| "RON".into())));
+    doc.insert(
+        "currency".into(),
+        json!(values.currency_type.clone().unwrap_or_else(|| "RON".into())),
+    );
     doc.insert("number_of_offers".into(), json!(1));
     doc.insert("buy_button_rank".into(), json!(1));
     doc.insert("ownership".into(), json!(if attach { 2 } else { 1 }));
     doc.insert(
         "handling_time".into(),
-        json!(values.handling_time.clone().unwrap_or_else(|| vec![(1, 0)]).iter().map(|(w, v)| json!({"warehouse_id": w, "value": v})).collect::<Vec<_>>()),
+        json!(values
+            .handling_time
+            .clone()
+            .unwrap_or_else(|| vec![(1, 0)])
+            .iter()
+            .map(|(w, v)| json!({"warehouse_id": w, "value": v}))
+            .collect::<Vec<_>>()),
     );
-    doc.entry("family").or_insert(json!({"id": 0, "name": null}));
+    doc.entry("family")
+        .or_insert(json!({"id": 0, "name": null}));
     doc.entry("images").or_insert(json!([]));
     doc.entry("characteristics").or_insert(json!([]));
     doc.entry("warranty").or_insert(json!(0));
@@ -416,7 +517,9 @@ fn gpsr(e: &Map<String, Value>, key: &str) -> Vec<Value> {
 
 /// Spaces, `,` and `;` are stripped from part numbers (spec §9.2).
 fn normalize_part_number(pn: &str) -> String {
-    pn.chars().filter(|c| !matches!(c, ' ' | ',' | ';')).collect()
+    pn.chars()
+        .filter(|c| !matches!(c, ' ' | ',' | ';'))
+        .collect()
 }
 
 fn update(offer: &mut Offer, v: OfferValues) {
@@ -450,7 +553,11 @@ fn update(offer: &mut Offer, v: OfferValues) {
     if let Some(ht) = v.handling_time {
         offer.doc.insert(
             "handling_time".into(),
-            Value::Array(ht.iter().map(|(w, v)| json!({"warehouse_id": w, "value": v})).collect()),
+            Value::Array(
+                ht.iter()
+                    .map(|(w, v)| json!({"warehouse_id": w, "value": v}))
+                    .collect(),
+            ),
         );
     }
     if let Some(c) = v.currency_type {
@@ -513,20 +620,43 @@ pub(crate) fn offer_save(state: &mut State, data: &Value) -> Reply {
     let mut errors = Vec::new();
     for (i, e) in entities.iter().enumerate() {
         let mut errs = Vec::new();
-        let Some(id) = e.get("id").and_then(int).filter(|id| (1..=MAX_PRODUCT_ID).contains(id)) else {
-            errors.push(format!("data[{i}]: id is required (an integer 1..16777215)"));
+        let Some(id) = e
+            .get("id")
+            .and_then(int)
+            .filter(|id| (1..=MAX_PRODUCT_ID).contains(id))
+        else {
+            errors.push(format!(
+                "data[{i}]: id is required (an integer 1..16777215)"
+            ));
             continue;
         };
         let Some(existing) = state.offers.get(&(id as u64)) else {
-            errors.push(format!("data[{i}]: offer {id} does not exist; offer/save only updates existing offers"));
+            errors.push(format!(
+                "data[{i}]: offer {id} does not exist; offer/save only updates existing offers"
+            ));
             continue;
         };
         let product_keys: Vec<&String> = e
             .keys()
-            .filter(|k| !matches!(k.as_str(), "id" | "sale_price" | "recommended_price" | "min_sale_price" | "max_sale_price" | "currency_type" | "stock" | "handling_time" | "vat_id" | "status"))
+            .filter(|k| {
+                !matches!(
+                    k.as_str(),
+                    "id" | "sale_price"
+                        | "recommended_price"
+                        | "min_sale_price"
+                        | "max_sale_price"
+                        | "currency_type"
+                        | "stock"
+                        | "handling_time"
+                        | "vat_id"
+                        | "status"
+                )
+            })
             .collect();
         if !product_keys.is_empty() {
-            errs.push(format!("offer/save does not change {product_keys:?}; use product_offer/save"));
+            errs.push(format!(
+                "offer/save does not change {product_keys:?}; use product_offer/save"
+            ));
         }
         let values = offer_values(e, &mut errs);
         check_prices(
@@ -556,7 +686,11 @@ pub(crate) fn offer_save(state: &mut State, data: &Value) -> Reply {
 /// `PATCH offer_stock/{id}` with `{"stock": n}`: 204 on success, the documented error bodies
 /// otherwise (spec §9.10).
 pub(crate) fn offer_stock(state: &mut State, id: &str, body: &[u8]) -> Reply {
-    let Some(offer) = id.parse::<u64>().ok().and_then(|id| state.offers.get_mut(&id)) else {
+    let Some(offer) = id
+        .parse::<u64>()
+        .ok()
+        .and_then(|id| state.offers.get_mut(&id))
+    else {
         return Reply::message(404, "This offer does not exist");
     };
     let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) else {

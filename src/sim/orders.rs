@@ -53,14 +53,19 @@ fn window(
         None
     });
     match (after, before) {
-        (None, Some(_)) => errors.push(format!("{before_key} can be used only together with {after_key}")),
-        (Some(_), None) if !after_alone => {
-            errors.push(format!("{after_key} can be used only together with {before_key}"))
-        }
+        (None, Some(_)) => errors.push(format!(
+            "{before_key} can be used only together with {after_key}"
+        )),
+        (Some(_), None) if !after_alone => errors.push(format!(
+            "{after_key} can be used only together with {before_key}"
+        )),
         (Some(a), Some(b)) => {
             if b < a {
                 errors.push(format!("{before_key} must not be earlier than {after_key}"));
-            } else if a.checked_add_months(Months::new(1)).is_some_and(|limit| b > limit) {
+            } else if a
+                .checked_add_months(Months::new(1))
+                .is_some_and(|limit| b > limit)
+            {
                 errors.push(format!(
                     "The interval between {after_key} and {before_key} must not exceed one month"
                 ));
@@ -90,7 +95,9 @@ fn parse_filter(f: &Map<String, Value>, is_count: bool) -> Result<Filter, Vec<St
         Some(v) => match int_list(v) {
             Some(values) if values.iter().all(|x| allowed.contains(x)) => Some(values),
             _ => {
-                errors.push(format!("{key} must be one of {allowed:?} or a list of them"));
+                errors.push(format!(
+                    "{key} must be one of {allowed:?} or a list of them"
+                ));
                 None
             }
         },
@@ -112,13 +119,24 @@ fn parse_filter(f: &Map<String, Value>, is_count: bool) -> Result<Filter, Vec<St
     let created = window(f, "createdAfter", "createdBefore", !is_count, &mut errors);
     let modified = window(f, "modifiedAfter", "modifiedBefore", !is_count, &mut errors);
     if errors.is_empty() {
-        Ok(Filter { id, status, payment_mode_id, is_complete, kind, created, modified })
+        Ok(Filter {
+            id,
+            status,
+            payment_mode_id,
+            is_complete,
+            kind,
+            created,
+            modified,
+        })
     } else {
         Err(errors)
     }
 }
 
-fn in_range(t: NaiveDateTime, (after, before): (Option<NaiveDateTime>, Option<NaiveDateTime>)) -> bool {
+fn in_range(
+    t: NaiveDateTime,
+    (after, before): (Option<NaiveDateTime>, Option<NaiveDateTime>),
+) -> bool {
     after.is_none_or(|a| t >= a) && before.is_none_or(|b| t <= b)
 }
 
@@ -126,7 +144,10 @@ impl Filter {
     fn matches(&self, o: &Order) -> bool {
         self.id.is_none_or(|id| o.id == id)
             && self.status.as_ref().is_none_or(|s| s.contains(&o.status))
-            && self.payment_mode_id.as_ref().is_none_or(|p| p.contains(&o.payment_mode_id))
+            && self
+                .payment_mode_id
+                .as_ref()
+                .is_none_or(|p| p.contains(&o.payment_mode_id))
             && self.is_complete.is_none_or(|c| o.is_complete == c)
             && self.kind.is_none_or(|k| o.kind == k)
             && in_range(o.date, self.created)
@@ -150,14 +171,12 @@ pub(crate) fn read(state: &State, data: &Value, strict: bool) -> Reply {
     let skip = (page.current - 1).saturating_mul(page.per_page);
     let mut out = String::with_capacity(page.per_page.min(100) * 2500 + 2);
     out.push('[');
-    let mut n = 0usize;
     let matching = state.orders.iter().filter(|o| filter.matches(o));
-    for order in matching.skip(skip).take(page.per_page) {
+    for (n, order) in matching.skip(skip).take(page.per_page).enumerate() {
         if n > 0 {
             out.push(',');
         }
         out.push_str(&order.json());
-        n += 1;
     }
     out.push(']');
     Reply::envelope_raw(false, &[], &out)
@@ -272,7 +291,10 @@ fn plan_save(
     let Some(new_status) = e.get("status").and_then(int) else {
         return fail("status is required".into());
     };
-    let (Some(from), Some(to)) = (OrderStatus::from_code(order.status), OrderStatus::from_code(new_status)) else {
+    let (Some(from), Some(to)) = (
+        OrderStatus::from_code(order.status),
+        OrderStatus::from_code(new_status),
+    ) else {
         return fail(format!("status must be between 0 and 5, got {new_status}"));
     };
     let name = |s: i64| codes::order_status_text(s, codes::Lang::En);
@@ -281,11 +303,16 @@ fn plan_save(
         TransitionRule::No => {
             return fail(format!(
                 "the status cannot change from {} ({}) to {} ({})",
-                order.status, name(order.status), new_status, name(new_status)
+                order.status,
+                name(order.status),
+                new_status,
+                name(new_status)
             ))
         }
         TransitionRule::AckOnly => {
-            return fail("a new order moves to in progress (2) only through order/acknowledge".into())
+            return fail(
+                "a new order moves to in progress (2) only through order/acknowledge".into(),
+            )
         }
         TransitionRule::Within48h => {
             let (since, what) = if order.status == 4 {
@@ -310,12 +337,19 @@ fn plan_save(
             }
         }
     }
-    let reason = match e.get("reason_cancellation").or_else(|| e.get("cancellation_reason")) {
+    let reason = match e
+        .get("reason_cancellation")
+        .or_else(|| e.get("cancellation_reason"))
+    {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.is_empty() => None,
         Some(v) => match int(v) {
             Some(code) if codes::is_valid_cancellation_reason(code) => Some(code),
-            _ => return fail(format!("reason_cancellation {v} is not a valid cancellation reason (1-3, 15-43)")),
+            _ => {
+                return fail(format!(
+                    "reason_cancellation {v} is not a valid cancellation reason (1-3, 15-43)"
+                ))
+            }
         },
     };
     if new_status == 0 && order.status != 0 && reason.is_none() {
@@ -333,14 +367,29 @@ fn plan_save(
         Some(Some(v @ (0 | 1))) => Some(v),
         Some(_) => return fail("is_complete must be 0 or 1".into()),
     };
-    let mut plan = Plan { id, status: new_status, reason, lines: None, storno, is_complete, stock: Vec::new() };
+    let mut plan = Plan {
+        id,
+        status: new_status,
+        reason,
+        lines: None,
+        storno,
+        is_complete,
+        stock: Vec::new(),
+    };
     // Stock follows the order: cancelling returns it, reactivating takes it again.
-    let active_lines = |o: &Order| o.lines().into_iter().filter(|l| l.3 == 1).collect::<Vec<_>>();
+    let active_lines = |o: &Order| {
+        o.lines()
+            .into_iter()
+            .filter(|l| l.3 == 1)
+            .collect::<Vec<_>>()
+    };
     if order.status != 0 && new_status == 0 && order.status != 1 {
-        plan.stock.extend(active_lines(order).into_iter().map(|l| (l.1, l.2)));
+        plan.stock
+            .extend(active_lines(order).into_iter().map(|l| (l.1, l.2)));
     }
     if order.status == 0 && new_status != 0 {
-        plan.stock.extend(active_lines(order).into_iter().map(|l| (l.1, -l.2)));
+        plan.stock
+            .extend(active_lines(order).into_iter().map(|l| (l.1, -l.2)));
     }
     match e.get("products") {
         None | Some(Value::Null) => {
@@ -348,17 +397,21 @@ fn plan_save(
                 return fail("is_storno was sent without any reversed product".into());
             }
         }
-        Some(sent) => plan_lines(state, order, sent, &mut plan)
-            .map_err(|m| vec![format!("Order {id}: {m}")])?,
+        Some(sent) => {
+            plan_lines(order, sent, &mut plan).map_err(|m| vec![format!("Order {id}: {m}")])?
+        }
     }
     Ok(plan)
 }
 
-fn plan_lines(state: &State, order: &Order, sent: &Value, plan: &mut Plan) -> Result<(), String> {
+fn plan_lines(order: &Order, sent: &Value, plan: &mut Plan) -> Result<(), String> {
     let sent: Vec<&Map<String, Value>> = match sent {
         Value::Array(items) => items
             .iter()
-            .map(|v| v.as_object().ok_or_else(|| "each product must be an object".to_owned()))
+            .map(|v| {
+                v.as_object()
+                    .ok_or_else(|| "each product must be an object".to_owned())
+            })
             .collect::<Result<_, _>>()?,
         Value::Object(map) => map.values().filter_map(Value::as_object).collect(),
         _ => return Err("products must be a list".into()),
@@ -380,7 +433,6 @@ fn plan_lines(state: &State, order: &Order, sent: &Value, plan: &mut Plan) -> Re
     let mut reduced = false;
     let mut increased_or_added = false;
     let card = order.payment_mode_id == 3;
-    let mut next_line = state.next_line_id;
     for line in &sent {
         let qty = match line.get("quantity").filter(|v| !v.is_null()) {
             None => None,
@@ -403,7 +455,9 @@ fn plan_lines(state: &State, order: &Order, sent: &Value, plan: &mut Plan) -> Re
                     return Err(format!("product line {line_id} is sent more than once"));
                 }
                 let Some(&idx) = by_id.get(&line_id) else {
-                    return Err(format!("product line {line_id} does not belong to this order"));
+                    return Err(format!(
+                        "product line {line_id} does not belong to this order"
+                    ));
                 };
                 let cur = &current[idx];
                 for key in ["product_id", "part_number", "ext_part_number"] {
@@ -411,9 +465,13 @@ fn plan_lines(state: &State, order: &Order, sent: &Value, plan: &mut Plan) -> Re
                         return Err(format!("{key} of product line {line_id} cannot be changed"));
                     }
                 }
-                if let (Some(new), Some(old)) = (line_num(line, "sale_price"), line_num(cur, "sale_price")) {
+                if let (Some(new), Some(old)) =
+                    (line_num(line, "sale_price"), line_num(cur, "sale_price"))
+                {
                     if (new - old).abs() > 0.00005 {
-                        return Err(format!("the sale_price of product line {line_id} cannot be changed"));
+                        return Err(format!(
+                            "the sale_price of product line {line_id} cannot be changed"
+                        ));
                     }
                 }
                 let old_qty = cur.get("quantity").and_then(Value::as_i64).unwrap_or(0);
@@ -433,16 +491,19 @@ fn plan_lines(state: &State, order: &Order, sent: &Value, plan: &mut Plan) -> Re
                 }
                 if new_qty != old_qty || new_status != old_status {
                     changed = true;
-                    if let Some(Value::Object(target)) = result.get_mut(idx).map(|m| Value::Object(m.clone())) {
-                        let mut target = target;
-                        if plan.storno {
-                            let storno_qty = target.get("storno_qty").and_then(Value::as_i64).unwrap_or(0);
-                            target.insert("storno_qty".into(), Value::from(storno_qty + (old_active - new_active).max(0)));
-                        }
-                        target.insert("quantity".into(), Value::from(new_qty));
-                        target.insert("status".into(), Value::from(new_status));
-                        result[idx] = target;
+                    let target = &mut result[idx];
+                    if plan.storno {
+                        let storno_qty = target
+                            .get("storno_qty")
+                            .and_then(Value::as_i64)
+                            .unwrap_or(0);
+                        target.insert(
+                            "storno_qty".into(),
+                            Value::from(storno_qty + (old_active - new_active).max(0)),
+                        );
                     }
+                    target.insert("quantity".into(), Value::from(new_qty));
+                    target.insert("status".into(), Value::from(new_status));
                     if order.status == 2 || order.status == 3 {
                         let product_id = cur.get("product_id").and_then(Value::as_i64).unwrap_or(0);
                         plan.stock.push((product_id, old_active - new_active));
@@ -453,7 +514,10 @@ fn plan_lines(state: &State, order: &Order, sent: &Value, plan: &mut Plan) -> Re
             None => {
                 // A new line: product_id, name, status, sale_price, quantity.
                 let product_id = line.get("product_id").and_then(int).filter(|p| *p > 0);
-                let name = line.get("name").and_then(envelope::text).filter(|n| !n.trim().is_empty());
+                let name = line
+                    .get("name")
+                    .and_then(envelope::text)
+                    .filter(|n| !n.trim().is_empty());
                 let price = line.get("sale_price").and_then(num);
                 let (Some(product_id), Some(name), Some(price)) = (product_id, name, price) else {
                     return Err("a new product line needs product_id, name, status, sale_price and quantity".into());
@@ -462,11 +526,14 @@ fn plan_lines(state: &State, order: &Order, sent: &Value, plan: &mut Plan) -> Re
                 if q < 1 {
                     return Err("a new product line needs a quantity of at least 1".into());
                 }
-                next_line += 1;
                 changed = true;
                 increased_or_added = true;
-                let mut new_line = line.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<Map<_, _>>();
-                new_line.insert("id".into(), Value::from(next_line));
+                let mut new_line = line
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect::<Map<_, _>>();
+                // The line id is handed out when the request is applied.
+                new_line.insert("id".into(), Value::Null);
                 new_line.insert("product_id".into(), Value::from(product_id));
                 new_line.insert("name".into(), Value::from(name));
                 new_line.insert("status".into(), Value::from(status.unwrap_or(1)));
@@ -573,15 +640,19 @@ fn apply(state: &mut State, plan: Plan, now: NaiveDateTime) {
     for &(product_id, delta) in &plan.stock {
         state.adjust_stock(product_id, delta);
     }
-    let added_lines = plan
-        .lines
-        .as_ref()
-        .map(|l| l.iter().filter_map(|x| x.get("id").and_then(Value::as_i64)).max().unwrap_or(0))
-        .unwrap_or(0);
-    if added_lines >= state.next_line_id {
-        state.next_line_id = added_lines + 1;
+    let mut plan = plan;
+    if let Some(lines) = plan.lines.as_mut() {
+        for line in lines
+            .iter_mut()
+            .filter(|l| l.get("id").is_some_and(Value::is_null))
+        {
+            line["id"] = Value::from(state.next_line_id);
+            state.next_line_id += 1;
+        }
     }
-    let Some(order) = state.order_mut(plan.id) else { return };
+    let Some(order) = state.order_mut(plan.id) else {
+        return;
+    };
     let previous = order.status;
     order.status = plan.status;
     if plan.status == 4 && previous != 4 {
@@ -592,7 +663,9 @@ fn apply(state: &mut State, plan: Plan, now: NaiveDateTime) {
     }
     if plan.status == 0 {
         if let Some(reason) = plan.reason {
-            order.doc.insert("reason_cancellation".into(), Value::from(reason));
+            order
+                .doc
+                .insert("reason_cancellation".into(), Value::from(reason));
         }
     } else if previous == 0 {
         order.doc.insert("reason_cancellation".into(), Value::Null);
@@ -645,7 +718,11 @@ pub(crate) fn attachments_save(state: &mut State, data: &Value) -> Reply {
     let mut planned = Vec::new();
     for (i, e) in entities.iter().enumerate() {
         let at = |m: &str| format!("data[{i}]: {m}");
-        let Some(order_id) = e.get("order_id").and_then(int).filter(|v| (1..=MAX_ORDER_ID).contains(v)) else {
+        let Some(order_id) = e
+            .get("order_id")
+            .and_then(int)
+            .filter(|v| (1..=MAX_ORDER_ID).contains(v))
+        else {
             errors.push(at("order_id is required (an integer 1..4294967295)"));
             continue;
         };
@@ -656,7 +733,10 @@ pub(crate) fn attachments_save(state: &mut State, data: &Value) -> Reply {
         match e.get("order_type").and_then(int) {
             Some(t @ (2 | 3)) if t == order.kind => {}
             Some(2 | 3) => {
-                errors.push(at(&format!("order_type does not match order {order_id} (type {})", order.kind)));
+                errors.push(at(&format!(
+                    "order_type does not match order {order_id} (type {})",
+                    order.kind
+                )));
                 continue;
             }
             _ => {
@@ -678,7 +758,10 @@ pub(crate) fn attachments_save(state: &mut State, data: &Value) -> Reply {
             continue;
         }
         let name = e.get("name").and_then(envelope::text);
-        if name.as_ref().is_some_and(|n| n.chars().count() > 60 || n.is_empty()) {
+        if name
+            .as_ref()
+            .is_some_and(|n| n.chars().count() > 60 || n.is_empty())
+        {
             errors.push(at("name must have 1..60 characters"));
             continue;
         }
@@ -694,7 +777,9 @@ pub(crate) fn attachments_save(state: &mut State, data: &Value) -> Reply {
             match line {
                 Some(l) if order.lines().iter().any(|x| x.0 == l) => {}
                 Some(l) => {
-                    errors.push(at(&format!("order_product_id {l} is not a product line of order {order_id}")));
+                    errors.push(at(&format!(
+                        "order_product_id {l} is not a product line of order {order_id}"
+                    )));
                     continue;
                 }
                 None => {
@@ -703,7 +788,14 @@ pub(crate) fn attachments_save(state: &mut State, data: &Value) -> Reply {
                 }
             }
         }
-        planned.push((order_id as u64, kind, url, name, line, e.get("force_download").and_then(int).unwrap_or(0)));
+        planned.push((
+            order_id as u64,
+            kind,
+            url,
+            name,
+            line,
+            e.get("force_download").and_then(int).unwrap_or(0),
+        ));
     }
     if !errors.is_empty() {
         return Reply::errors(errors);
@@ -711,7 +803,9 @@ pub(crate) fn attachments_save(state: &mut State, data: &Value) -> Reply {
     for (order_id, kind, url, name, line, force) in planned {
         let attachment_id = state.next_attachment_id;
         state.next_attachment_id += 1;
-        let Some(order) = state.order_mut(order_id) else { continue };
+        let Some(order) = state.order_mut(order_id) else {
+            continue;
+        };
         let mut list = order
             .doc
             .get("attachments")
@@ -720,7 +814,10 @@ pub(crate) fn attachments_save(state: &mut State, data: &Value) -> Reply {
             .unwrap_or_default();
         // One warranty per line: a new one replaces the old.
         if kind == 3 {
-            list.retain(|a| !(a.get("type").and_then(Value::as_i64) == Some(3) && a.get("order_product_id").and_then(Value::as_i64) == line));
+            list.retain(|a| {
+                !(a.get("type").and_then(Value::as_i64) == Some(3)
+                    && a.get("order_product_id").and_then(Value::as_i64) == line)
+            });
         }
         list.push(json!({
             "id": attachment_id,

@@ -158,13 +158,23 @@ mod tests {
         // 3/s for 70 seconds offered: the minute window caps at 180 in the first minute.
         for s in 0..60u64 {
             for k in 0..4u64 {
-                if rl.check(Bucket::Other, t0 + Duration::from_millis(s * 1000 + k * 10), true).admitted {
+                if rl
+                    .check(
+                        Bucket::Other,
+                        t0 + Duration::from_millis(s * 1000 + k * 10),
+                        true,
+                    )
+                    .admitted
+                {
                     admitted += 1;
                 }
             }
         }
         assert_eq!(admitted, 180);
-        assert!(!rl.check(Bucket::Other, t0 + Duration::from_millis(59_999), true).admitted);
+        assert!(
+            !rl.check(Bucket::Other, t0 + Duration::from_millis(59_999), true)
+                .admitted
+        );
         let scaled = RateLimiter::new(0.1);
         assert_eq!(scaled.limits(Bucket::Orders), (1, 72));
         assert_eq!(scaled.limits(Bucket::Other), (1, 18));

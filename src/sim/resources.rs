@@ -11,7 +11,11 @@ use super::refdata::{CATEGORIES, COURIERS, PLACES, VATS};
 use super::state::State;
 use crate::codes;
 
-fn filters_and_page(data: &Value, max_page: Option<i64>, strict: bool) -> Result<(Map<String, Value>, envelope::Page), Reply> {
+fn filters_and_page(
+    data: &Value,
+    max_page: Option<i64>,
+    strict: bool,
+) -> Result<(Map<String, Value>, envelope::Page), Reply> {
     let f = envelope::filters(data).map_err(Reply::error)?;
     let page = envelope::page(&f, 100, max_page, strict).map_err(Reply::error)?;
     Ok((f, page))
@@ -53,10 +57,17 @@ pub(crate) fn category_read(data: &Value, strict: bool) -> Reply {
     match opt_int(&f, "id") {
         Err(e) => Reply::error(e),
         Ok(Some(id)) => Reply::ok(Value::Array(
-            CATEGORIES.iter().filter(|c| c.id == id).map(|c| category_doc(c, true)).collect(),
+            CATEGORIES
+                .iter()
+                .filter(|c| c.id == id)
+                .map(|c| category_doc(c, true))
+                .collect(),
         )),
         Ok(None) => Reply::ok(Value::Array(
-            page.slice(CATEGORIES).iter().map(|c| category_doc(c, false)).collect(),
+            page.slice(CATEGORIES)
+                .iter()
+                .map(|c| category_doc(c, false))
+                .collect(),
         )),
     }
 }
@@ -112,12 +123,20 @@ impl super::refdata::Place {
     }
 }
 
-fn locality_matches(f: &Map<String, Value>, p: &super::refdata::Place, with_country: bool) -> Result<bool, String> {
+fn locality_matches(
+    f: &Map<String, Value>,
+    p: &super::refdata::Place,
+    with_country: bool,
+) -> Result<bool, String> {
     let emag_id = opt_int(f, "emag_id")?;
     let text = |k: &str| f.get(k).and_then(envelope::text).filter(|s| !s.is_empty());
     let name = text("name").map(|s| s.to_lowercase());
     let region2 = text("region2").map(|s| s.to_lowercase());
-    let country = if with_country { text("country_code").unwrap_or_else(|| "RO".into()) } else { "RO".into() };
+    let country = if with_country {
+        text("country_code").unwrap_or_else(|| "RO".into())
+    } else {
+        "RO".into()
+    };
     if let Some(m) = text("modified") {
         if clock::parse(&m).is_none() {
             return Err("modified must be a date formatted YYYY-mm-dd HH:ii:ss".into());
@@ -126,8 +145,12 @@ fn locality_matches(f: &Map<String, Value>, p: &super::refdata::Place, with_coun
     let modified_after = text("modified").and_then(|m| clock::parse(&m));
     let locality_modified = clock::parse("2025-01-15 10:00:00");
     Ok(emag_id.is_none_or(|id| id == p.emag_id)
-        && name.as_ref().is_none_or(|n| p.name.to_lowercase().contains(n))
-        && region2.as_ref().is_none_or(|r| p.county.to_lowercase() == *r)
+        && name
+            .as_ref()
+            .is_none_or(|n| p.name.to_lowercase().contains(n))
+        && region2
+            .as_ref()
+            .is_none_or(|r| p.county.to_lowercase() == *r)
         && p.country.eq_ignore_ascii_case(&country)
         && modified_after.is_none_or(|m| locality_modified.is_some_and(|lm| lm > m)))
 }
@@ -215,13 +238,21 @@ fn party(e: &Map<String, Value>, key: &str, errors: &mut Vec<String>) {
         })
     };
     if !phone_ok(p.get("phone1")) {
-        errors.push(format!("{key}.phone1 is required (8..11 digits, optional leading +)"));
+        errors.push(format!(
+            "{key}.phone1 is required (8..11 digits, optional leading +)"
+        ));
     }
     if p.get("phone2").is_some_and(|v| !v.is_null() && v != "") && !phone_ok(p.get("phone2")) {
         errors.push(format!("{key}.phone2 must have 8..11 digits"));
     }
-    if !p.get("locality_id").and_then(int).is_some_and(|l| l >= 1 && PLACES.iter().any(|pl| pl.emag_id == l)) {
-        errors.push(format!("{key}.locality_id must be an existing eMAG locality"));
+    if !p
+        .get("locality_id")
+        .and_then(int)
+        .is_some_and(|l| l >= 1 && PLACES.iter().any(|pl| pl.emag_id == l))
+    {
+        errors.push(format!(
+            "{key}.locality_id must be an existing eMAG locality"
+        ));
     }
 }
 
@@ -233,19 +264,31 @@ pub(crate) fn awb_save(state: &mut State, data: &Value, now: NaiveDateTime) -> R
             Some(m) => m.clone(),
             None => return Reply::error("data must be an AWB object"),
         },
-        Value::Array(a) if a.len() > 1 => return Reply::error("awb/save takes one AWB per request"),
+        Value::Array(a) if a.len() > 1 => {
+            return Reply::error("awb/save takes one AWB per request")
+        }
         _ => return Reply::error("data must be an AWB object"),
     };
     let mut errors = Vec::new();
     let order_id = e.get("order_id").filter(|v| !v.is_null()).map(int);
     let rma_id = e.get("rma_id").filter(|v| !v.is_null()).map(int);
-    let flag = |k: &str, required: bool, errors: &mut Vec<String>| match e.get(k).filter(|v| !v.is_null()).map(int) {
+    let flag = |k: &str, required: bool, errors: &mut Vec<String>| match e
+        .get(k)
+        .filter(|v| !v.is_null())
+        .map(int)
+    {
         None if required => errors.push(format!("{k} is required (0 or 1)")),
         None | Some(Some(0 | 1)) => {}
         Some(_) => errors.push(format!("{k} must be 0 or 1")),
     };
     flag("is_oversize", true, &mut errors);
-    for k in ["pickup_and_return", "saturday_delivery", "sameday_delivery", "dropoff_locker", "unboxing"] {
+    for k in [
+        "pickup_and_return",
+        "saturday_delivery",
+        "sameday_delivery",
+        "dropoff_locker",
+        "unboxing",
+    ] {
         flag(k, false, &mut errors);
     }
     let envelopes = e.get("envelope_number").and_then(int);
@@ -256,7 +299,9 @@ pub(crate) fn awb_save(state: &mut State, data: &Value, now: NaiveDateTime) -> R
                 errors.push("envelope_number and parcel_number cannot both be 0".into());
             }
         }
-        _ => errors.push("envelope_number (0..9999) and parcel_number (0..999) are required".into()),
+        _ => {
+            errors.push("envelope_number (0..9999) and parcel_number (0..999) are required".into())
+        }
     }
     match e.get("cod").and_then(envelope::num) {
         Some(c) if (0.0..=999_999_999.0).contains(&c) => {}
@@ -275,7 +320,11 @@ pub(crate) fn awb_save(state: &mut State, data: &Value, now: NaiveDateTime) -> R
             None => errors.push(format!("order {id} does not exist")),
             Some(o) => {
                 order_kind = o.kind;
-                if o.doc.get("enforced_vendor_courier_accounts").and_then(Value::as_array).is_some_and(Vec::is_empty) {
+                if o.doc
+                    .get("enforced_vendor_courier_accounts")
+                    .and_then(Value::as_array)
+                    .is_some_and(Vec::is_empty)
+                {
                     errors.push(format!("no AWB can be issued from the marketplace for order {id} (enforced_vendor_courier_accounts is empty)"));
                 }
                 if !matches!(o.status, 2..=4) {
@@ -287,9 +336,14 @@ pub(crate) fn awb_save(state: &mut State, data: &Value, now: NaiveDateTime) -> R
             if !state.rmas.iter().any(|r| r.emag_id == id) {
                 errors.push(format!("return request {id} does not exist"));
             }
-            match e.get("date").and_then(envelope::text).and_then(|d| clock::parse(&d)) {
+            match e
+                .get("date")
+                .and_then(envelope::text)
+                .and_then(|d| clock::parse(&d))
+            {
                 Some(d) if d.date() > now.date() => {}
-                _ => errors.push("date is required for a return AWB and must be at least tomorrow".into()),
+                _ => errors
+                    .push("date is required for a return AWB and must be at least tomorrow".into()),
             }
             if e.get("pickup_and_return").and_then(int).unwrap_or(0) != 0 {
                 errors.push("pickup_and_return must be 0 on a return AWB".into());
@@ -300,7 +354,11 @@ pub(crate) fn awb_save(state: &mut State, data: &Value, now: NaiveDateTime) -> R
         }
         _ => errors.push("order_id (or rma_id for a return) is required".into()),
     }
-    let courier = match e.get("courier_account_id").filter(|v| !v.is_null()).map(int) {
+    let courier = match e
+        .get("courier_account_id")
+        .filter(|v| !v.is_null())
+        .map(int)
+    {
         None => Some(COURIERS[0]),
         Some(Some(id)) => COURIERS.iter().copied().find(|c| c.0 == id),
         Some(None) => None,
@@ -338,13 +396,20 @@ pub(crate) fn awb_save(state: &mut State, data: &Value, now: NaiveDateTime) -> R
     }
     if let Some(Some(id)) = rma_id {
         if let Some(rma) = state.rmas.iter_mut().find(|r| r.emag_id == id) {
-            let mut awbs = rma.doc.get("awbs").and_then(Value::as_array).cloned().unwrap_or_default();
+            let mut awbs = rma
+                .doc
+                .get("awbs")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             awbs.push(json!({"reservation_id": reservation_id}));
             rma.doc.insert("awbs".into(), Value::Array(awbs));
         }
     }
     state.awbs.push(awb.clone());
-    Reply::ok(json!([{"emag_id": emag_id, "reservation_id": reservation_id, "awb": awb["awb"].clone()}]))
+    Reply::ok(
+        json!([{"emag_id": emag_id, "reservation_id": reservation_id, "awb": awb["awb"].clone()}]),
+    )
 }
 
 pub(crate) fn awb_read(state: &State, data: &Value, strict: bool) -> Reply {
@@ -368,7 +433,10 @@ pub(crate) fn awb_read(state: &State, data: &Value, strict: bool) -> Reply {
         .cloned()
         .collect();
     if emag_id.is_some() && found.is_empty() {
-        return Reply::error(format!("AWB {} does not exist", emag_id.unwrap_or_default()));
+        return Reply::error(format!(
+            "AWB {} does not exist",
+            emag_id.unwrap_or_default()
+        ));
     }
     Reply::ok(Value::Array(page.slice(&found).to_vec()))
 }
@@ -383,7 +451,15 @@ struct RmaFilter {
 
 fn rma_filter(f: &Map<String, Value>) -> Result<RmaFilter, String> {
     let mut ints = Vec::new();
-    for key in ["id", "emag_id", "order_id", "product_id", "product_emag_id", "request_status", "type"] {
+    for key in [
+        "id",
+        "emag_id",
+        "order_id",
+        "product_id",
+        "product_emag_id",
+        "request_status",
+        "type",
+    ] {
         if let Some(v) = opt_int(f, key)? {
             ints.push((key, v));
         }
@@ -391,15 +467,27 @@ fn rma_filter(f: &Map<String, Value>) -> Result<RmaFilter, String> {
     let date = |k: &str| -> Result<Option<NaiveDateTime>, String> {
         match f.get(k).and_then(envelope::text).filter(|s| !s.is_empty()) {
             None => Ok(None),
-            Some(s) => clock::parse(&s).map(Some).ok_or_else(|| format!("{k} must be formatted YYYY-mm-dd HH:ii:ss")),
+            Some(s) => clock::parse(&s)
+                .map(Some)
+                .ok_or_else(|| format!("{k} must be formatted YYYY-mm-dd HH:ii:ss")),
         }
     };
-    Ok(RmaFilter { ints, date_start: date("date_start")?, date_end: date("date_end")? })
+    Ok(RmaFilter {
+        ints,
+        date_start: date("date_start")?,
+        date_end: date("date_end")?,
+    })
 }
 
 fn rma_matches(r: &super::state::Rma, f: &RmaFilter) -> bool {
     let line = |k: &str, v: i64| {
-        r.doc.get("products").and_then(Value::as_array).is_some_and(|l| l.iter().any(|x| x.get(k).and_then(Value::as_i64) == Some(v)))
+        r.doc
+            .get("products")
+            .and_then(Value::as_array)
+            .is_some_and(|l| {
+                l.iter()
+                    .any(|x| x.get(k).and_then(Value::as_i64) == Some(v))
+            })
     };
     f.ints.iter().all(|&(k, v)| match k {
         "emag_id" | "id" => r.emag_id == v,
@@ -422,7 +510,14 @@ pub(crate) fn rma_read(state: &State, data: &Value, strict: bool) -> Reply {
     };
     let skip = (page.current - 1).saturating_mul(page.per_page);
     Reply::ok(Value::Array(
-        state.rmas.iter().filter(|r| rma_matches(r, &filter)).skip(skip).take(page.per_page).map(|r| r.render()).collect(),
+        state
+            .rmas
+            .iter()
+            .filter(|r| rma_matches(r, &filter))
+            .skip(skip)
+            .take(page.per_page)
+            .map(|r| r.render())
+            .collect(),
     ))
 }
 
@@ -432,7 +527,14 @@ pub(crate) fn rma_count(state: &State, data: &Value) -> Reply {
         Err(r) => return r,
     };
     match rma_filter(&f) {
-        Ok(filter) => Reply::ok(envelope::count_results(state.rmas.iter().filter(|r| rma_matches(r, &filter)).count(), page.per_page)),
+        Ok(filter) => Reply::ok(envelope::count_results(
+            state
+                .rmas
+                .iter()
+                .filter(|r| rma_matches(r, &filter))
+                .count(),
+            page.per_page,
+        )),
         Err(e) => Reply::error(e),
     }
 }
@@ -451,7 +553,9 @@ pub(crate) fn rma_save(state: &mut State, data: &Value, now: NaiveDateTime) -> R
             continue;
         };
         let Some(rma) = state.rmas.iter().find(|r| r.emag_id == emag_id) else {
-            errors.push(format!("data[{i}]: return request {emag_id} does not exist"));
+            errors.push(format!(
+                "data[{i}]: return request {emag_id} does not exist"
+            ));
             continue;
         };
         let status = match e.get("request_status").filter(|v| !v.is_null()).map(int) {
@@ -477,11 +581,22 @@ pub(crate) fn rma_save(state: &mut State, data: &Value, now: NaiveDateTime) -> R
     for (emag_id, status, products) in plans {
         if let Some(rma) = state.rmas.iter_mut().find(|r| r.emag_id == emag_id) {
             rma.request_status = status;
-            if let (Some(Value::Array(sent)), Some(Value::Array(lines))) = (products, rma.doc.get_mut("products")) {
+            if let (Some(Value::Array(sent)), Some(Value::Array(lines))) =
+                (products, rma.doc.get_mut("products"))
+            {
                 for s in sent {
                     let id = s.get("id").and_then(int);
-                    if let Some(line) = lines.iter_mut().find(|l| l.get("id").and_then(Value::as_i64) == id) {
-                        for k in ["return_reason", "observations", "diagnostic", "reject_reason", "refund_value"] {
+                    if let Some(line) = lines
+                        .iter_mut()
+                        .find(|l| l.get("id").and_then(Value::as_i64) == id)
+                    {
+                        for k in [
+                            "return_reason",
+                            "observations",
+                            "diagnostic",
+                            "reject_reason",
+                            "refund_value",
+                        ] {
                             if let Some(v) = s.get(k) {
                                 line[k] = v.clone();
                             }
@@ -489,7 +604,8 @@ pub(crate) fn rma_save(state: &mut State, data: &Value, now: NaiveDateTime) -> R
                     }
                 }
             }
-            rma.doc.insert("modified".into(), Value::from(clock::format(now)));
+            rma.doc
+                .insert("modified".into(), Value::from(clock::format(now)));
         }
     }
     Reply::ok(json!([]))
@@ -504,17 +620,28 @@ pub(crate) fn measurements_save(state: &mut State, data: &Value) -> Reply {
     let mut errors = Vec::new();
     let mut plans = Vec::new();
     for (i, e) in entities.iter().enumerate() {
-        let Some(id) = e.get("id").and_then(int).filter(|id| (1..=16_777_215).contains(id)) else {
-            errors.push(format!("data[{i}]: id is required (an integer 1..16777215)"));
+        let Some(id) = e
+            .get("id")
+            .and_then(int)
+            .filter(|id| (1..=16_777_215).contains(id))
+        else {
+            errors.push(format!(
+                "data[{i}]: id is required (an integer 1..16777215)"
+            ));
             continue;
         };
         let mut m = Map::new();
         for k in ["length", "width", "height", "weight"] {
             match e.get(k) {
-                Some(v) if envelope::num(v).is_some_and(|x| (0.0..=999_999.0).contains(&x)) && envelope::decimals(v) <= 2 => {
+                Some(v)
+                    if envelope::num(v).is_some_and(|x| (0.0..=999_999.0).contains(&x))
+                        && envelope::decimals(v) <= 2 =>
+                {
                     m.insert(k.into(), json!(envelope::num(v)));
                 }
-                _ => errors.push(format!("data[{i}]: {k} is required (0..999999, at most 2 decimals)")),
+                _ => errors.push(format!(
+                    "data[{i}]: {k} is required (0..999999, at most 2 decimals)"
+                )),
             }
         }
         plans.push((id as u64, m));
@@ -529,4 +656,3 @@ pub(crate) fn measurements_save(state: &mut State, data: &Value) -> Reply {
     }
     Reply::ok(json!([]))
 }
-

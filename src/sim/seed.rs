@@ -119,7 +119,11 @@ fn seed_offers(
         let cat = pick(rng, CATEGORIES);
         let brand = *pick(rng, cat.brands);
         let variant = *pick(rng, cat.variants);
-        let model = format!("{}{}", (b'A' + rng.random_range(0..26u8)) as char, rng.random_range(10..99));
+        let model = format!(
+            "{}{}",
+            (b'A' + rng.random_range(0..26u8)) as char,
+            rng.random_range(10..99)
+        );
         let name = format!("{} {} {}, {}", cat.noun, brand, model, variant);
         let part_number = format!(
             "{}-{}{:05}",
@@ -135,16 +139,26 @@ fn seed_offers(
         };
         let validation_status = *pick(rng, &[9, 9, 9, 9, 9, 9, 11, 3, 1, 8, 12]);
         let offer_validation_status = if rng.random_range(0..20) == 0 { 2 } else { 1 };
-        let stock = if rng.random_range(0..10) == 0 { 0 } else { rng.random_range(1..200) };
+        let stock = if rng.random_range(0..10) == 0 {
+            0
+        } else {
+            rng.random_range(1..200)
+        };
         let recommended = (rng.random_range(0..3) == 0).then(|| round4(sale * 1.15));
         let created = now - TimeDelta::days(rng.random_range(30..i64::from(history_days) + 400));
         let pnk_code = pnk(id);
         let ownership = if rng.random_range(0..4) == 0 { 2 } else { 1 };
         let number_of_offers = rng.random_range(1..8);
         let rank = rng.random_range(1..=number_of_offers);
-        let best = if rank == 1 { sale } else { round4(sale * rng.random_range(0.85..1.0)) };
+        let best = if rank == 1 {
+            sale
+        } else {
+            round4(sale * rng.random_range(0.85..1.0))
+        };
         let manufacturer = if rng.random_range(0..3) > 0 {
-            vec![json!({"name": format!("{brand} Europe"), "address": "Str. Industriei 10, Bucuresti", "email": format!("contact@{}.example", brand.to_ascii_lowercase().replace(['\'', ' '], ""))})]
+            vec![
+                json!({"name": format!("{brand} Europe"), "address": "Str. Industriei 10, Bucuresti", "email": format!("contact@{}.example", brand.to_ascii_lowercase().replace(['\'', ' '], ""))}),
+            ]
         } else {
             Vec::new()
         };
@@ -232,8 +246,12 @@ struct Person {
 fn person(rng: &mut SmallRng) -> Person {
     let female = rng.random_bool(0.5);
     Person {
-        first: if female { *pick(rng, refdata::FEMALE_FIRST) } else { *pick(rng, refdata::MALE_FIRST) },
-        last: *pick(rng, refdata::LAST),
+        first: if female {
+            refdata::FEMALE_FIRST[rng.random_range(0..refdata::FEMALE_FIRST.len())]
+        } else {
+            refdata::MALE_FIRST[rng.random_range(0..refdata::MALE_FIRST.len())]
+        },
+        last: refdata::LAST[rng.random_range(0..refdata::LAST.len())],
         gender: if female { "F" } else { "M" },
     }
 }
@@ -243,19 +261,37 @@ fn customer(rng: &mut SmallRng, when: NaiveDateTime, pickup: Option<(&str, &str)
     let name = format!("{} {}", p.first, p.last);
     let ro_places: Vec<&refdata::Place> = PLACES.iter().filter(|pl| pl.country == "RO").collect();
     let billing = *pick(rng, &ro_places);
-    let shipping = if rng.random_bool(0.85) { billing } else { *pick(rng, &ro_places) };
+    let shipping = if rng.random_bool(0.85) {
+        billing
+    } else {
+        *pick(rng, &ro_places)
+    };
     let street = |rng: &mut SmallRng| {
         format!(
             "{} nr. {}{}",
             pick(rng, refdata::STREETS),
             rng.random_range(1..180),
-            if rng.random_bool(0.4) { format!(", bl. {}, ap. {}", rng.random_range(1..60), rng.random_range(1..120)) } else { String::new() }
+            if rng.random_bool(0.4) {
+                format!(
+                    ", bl. {}, ap. {}",
+                    rng.random_range(1..60),
+                    rng.random_range(1..120)
+                )
+            } else {
+                String::new()
+            }
         )
     };
     let billing_street = street(rng);
     let shipping_street = match pickup {
         Some((locker_id, locker_name)) => format!("{locker_name} [{locker_id}]"),
-        None => if std::ptr::eq(shipping, billing) { billing_street.clone() } else { street(rng) },
+        None => {
+            if std::ptr::eq(shipping, billing) {
+                billing_street.clone()
+            } else {
+                street(rng)
+            }
+        }
     };
     let phone_1 = phone(rng);
     let legal = rng.random_bool(0.12);
@@ -264,13 +300,30 @@ fn customer(rng: &mut SmallRng, when: NaiveDateTime, pickup: Option<(&str, &str)
         (
             format!("SC {} SRL", pick(rng, refdata::COMPANIES)),
             Value::from(format!("RO{}", rng.random_range(10_000_000..49_999_999))),
-            Value::from(format!("J{:02}/{}/{}", rng.random_range(1..41), rng.random_range(100..9999), rng.random_range(2005..2024))),
+            Value::from(format!(
+                "J{:02}/{}/{}",
+                rng.random_range(1..41),
+                rng.random_range(100..9999),
+                rng.random_range(2005..2024)
+            )),
             Value::from(bank.0),
-            Value::from(format!("RO{:02}{}{:016}", rng.random_range(10..99), bank.1, rng.random_range(0..9_999_999_999_999_999u64))),
+            Value::from(format!(
+                "RO{:02}{}{:016}",
+                rng.random_range(10..99),
+                bank.1,
+                rng.random_range(0..9_999_999_999_999_999u64)
+            )),
             1,
         )
     } else {
-        (name.clone(), Value::Null, Value::Null, Value::Null, Value::Null, 0)
+        (
+            name.clone(),
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            0,
+        )
     };
     json!({
         "id": rng.random_range(1_000_000..2_147_483_647i64),
@@ -350,11 +403,24 @@ fn seed_orders(
             6..=8 => 3,
             _ => 2,
         };
-        let vat_rate = if date >= NaiveDateTime::parse_from_str("2025-08-01 00:00:00", clock::FORMAT).unwrap_or(date) { 0.21 } else { 0.19 };
+        let vat_rate = if date
+            >= NaiveDateTime::parse_from_str("2025-08-01 00:00:00", clock::FORMAT).unwrap_or(date)
+        {
+            0.21
+        } else {
+            0.19
+        };
         let pickup = rng.random_bool(0.3);
         let locker = pickup.then(|| {
             let n = rng.random_range(1000..9999);
-            (format!("EMGRO{n}"), format!("easybox {} {}", pick(rng, &["Kaufland", "Lidl", "Mega Image", "Profi", "OMV"]), n))
+            (
+                format!("EMGRO{n}"),
+                format!(
+                    "easybox {} {}",
+                    pick(rng, &["Kaufland", "Lidl", "Mega Image", "Profi", "OMV"]),
+                    n
+                ),
+            )
         });
         let modified = match status {
             1 => date,
@@ -403,7 +469,11 @@ fn seed_orders(
             }));
         }
         // Shipping: free above 200 RON, otherwise 15.99 or 19.99 with VAT.
-        let shipping_tax = if total > 200.0 { 0.0 } else { *pick(rng, &[15.99, 19.99]) };
+        let shipping_tax = if total > 200.0 {
+            0.0
+        } else {
+            *pick(rng, &[15.99, 19.99])
+        };
         let mut vouchers = Vec::new();
         let mut shipping_split = Vec::new();
         if rng.random_bool(0.2) {
@@ -446,13 +516,22 @@ fn seed_orders(
             1 => matches!(status, 4 | 5),
             _ => status >= 2 || status == 0,
         };
-        let reason = (status == 0).then(|| *pick(rng, &[1, 2, 3, 15, 19, 21, 23, 24, 25, 29, 31, 33, 35, 36, 38]));
+        let reason = (status == 0).then(|| {
+            *pick(
+                rng,
+                &[1, 2, 3, 15, 19, 21, 23, 24, 25, 29, 31, 33, 35, 36, 38],
+            )
+        });
         let enforced = match rng.random_range(0..40) {
             0 => json!([]),
             1 => json!([1001]),
             _ => Value::Null,
         };
-        let is_complete = if status == 1 && rng.random_bool(0.1) { 0 } else { 1 };
+        let is_complete = if status == 1 && rng.random_bool(0.1) {
+            0
+        } else {
+            1
+        };
         let doc = json!({
             "id": order_id,
             "status": status,
@@ -487,7 +566,7 @@ fn seed_orders(
             "maximum_date_for_shipment": clock::format(date + TimeDelta::days(2)),
         });
         let Value::Object(doc) = doc else { continue };
-        let mut order = Order::new(order_id, status, kind, payment_mode_id, is_complete, date, modified, doc);
+        let mut order = Order::from_doc(doc, date, modified);
         match status {
             4 => order.finalized_at = Some(modified),
             5 => order.finalized_at = Some(modified - TimeDelta::days(4).min(modified - date)),
@@ -504,13 +583,29 @@ fn seed_orders(
 fn seed_rmas(state: &mut State, rng: &mut SmallRng) {
     let mut emag_id = 500_000i64;
     let mut rmas = Vec::new();
-    for order in state.orders.iter().filter(|o| o.status == 5 || (o.status == 4 && o.id % 17 == 0)) {
-        let Some((line_id, product_id, qty, _)) = order.lines().first().copied() else { continue };
+    for order in state
+        .orders
+        .iter()
+        .filter(|o| o.status == 5 || (o.status == 4 && o.id % 17 == 0))
+    {
+        let Some((line_id, product_id, qty, _)) = order.lines().first().copied() else {
+            continue;
+        };
         emag_id += rng.random_range(1..30);
-        let request_status = if order.status == 5 { 7 } else { *pick(rng, &[2, 2, 3, 6, 4, 5]) };
+        let request_status = if order.status == 5 {
+            7
+        } else {
+            *pick(rng, &[2, 2, 3, 6, 4, 5])
+        };
         let customer = order.doc.get("customer").cloned().unwrap_or(Value::Null);
         let date = order.modified;
-        let name = order.doc.get("products").and_then(|p| p.get(0)).and_then(|l| l.get("name")).cloned().unwrap_or(Value::Null);
+        let name = order
+            .doc
+            .get("products")
+            .and_then(|p| p.get(0))
+            .and_then(|l| l.get("name"))
+            .cloned()
+            .unwrap_or(Value::Null);
         let doc = json!({
             "emag_id": emag_id,
             "order_id": order.id,
@@ -550,7 +645,14 @@ fn seed_rmas(state: &mut State, rng: &mut SmallRng) {
             "request_status": request_status,
         });
         let Value::Object(doc) = doc else { continue };
-        rmas.push(Rma { emag_id, order_id: order.id, request_status, kind: order.kind, date, doc });
+        rmas.push(Rma {
+            emag_id,
+            order_id: order.id,
+            request_status,
+            kind: order.kind,
+            date,
+            doc,
+        });
     }
     state.rmas = rmas;
 }
@@ -565,11 +667,17 @@ mod tests {
         // 594000000001 -> check digit by the EAN-13 rule.
         let e = ean13(1);
         let digits: Vec<u32> = e.bytes().map(|b| u32::from(b - b'0')).collect();
-        let sum: u32 = digits.iter().enumerate().map(|(i, d)| d * if i % 2 == 0 { 1 } else { 3 }).sum();
+        let sum: u32 = digits
+            .iter()
+            .enumerate()
+            .map(|(i, d)| d * if i % 2 == 0 { 1 } else { 3 })
+            .sum();
         assert_eq!(sum % 10, 0);
         let k = pnk(12345);
         assert_eq!(k.len(), 9);
-        assert!(k.chars().any(|c| c.is_ascii_digit()) && k.chars().any(|c| c.is_ascii_alphabetic()));
+        assert!(
+            k.chars().any(|c| c.is_ascii_digit()) && k.chars().any(|c| c.is_ascii_alphabetic())
+        );
         assert_ne!(pnk(1), pnk(2));
     }
 

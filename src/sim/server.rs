@@ -95,9 +95,7 @@ impl Stopped {
 
     fn wait(&self, limit: Duration) {
         let guard = lock(&self.done);
-        let _ = self
-            .cv
-            .wait_timeout_while(guard, limit, |done| !*done);
+        let _ = self.cv.wait_timeout_while(guard, limit, |done| !*done);
     }
 }
 
@@ -127,8 +125,8 @@ impl Simulator {
             })?,
             None => clock::bucharest_now(),
         };
-        let listener = std::net::TcpListener::bind((config.host.as_str(), config.port))
-            .map_err(|e| {
+        let listener =
+            std::net::TcpListener::bind((config.host.as_str(), config.port)).map_err(|e| {
                 Error::invalid_argument(format!(
                     "simulator: cannot bind {}:{}: {e}",
                     config.host, config.port
@@ -387,7 +385,10 @@ async fn accept_loop(
 
 /// Make the close of `fd` a TCP reset (SO_LINGER with zero timeout).
 fn reset_on_close(fd: RawFd) {
-    let linger = libc::linger { l_onoff: 1, l_linger: 0 };
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
     // SAFETY: `fd` belongs to a socket owned by the connection future, which is still alive
     // (it is dropped right after this call); the option value is a valid `linger`.
     unsafe {
@@ -446,7 +447,10 @@ enum RouteKind {
 }
 
 const SIMULATED: &[(&str, &[&str])] = &[
-    ("order", &["read", "count", "save", "acknowledge", "unlock-courier"]),
+    (
+        "order",
+        &["read", "count", "save", "acknowledge", "unlock-courier"],
+    ),
     ("order/attachments", &["save"]),
     ("product_offer", &["read", "count", "save"]),
     ("offer", &["save"]),
@@ -491,17 +495,22 @@ fn parse_route(path: &str) -> Route {
     let segs: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
     let is_id = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     let (resource, action, id) = match segs.as_slice() {
-        ["order", "acknowledge", id] if is_id(id) => ("order".to_owned(), "acknowledge".to_owned(), Some(*id)),
-        ["order", id, "unlock-courier"] if is_id(id) => ("order".to_owned(), "unlock-courier".to_owned(), Some(*id)),
+        ["order", "acknowledge", id] if is_id(id) => {
+            ("order".to_owned(), "acknowledge".to_owned(), Some(*id))
+        }
+        ["order", id, "unlock-courier"] if is_id(id) => {
+            ("order".to_owned(), "unlock-courier".to_owned(), Some(*id))
+        }
         ["offer_stock", id] if !id.is_empty() => {
-            return Route { resource: "offer_stock".into(), action: "patch".into(), id: Some((*id).to_owned()), kind: RouteKind::OfferStock }
+            return Route {
+                resource: "offer_stock".into(),
+                action: "patch".into(),
+                id: Some((*id).to_owned()),
+                kind: RouteKind::OfferStock,
+            }
         }
         [a, b, action] => (format!("{a}/{b}"), (*action).to_owned(), None),
-        [resource, action] => (
-            (*resource).to_owned(),
-            (*action).to_owned(),
-            None,
-        ),
+        [resource, action] => ((*resource).to_owned(), (*action).to_owned(), None),
         [resource] => ((*resource).to_owned(), String::new(), None),
         _ => return unknown(),
     };
@@ -520,7 +529,12 @@ fn parse_route(path: &str) -> Route {
     } else {
         RouteKind::Unknown
     };
-    Route { resource, action, id: id.map(str::to_owned), kind }
+    Route {
+        resource,
+        action,
+        id: id.map(str::to_owned),
+        kind,
+    }
 }
 
 impl Route {
@@ -540,9 +554,9 @@ impl Route {
             RouteKind::OfferStock => method == Method::PATCH,
             RouteKind::Unknown => true,
             _ => match (self.resource.as_str(), self.action.as_str()) {
-                ("smart-deals-price-check", _) | ("documentation/find_by_eans", _) | ("awb", "read_pdf") => {
-                    method == Method::GET
-                }
+                ("smart-deals-price-check", _)
+                | ("documentation/find_by_eans", _)
+                | ("awb", "read_pdf") => method == Method::GET,
                 ("awb", "read_zpl") => method == Method::GET || method == Method::POST,
                 _ => method == Method::POST,
             },
@@ -565,8 +579,10 @@ fn rate_limited(limit_3s: usize, remaining_3s: usize) -> Reply {
     let mut r = Reply::message(429, "API rate limit exceeded");
     r.content_type = "application/json; charset=utf-8";
     r.headers.push(("server", "kong/0.12.1".to_owned()));
-    r.headers.push(("x-ratelimit-limit-3second", limit_3s.to_string()));
-    r.headers.push(("x-ratelimit-remaining-3second", remaining_3s.to_string()));
+    r.headers
+        .push(("x-ratelimit-limit-3second", limit_3s.to_string()));
+    r.headers
+        .push(("x-ratelimit-remaining-3second", remaining_3s.to_string()));
     r
 }
 
@@ -581,9 +597,11 @@ fn into_response(reply: Reply) -> Response<Full<Bytes>> {
     for (k, v) in &reply.headers {
         builder = builder.header(*k, v.as_str());
     }
-    builder
-        .body(Full::new(reply.body))
-        .unwrap_or_else(|_| Response::new(Full::new(Bytes::from_static(b"{\"message\":\"internal error\"}"))))
+    builder.body(Full::new(reply.body)).unwrap_or_else(|_| {
+        Response::new(Full::new(Bytes::from_static(
+            b"{\"message\":\"internal error\"}",
+        )))
+    })
 }
 
 async fn read_body(body: Incoming) -> std::result::Result<Bytes, Reply> {
@@ -598,12 +616,17 @@ async fn read_body(body: Incoming) -> std::result::Result<Bytes, Reply> {
     }
 }
 
-async fn handle(shared: Arc<Shared>, kill: Arc<Notify>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn handle(
+    shared: Arc<Shared>,
+    kill: Arc<Notify>,
+    req: Request<Incoming>,
+) -> Response<Full<Bytes>> {
     let arrived = Instant::now();
     let route = parse_route(req.uri().path());
     let bucket = Bucket::for_resource(&route.resource);
     lock(&shared.stats).arrival(bucket, &route.key(), arrived);
-    let decision = lock(&shared.limiter).check(bucket, arrived, shared.enforce.load(Ordering::Relaxed));
+    let decision =
+        lock(&shared.limiter).check(bucket, arrived, shared.enforce.load(Ordering::Relaxed));
     if !decision.admitted {
         let mut stats = lock(&shared.stats);
         stats.refused(bucket);
@@ -613,7 +636,10 @@ async fn handle(shared: Arc<Shared>, kill: Arc<Notify>, req: Request<Incoming>) 
     }
     let rate_headers = [
         ("x-ratelimit-limit-3second", decision.limit_3s.to_string()),
-        ("x-ratelimit-remaining-3second", decision.remaining_3s.to_string()),
+        (
+            "x-ratelimit-remaining-3second",
+            decision.remaining_3s.to_string(),
+        ),
     ];
     let fault = lock(&shared.faults).take(&route.resource, &route.action);
     let mut truncate = false;
@@ -625,7 +651,8 @@ async fn handle(shared: Arc<Shared>, kill: Arc<Notify>, req: Request<Incoming>) 
             Fault::IsError => Some(Reply::error("Simulated error (injected is_error fault)")),
             Fault::RateLimit => {
                 let mut r = rate_limited(decision.limit_3s, 0);
-                r.headers.push(("retry-after", shared.retry_after.to_string()));
+                r.headers
+                    .push(("retry-after", shared.retry_after.to_string()));
                 lock(&shared.stats).refused(bucket);
                 Some(r)
             }

@@ -56,7 +56,11 @@ impl Api {
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let text = resp.text().await.expect("body");
-        Reply { status, headers, text }
+        Reply {
+            status,
+            headers,
+            text,
+        }
     }
 
     pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
@@ -107,7 +111,12 @@ impl Api {
         assert_eq!(v["isError"], true, "{path} should fail: {v}");
         v["messages"]
             .as_array()
-            .map(|m| m.iter().map(|x| x.as_str().unwrap_or_default().to_owned()).collect::<Vec<_>>().join(" | "))
+            .map(|m| {
+                m.iter()
+                    .map(|x| x.as_str().unwrap_or_default().to_owned())
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            })
             .unwrap_or_default()
     }
 

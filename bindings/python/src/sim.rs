@@ -19,7 +19,9 @@ pub struct PySimulator {
 }
 
 fn not_running() -> Error {
-    Error::invalid_argument("the simulator is not running: call start() or use it in a `with` block")
+    Error::invalid_argument(
+        "the simulator is not running: call start() or use it in a `with` block",
+    )
 }
 
 fn faults(kinds: Option<Vec<String>>) -> magflow_emag::Result<Option<Vec<Fault>>> {
@@ -86,7 +88,10 @@ impl PySimulator {
             strict_pagination,
         };
         config.validate().py()?;
-        Ok(PySimulator { config, running: Mutex::new(None) })
+        Ok(PySimulator {
+            config,
+            running: Mutex::new(None),
+        })
     }
 
     /// Seed the data and start serving (a no-op when already running).
@@ -101,14 +106,21 @@ impl PySimulator {
 
     /// Stop serving (a no-op when not running). The data is discarded.
     fn stop(&self, py: Python<'_>) {
-        let taken = self.running.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let taken = self
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
         py.detach(move || drop(taken));
     }
 
     /// Whether it is serving.
     #[getter]
     fn running(&self) -> bool {
-        self.running.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
     }
 
     /// The base URL for a client (`http://127.0.0.1:PORT/api-3`).
@@ -168,7 +180,13 @@ impl PySimulator {
     /// Queue `count` faults (`http_500`, `http_503`, `timeout`, `reset`, `rate_limit`,
     /// `is_error`, `malformed_json`) for requests to `resource`/`action` (None = any).
     #[pyo3(signature = (fault, count = 1, resource = None, action = None))]
-    fn inject(&self, fault: &str, count: u32, resource: Option<&str>, action: Option<&str>) -> PyResult<()> {
+    fn inject(
+        &self,
+        fault: &str,
+        count: u32,
+        resource: Option<&str>,
+        action: Option<&str>,
+    ) -> PyResult<()> {
         let fault: Fault = fault.parse().py()?;
         self.with(|s| s.inject(fault, count, resource, action))
     }
@@ -181,7 +199,9 @@ impl PySimulator {
     /// Random faults from now on.
     #[pyo3(signature = (rate, kinds = None, seed = 0))]
     fn set_random_faults(&self, rate: f64, kinds: Option<Vec<String>>, seed: u64) -> PyResult<()> {
-        let kinds = faults(kinds).py()?.unwrap_or_else(|| SimConfig::default().fault_kinds);
+        let kinds = faults(kinds)
+            .py()?
+            .unwrap_or_else(|| SimConfig::default().fault_kinds);
         self.with(|s| s.set_random_faults(rate, kinds, seed))?.py()
     }
 
@@ -206,7 +226,9 @@ impl PySimulator {
     /// Set the simulated clock (`YYYY-mm-dd HH:ii:ss`).
     fn set_now(&self, now: &str) -> PyResult<()> {
         let t = chrono::NaiveDateTime::parse_from_str(now.trim(), "%Y-%m-%d %H:%M:%S")
-            .map_err(|_| Error::invalid_argument(format!("now {now:?} is not formatted YYYY-mm-dd HH:ii:ss")))
+            .map_err(|_| {
+                Error::invalid_argument(format!("now {now:?} is not formatted YYYY-mm-dd HH:ii:ss"))
+            })
             .py()?;
         self.with(|s| s.set_now(t))
     }
@@ -229,8 +251,14 @@ impl PySimulator {
 
     fn __repr__(&self) -> String {
         match self.with(|s| s.url().to_owned()) {
-            Ok(url) => format!("Simulator(url={url:?}, username={:?}, password='***')", self.config.username),
-            Err(_) => format!("Simulator(not running, username={:?}, password='***')", self.config.username),
+            Ok(url) => format!(
+                "Simulator(url={url:?}, username={:?}, password='***')",
+                self.config.username
+            ),
+            Err(_) => format!(
+                "Simulator(not running, username={:?}, password='***')",
+                self.config.username
+            ),
         }
     }
 }
