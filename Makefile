@@ -97,6 +97,8 @@ bench: wheel
 	$(VPY) -m pip install --quiet --force-reinstall --no-deps target/wheels-release/*.whl
 	$(VPY) benches/ratelimit_py.py
 	cargo bench --quiet -p magflow-emag --bench monitor
+	cargo bench --bench sim_throughput
+	cargo bench --bench sync_e2e
 
 clean:
 	cargo clean

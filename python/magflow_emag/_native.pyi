@@ -57,7 +57,10 @@ class _Client:
         body_mode: str = "form",
         account: str = "main",
         limiter: Any = None,
+        monitor: Optional[Monitor] = None,
     ) -> _Client: ...
+    @property
+    def monitor(self) -> Monitor: ...
     @property
     def username(self) -> str: ...
     @property
@@ -142,9 +145,11 @@ def sync_offers_async(
     progress: Optional[Callable[[Dict[str, Any]], Any]] = None,
     cancel: Optional[CancelToken] = None,
 ) -> Awaitable[Dict[str, Any]]: ...
+
+@final
 class Simulator:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         orders: int = 0,
         offers: int = 0,
         seed: int = 0,
@@ -163,7 +168,7 @@ class Simulator:
         fault_seed: int = 0,
         fault_kinds: Optional[List[str]] = None,
         strict_pagination: bool = True,
-    ) -> None: ...
+    ) -> "Simulator": ...
     def start(self) -> None: ...
     def stop(self) -> None: ...
     @property

@@ -30,6 +30,7 @@ def _native_client(
     rate_limiter: Any,
     body_mode: str,
     account: str,
+    monitor: Any = None,
 ) -> _Client:
     return _Client(
         username,
@@ -41,6 +42,7 @@ def _native_client(
         body_mode=body_mode,
         account=account,
         limiter=rate_limiter,
+        monitor=monitor,
     )
 
 
@@ -158,9 +160,11 @@ class Client:
         base_url: overrides the platform's API URL (plain ``http://`` only on loopback).
         timeout: whole-request timeout in seconds.
         retry: a :class:`RetryPolicy` (default: 3 retries, 2 s doubling to 64 s, full jitter).
-        rate_limiter: a ``RateLimiter`` shared by the clients of one account.
+        rate_limiter: a ``RateLimiter`` shared by the clients of one account (default: a local
+            limiter with eMAG's quotas for this client; ``False``: none).
         body_mode: ``form`` (documented), ``json`` or ``json_data``.
         account: a label for logs and metrics (e.g. ``main``, ``fbe``).
+        monitor: a ``Monitor`` to feed (default: the client's own, at ``client.monitor``).
     """
 
     def __init__(
@@ -174,8 +178,9 @@ class Client:
         rate_limiter: Any = None,
         body_mode: str = "form",
         account: str = "main",
+        monitor: Any = None,
     ) -> None:
-        self._native = _native_client(username, password, platform, base_url, timeout, retry, rate_limiter, body_mode, account)
+        self._native = _native_client(username, password, platform, base_url, timeout, retry, rate_limiter, body_mode, account, monitor)
         n = self._native
         self.orders = _Orders(n, "order")
         self.offers = _Offers(n, "product_offer")
@@ -193,6 +198,11 @@ class Client:
     def call(self, resource: str, action: str, data: Any = None) -> Any:
         """The escape hatch: ``POST {resource}/{action}`` with ``data``; returns ``results``."""
         return self._native.call(resource, action, data)
+
+    @property
+    def monitor(self) -> Any:
+        """The :class:`Monitor` this client feeds (``.health()``, ``.metrics()``, ``.prometheus()``)."""
+        return self._native.monitor
 
     @property
     def username(self) -> str:
@@ -289,8 +299,9 @@ class AsyncClient:
         rate_limiter: Any = None,
         body_mode: str = "form",
         account: str = "main",
+        monitor: Any = None,
     ) -> None:
-        self._native = _native_client(username, password, platform, base_url, timeout, retry, rate_limiter, body_mode, account)
+        self._native = _native_client(username, password, platform, base_url, timeout, retry, rate_limiter, body_mode, account, monitor)
         n = self._native
         self.orders = _AsyncOrders(n, "order")
         self.offers = _AsyncOffers(n, "product_offer")
@@ -306,6 +317,11 @@ class AsyncClient:
 
     async def call(self, resource: str, action: str, data: Any = None) -> Any:
         return await self._native.call_async(resource, action, data)
+
+    @property
+    def monitor(self) -> Any:
+        """The :class:`Monitor` this client feeds."""
+        return self._native.monitor
 
     async def __aenter__(self) -> "AsyncClient":
         return self

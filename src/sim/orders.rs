@@ -171,14 +171,12 @@ pub(crate) fn read(state: &State, data: &Value, strict: bool) -> Reply {
     let skip = (page.current - 1).saturating_mul(page.per_page);
     let mut out = String::with_capacity(page.per_page.min(100) * 2500 + 2);
     out.push('[');
-    let mut n = 0usize;
     let matching = state.orders.iter().filter(|o| filter.matches(o));
-    for order in matching.skip(skip).take(page.per_page) {
+    for (n, order) in matching.skip(skip).take(page.per_page).enumerate() {
         if n > 0 {
             out.push(',');
         }
         out.push_str(&order.json());
-        n += 1;
     }
     out.push(']');
     Reply::envelope_raw(false, &[], &out)
@@ -399,13 +397,14 @@ fn plan_save(
                 return fail("is_storno was sent without any reversed product".into());
             }
         }
-        Some(sent) => plan_lines(state, order, sent, &mut plan)
-            .map_err(|m| vec![format!("Order {id}: {m}")])?,
+        Some(sent) => {
+            plan_lines(order, sent, &mut plan).map_err(|m| vec![format!("Order {id}: {m}")])?
+        }
     }
     Ok(plan)
 }
 
-fn plan_lines(state: &State, order: &Order, sent: &Value, plan: &mut Plan) -> Result<(), String> {
+fn plan_lines(order: &Order, sent: &Value, plan: &mut Plan) -> Result<(), String> {
     let sent: Vec<&Map<String, Value>> = match sent {
         Value::Array(items) => items
             .iter()
@@ -434,7 +433,6 @@ fn plan_lines(state: &State, order: &Order, sent: &Value, plan: &mut Plan) -> Re
     let mut reduced = false;
     let mut increased_or_added = false;
     let card = order.payment_mode_id == 3;
-    let mut next_line = state.next_line_id;
     for line in &sent {
         let qty = match line.get("quantity").filter(|v| !v.is_null()) {
             None => None,
@@ -493,24 +491,19 @@ fn plan_lines(state: &State, order: &Order, sent: &Value, plan: &mut Plan) -> Re
                 }
                 if new_qty != old_qty || new_status != old_status {
                     changed = true;
-                    if let Some(Value::Object(target)) =
-                        result.get_mut(idx).map(|m| Value::Object(m.clone()))
-                    {
-                        let mut target = target;
-                        if plan.storno {
-                            let storno_qty = target
-                                .get("storno_qty")
-                                .and_then(Value::as_i64)
-                                .unwrap_or(0);
-                            target.insert(
-                                "storno_qty".into(),
-                                Value::from(storno_qty + (old_active - new_active).max(0)),
-                            );
-                        }
-                        target.insert("quantity".into(), Value::from(new_qty));
-                        target.insert("status".into(), Value::from(new_status));
-                        result[idx] = target;
+                    let target = &mut result[idx];
+                    if plan.storno {
+                        let storno_qty = target
+                            .get("storno_qty")
+                            .and_then(Value::as_i64)
+                            .unwrap_or(0);
+                        target.insert(
+                            "storno_qty".into(),
+                            Value::from(storno_qty + (old_active - new_active).max(0)),
+                        );
                     }
+                    target.insert("quantity".into(), Value::from(new_qty));
+                    target.insert("status".into(), Value::from(new_status));
                     if order.status == 2 || order.status == 3 {
                         let product_id = cur.get("product_id").and_then(Value::as_i64).unwrap_or(0);
                         plan.stock.push((product_id, old_active - new_active));
@@ -533,14 +526,14 @@ fn plan_lines(state: &State, order: &Order, sent: &Value, plan: &mut Plan) -> Re
                 if q < 1 {
                     return Err("a new product line needs a quantity of at least 1".into());
                 }
-                next_line += 1;
                 changed = true;
                 increased_or_added = true;
                 let mut new_line = line
                     .iter()
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect::<Map<_, _>>();
-                new_line.insert("id".into(), Value::from(next_line));
+                // The line id is handed out when the request is applied.
+                new_line.insert("id".into(), Value::Null);
                 new_line.insert("product_id".into(), Value::from(product_id));
                 new_line.insert("name".into(), Value::from(name));
                 new_line.insert("status".into(), Value::from(status.unwrap_or(1)));
@@ -647,18 +640,15 @@ fn apply(state: &mut State, plan: Plan, now: NaiveDateTime) {
     for &(product_id, delta) in &plan.stock {
         state.adjust_stock(product_id, delta);
     }
-    let added_lines = plan
-        .lines
-        .as_ref()
-        .map(|l| {
-            l.iter()
-                .filter_map(|x| x.get("id").and_then(Value::as_i64))
-                .max()
-                .unwrap_or(0)
-        })
-        .unwrap_or(0);
-    if added_lines >= state.next_line_id {
-        state.next_line_id = added_lines + 1;
+    let mut plan = plan;
+    if let Some(lines) = plan.lines.as_mut() {
+        for line in lines
+            .iter_mut()
+            .filter(|l| l.get("id").is_some_and(Value::is_null))
+        {
+            line["id"] = Value::from(state.next_line_id);
+            state.next_line_id += 1;
+        }
     }
     let Some(order) = state.order_mut(plan.id) else {
         return;

@@ -247,11 +247,11 @@ fn person(rng: &mut SmallRng) -> Person {
     let female = rng.random_bool(0.5);
     Person {
         first: if female {
-            *pick(rng, refdata::FEMALE_FIRST)
+            refdata::FEMALE_FIRST[rng.random_range(0..refdata::FEMALE_FIRST.len())]
         } else {
-            *pick(rng, refdata::MALE_FIRST)
+            refdata::MALE_FIRST[rng.random_range(0..refdata::MALE_FIRST.len())]
         },
-        last: *pick(rng, refdata::LAST),
+        last: refdata::LAST[rng.random_range(0..refdata::LAST.len())],
         gender: if female { "F" } else { "M" },
     }
 }
@@ -566,16 +566,7 @@ fn seed_orders(
             "maximum_date_for_shipment": clock::format(date + TimeDelta::days(2)),
         });
         let Value::Object(doc) = doc else { continue };
-        let mut order = Order::new(
-            order_id,
-            status,
-            kind,
-            payment_mode_id,
-            is_complete,
-            date,
-            modified,
-            doc,
-        );
+        let mut order = Order::from_doc(doc, date, modified);
         match status {
             4 => order.finalized_at = Some(modified),
             5 => order.finalized_at = Some(modified - TimeDelta::days(4).min(modified - date)),

@@ -28,22 +28,19 @@ pub(crate) struct Order {
 }
 
 impl Order {
-    pub(crate) fn new(
-        id: u64,
-        status: i64,
-        kind: i64,
-        payment_mode_id: i64,
-        is_complete: i64,
+    /// An order from its document (the typed fields are read from it).
+    pub(crate) fn from_doc(
+        doc: Map<String, Value>,
         date: NaiveDateTime,
         modified: NaiveDateTime,
-        doc: Map<String, Value>,
     ) -> Order {
+        let get = |k: &str| doc.get(k).and_then(Value::as_i64).unwrap_or(0);
         Order {
-            id,
-            status,
-            kind,
-            payment_mode_id,
-            is_complete,
+            id: doc.get("id").and_then(Value::as_u64).unwrap_or(0),
+            status: get("status"),
+            kind: get("type"),
+            payment_mode_id: get("payment_mode_id"),
+            is_complete: get("is_complete"),
             date,
             modified,
             finalized_at: None,

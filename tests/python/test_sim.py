@@ -112,3 +112,36 @@ def test_rate_limits_enforced():
         codes = [call(s, "order/count")[0] for _ in range(15)]
         assert codes.count(200) <= 12 and 429 in codes
         assert s.stats()["responses_429"] == codes.count(429)
+
+
+def test_cli_simulate_serves_until_ctrl_c():
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "magflow_emag.cli", "simulate", "--port", "0", "--orders", "5", "--seed", "7"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = None
+        for _ in range(10):
+            line = proc.stdout.readline()
+            if "base_url:" in line:
+                url = line.split("base_url:")[1].strip()
+                break
+        assert url and url.startswith("http://127.0.0.1:")
+
+        class S:
+            pass
+
+        s = S()
+        s.url, s.username, s.password = url, "sim-user", "sim-password"
+        status, env = call(s, "order/count", {"type": 3})
+        assert status == 200 and env["isError"] is False
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 0
+    assert "stopped after 1 requests" in out
