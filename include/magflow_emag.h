@@ -187,6 +187,23 @@ mf_status mf_client_call(const mf_client *client,
 void mf_client_free(mf_client *client);
 
 /*
+ The health report of the client's monitor as JSON
+ (`{"status", "health_score", "metrics", "alerts", "timestamp"}`); free with `mf_string_free`.
+
+ # Safety
+ `client` must be a live handle; `json_out` a valid pointer.
+ */
+mf_status mf_monitor_health(const mf_client *client, char **json_out);
+
+/*
+ The Prometheus text exposition of the client's monitor; free with `mf_string_free`.
+
+ # Safety
+ `client` must be a live handle; `text_out` a valid pointer.
+ */
+mf_status mf_monitor_prometheus(const mf_client *client, char **text_out);
+
+/*
  Start a simulator on 127.0.0.1 (an ephemeral port unless the config names one).
  `config_json` is NULL, `""` or a JSON object such as
  `{"orders": 50, "offers": 20, "seed": 7, "enforce_rate_limits": false}` (unknown keys are

@@ -90,6 +90,17 @@ int main(void) {
     CHECK(mf_client_new(NULL, &none) == MF_ERR_INVALID_ARGUMENT);
     CHECK(mf_client_new("{}", NULL) == MF_ERR_INVALID_ARGUMENT);
 
+    /* The client's monitor saw every request. */
+    char *health = NULL;
+    CHECK(mf_monitor_health(shared_client, &health) == MF_OK);
+    CHECK(health != NULL && strstr(health, "\"health_score\"") != NULL && strstr(health, "\"status\"") != NULL);
+    mf_string_free(health);
+    char *prom = NULL;
+    CHECK(mf_monitor_prometheus(shared_client, &prom) == MF_OK);
+    CHECK(prom != NULL && strstr(prom, "magflow_emag_requests_total{resource=\"order\",action=\"read\"") != NULL);
+    mf_string_free(prom);
+    CHECK(mf_monitor_health(NULL, &health) == MF_ERR_INVALID_ARGUMENT);
+
     mf_client_free(shared_client);
     mf_client_free(NULL);
     mf_string_free(url);

@@ -82,3 +82,46 @@ pub unsafe extern "C" fn mf_client_free(client: *mut mf_client) {
     // SAFETY: forwarded contract.
     unsafe { ffi::free_handle(client) };
 }
+
+/// The health report of the client's monitor as JSON
+/// (`{"status", "health_score", "metrics", "alerts", "timestamp"}`); free with `mf_string_free`.
+///
+/// # Safety
+/// `client` must be a live handle; `json_out` a valid pointer.
+#[no_mangle]
+pub unsafe extern "C" fn mf_monitor_health(
+    client: *const mf_client,
+    json_out: *mut *mut c_char,
+) -> mf_status {
+    ffi::guard(|| {
+        ffi::check_out(json_out, "json_out")?;
+        // SAFETY: forwarded contract.
+        let client = unsafe { ffi::handle_ref(client, "client") }?;
+        let health = client.inner.client().monitor().health();
+        let text = serde_json::to_string(&health).map_err(|e| Error::internal(e.to_string()))?;
+        let text = ffi::to_c_string(text)?;
+        // SAFETY: checked non-NULL; written only on success.
+        unsafe { *json_out = text };
+        Ok(())
+    })
+}
+
+/// The Prometheus text exposition of the client's monitor; free with `mf_string_free`.
+///
+/// # Safety
+/// `client` must be a live handle; `text_out` a valid pointer.
+#[no_mangle]
+pub unsafe extern "C" fn mf_monitor_prometheus(
+    client: *const mf_client,
+    text_out: *mut *mut c_char,
+) -> mf_status {
+    ffi::guard(|| {
+        ffi::check_out(text_out, "text_out")?;
+        // SAFETY: forwarded contract.
+        let client = unsafe { ffi::handle_ref(client, "client") }?;
+        let text = ffi::to_c_string(client.inner.client().monitor().prometheus())?;
+        // SAFETY: checked non-NULL; written only on success.
+        unsafe { *text_out = text };
+        Ok(())
+    })
+}
