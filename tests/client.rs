@@ -362,8 +362,9 @@ fn awb_save_is_not_retried_once_sent() {
 
 #[test]
 fn observers_see_every_attempt() {
+    type Event = (String, String, Bucket, Option<u16>, Outcome, u32);
     #[derive(Default)]
-    struct Seen(Mutex<Vec<(String, String, Bucket, Option<u16>, Outcome, u32)>>);
+    struct Seen(Mutex<Vec<Event>>);
     impl RequestObserver for Seen {
         fn observe(&self, e: &RequestEvent<'_>) {
             self.0.lock().unwrap().push((
