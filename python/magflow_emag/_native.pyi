@@ -18,6 +18,7 @@ def _async_echo(value: int, delay_s: float) -> Awaitable[int]: ...
 def _runtime_owner_pid() -> Optional[int]: ...
 
 @final
+@final
 class RetryPolicy:
     def __new__(
         cls,
@@ -40,10 +41,12 @@ class RetryPolicy:
     def ceiling(self, retry: int) -> float: ...
 
 @final
+@final
 class _Pager:
     def next_page(self) -> Optional[List[Dict[str, Any]]]: ...
     def next_page_async(self) -> Awaitable[Optional[List[Dict[str, Any]]]]: ...
 
+@final
 @final
 class _Client:
     def __new__(
@@ -91,6 +94,7 @@ class _Client:
     def awb_save_async(self, awb: Any) -> Awaitable[Any]: ...
 
 @final
+@final
 class Store:
     def __new__(cls, path: Union[str, "os.PathLike[str]", None] = None) -> Store: ...
     @property
@@ -106,6 +110,7 @@ class Store:
     def sync_statistics(self, hours: int = 24) -> Dict[str, Any]: ...
     def product_statistics(self) -> Dict[str, Any]: ...
 
+@final
 @final
 class CancelToken:
     def __new__(cls) -> CancelToken: ...
@@ -146,6 +151,7 @@ def sync_offers_async(
     cancel: Optional[CancelToken] = None,
 ) -> Awaitable[Dict[str, Any]]: ...
 
+@final
 @final
 class Simulator:
     def __new__(
@@ -195,6 +201,7 @@ class Simulator:
     def now(self) -> str: ...
     def __enter__(self) -> "Simulator": ...
     def __exit__(self, *_args: object) -> bool: ...
+@final
 class RateLimiter:
     def __new__(
         cls,
@@ -222,6 +229,7 @@ class RateLimiter:
     def backend(self) -> str: ...
 
 def scheduled_start_offset(job_name: str, period: float = 3600.0) -> float: ...
+@final
 class Monitor:
     """Request metrics over a sliding window, alerts, a health score and Prometheus text."""
 
