@@ -96,6 +96,7 @@ bench: wheel
 	$(VENV)/bin/maturin build --release --quiet --out target/wheels-release
 	$(VPY) -m pip install --quiet --force-reinstall --no-deps target/wheels-release/*.whl
 	$(VPY) benches/ratelimit_py.py
+	$(VPY) benches/client_py.py
 	cargo bench --quiet -p magflow-emag --bench monitor
 	cargo bench --bench sim_throughput
 	cargo bench --bench sync_e2e

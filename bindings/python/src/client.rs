@@ -480,5 +480,35 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyRetryPolicy>()?;
     m.add_class::<PyClient>()?;
     m.add_class::<PyPager>()?;
+    m.add_function(wrap_pyfunction!(_bench_rust_reads, m)?)?;
     Ok(())
+}
+
+/// Benchmark probe: `requests` sequential `order/read` calls by the Rust client (no limiter,
+/// no Python in the loop); returns the elapsed seconds. Used by `benches/client_py.py` to put
+/// the Rust figure beside the Python ones in the same run.
+#[pyfunction]
+#[pyo3(signature = (base_url, username, password, requests, items_per_page = 10))]
+fn _bench_rust_reads(
+    py: Python<'_>,
+    base_url: String,
+    username: String,
+    password: String,
+    requests: u32,
+    items_per_page: u32,
+) -> PyResult<f64> {
+    let mut config =
+        ClientConfig::new(Credentials::new(username, password).py()?).with_base_url(base_url);
+    config.retry = RetryPolicy::none();
+    let client = Client::new(config).py()?;
+    run(py, async move {
+        let started = std::time::Instant::now();
+        for _ in 0..requests {
+            client
+                .orders()
+                .read(serde_json::json!({"itemsPerPage": items_per_page}))
+                .await?;
+        }
+        Ok(started.elapsed().as_secs_f64())
+    })
 }

@@ -1,0 +1,77 @@
+"""Client overhead per request against the simulator (rate limits off), in one run:
+
+  * a plain Python loop with http.client (keep-alive, the documented form body, Basic auth,
+    json.loads and the isError check): the baseline;
+  * the Python `Client` (`client.orders.read(...)`);
+  * the Rust client (no Python in the loop).
+
+Goals: the Python Client at least matches the plain loop; the Rust client >= 3x it.
+Run after a release wheel is installed: `make bench` does it.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import statistics
+import sys
+import time
+import urllib.parse
+
+import magflow_emag as m
+from magflow_emag import _native
+from magflow_emag.testing import Simulator
+
+REQUESTS = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+ROUNDS = 5
+PER_PAGE = 10
+
+
+def plain_loop(url: str, user: str, password: str, n: int) -> float:
+    parsed = urllib.parse.urlparse(url)
+    conn = http.client.HTTPConnection(parsed.hostname, parsed.port)
+    auth = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+    body = urllib.parse.urlencode({"data[itemsPerPage]": PER_PAGE})
+    headers = {"Authorization": auth, "Content-Type": "application/x-www-form-urlencoded"}
+    started = time.perf_counter()
+    for _ in range(n):
+        conn.request("POST", parsed.path + "/order/read", body=body, headers=headers)
+        resp = conn.getresponse()
+        payload = json.loads(resp.read())
+        if resp.status != 200 or payload.get("isError") is not False:
+            raise RuntimeError(f"unexpected answer {resp.status}")
+        _ = payload["results"]
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return elapsed
+
+
+def python_client(url: str, user: str, password: str, n: int) -> float:
+    client = m.Client(user, password, base_url=url, rate_limiter=False, retry=m.RetryPolicy(max_retries=0))
+    started = time.perf_counter()
+    for _ in range(n):
+        client.orders.read(itemsPerPage=PER_PAGE)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    with Simulator(orders=500, seed=1, enforce_rate_limits=False) as sim:
+        args = (sim.url, sim.username, sim.password)
+        results = {"plain http.client loop (baseline)": [], "Python Client": [], "Rust client": []}
+        for _ in range(ROUNDS):
+            results["plain http.client loop (baseline)"].append(REQUESTS / plain_loop(*args, REQUESTS))
+            results["Python Client"].append(REQUESTS / python_client(*args, REQUESTS))
+            results["Rust client"].append(REQUESTS / _native._bench_rust_reads(*args, REQUESTS, PER_PAGE))
+    base = statistics.median(results["plain http.client loop (baseline)"])
+    print(f"client overhead: {REQUESTS} sequential order/read ({PER_PAGE} per page), median of {ROUNDS} rounds")
+    for name, rates in results.items():
+        med = statistics.median(rates)
+        print(f"  {name:<36} {med:9.0f} req/s   {med / base:5.2f}x baseline")
+    py = statistics.median(results["Python Client"]) / base
+    rust = statistics.median(results["Rust client"]) / base
+    print(f"  goals: Python Client >= 1.0x ({'met' if py >= 1.0 else 'NOT met'}), Rust >= 3.0x ({'met' if rust >= 3.0 else 'NOT met'})")
+
+
+if __name__ == "__main__":
+    main()
