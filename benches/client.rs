@@ -1,0 +1,82 @@
+//! The Rust client's own overhead: the same sequential `order/read` calls through `Client`
+//! and through a bare reqwest loop (same pool settings, form body, Basic auth, JSON parse and
+//! the isError check) against the simulator with rate limits off. Prints medians and the ratio.
+//!
+//! Run: `cargo bench --bench client` (REQUESTS=2000 by default).
+
+use std::time::Instant;
+
+use magflow_emag::sim::{SimConfig, Simulator};
+use magflow_emag::{runtime, Client, ClientConfig, Credentials, RetryPolicy};
+use serde_json::{json, Value};
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let n: usize = std::env::var("REQUESTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    let sim = Simulator::start_blocking(SimConfig {
+        orders: 500,
+        seed: 1,
+        enforce_rate_limits: false,
+        ..SimConfig::default()
+    })?;
+    let config = ClientConfig::new(Credentials::new(sim.username(), sim.password())?)
+        .with_base_url(sim.url())
+        .with_retry(RetryPolicy::none());
+    let client = Client::new(config)?;
+    let bare = reqwest::Client::new();
+    let url = format!("{}/order/read", sim.url());
+    let auth = format!(
+        "Basic {}",
+        Credentials::new(sim.username(), sim.password())?.basic_token()
+    );
+    for per_page in [1u32, 10] {
+        let mut ours = Vec::new();
+        let mut raw = Vec::new();
+        for _ in 0..5 {
+            let c = client.clone();
+            ours.push(runtime::block_on(async move {
+                let started = Instant::now();
+                for _ in 0..n {
+                    c.orders()
+                        .read(json!({"itemsPerPage": per_page}))
+                        .await
+                        .expect("read");
+                }
+                n as f64 / started.elapsed().as_secs_f64()
+            }));
+            let (b, u, a) = (bare.clone(), url.clone(), auth.clone());
+            raw.push(runtime::block_on(async move {
+                let started = Instant::now();
+                for _ in 0..n {
+                    let body = b
+                        .post(&u)
+                        .header("Authorization", &a)
+                        .header("Content-Type", "application/x-www-form-urlencoded")
+                        .body(format!("data%5BitemsPerPage%5D={per_page}"))
+                        .send()
+                        .await
+                        .expect("send")
+                        .bytes()
+                        .await
+                        .expect("body");
+                    let v: Value = serde_json::from_slice(&body).expect("json");
+                    assert_eq!(v["isError"], json!(false));
+                }
+                n as f64 / started.elapsed().as_secs_f64()
+            }));
+        }
+        let (o, r) = (median(ours), median(raw));
+        println!(
+            "client, {n} sequential order/read ({per_page} per page): magflow-emag {o:.0} req/s | baseline bare reqwest {r:.0} req/s | ratio {:.2}",
+            o / r
+        );
+    }
+    Ok(())
+}
