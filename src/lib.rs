@@ -12,6 +12,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod backup;
 pub mod client;
 pub mod codes;
 pub mod error;
@@ -29,6 +30,7 @@ pub mod store;
 pub mod sync;
 pub mod time;
 
+pub use backup::BackupManager;
 pub use client::blocking::BlockingClient;
 pub use client::{BodyMode, Client, ClientConfig};
 pub use error::{Error, ErrorKind, Result};

@@ -34,3 +34,27 @@ mod stats;
 pub use config::SimConfig;
 pub use faults::Fault;
 pub use server::Simulator;
+
+/// `count` realistic orders (and the `offers` they are drawn from) exactly as `order/read`
+/// sends them, without starting a server: for benchmarks and for users' own tests of code
+/// that consumes orders. Deterministic for a given `seed` and `now` (eMAG local time).
+pub fn sample_orders(
+    count: usize,
+    offers: usize,
+    seed: u64,
+    now: chrono::NaiveDateTime,
+) -> Vec<serde_json::Value> {
+    let defaults = SimConfig::default();
+    seed::generate(
+        count,
+        offers.max(1),
+        seed,
+        now,
+        defaults.history_days,
+        defaults.return_period_days,
+    )
+    .orders
+    .into_iter()
+    .map(|o| serde_json::Value::Object(o.doc))
+    .collect()
+}

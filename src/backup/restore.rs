@@ -1,0 +1,235 @@
+//! Writing a verified backup's rows into the store, in one transaction: all or nothing.
+
+use std::collections::BTreeMap;
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, Statement};
+
+use super::format::{Header, TableEntry};
+use super::tables::{self, MergePolicy};
+use crate::error::{Error, Result};
+
+/// How a restore treats the store's current rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RestoreMode {
+    /// The backed-up tables are emptied, then filled from the backup.
+    #[default]
+    Replace,
+    /// Rows missing from the store are added; rows present are updated only when the backup's
+    /// copy was synced later (checkpoints in the store are kept; sync-log rows are appended).
+    Merge,
+}
+
+impl std::str::FromStr for RestoreMode {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "replace" => Ok(RestoreMode::Replace),
+            "merge" => Ok(RestoreMode::Merge),
+            other => Err(Error::invalid_argument(format!(
+                "restore mode must be \"replace\" or \"merge\", got {other:?}"
+            ))),
+        }
+    }
+}
+
+impl RestoreMode {
+    /// `"replace"` or `"merge"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RestoreMode::Replace => "replace",
+            RestoreMode::Merge => "merge",
+        }
+    }
+}
+
+/// Per table: the insert statement and where each backup column goes.
+struct TablePlan<'tx> {
+    stmt: Statement<'tx>,
+    /// For each statement parameter, the index of the backup value it takes.
+    params: Vec<usize>,
+    restored: u64,
+    skipped: u64,
+}
+
+/// Prepares the statements, then takes rows one at a time.
+pub struct Restorer<'tx> {
+    plans: Vec<TablePlan<'tx>>,
+    names: Vec<String>,
+}
+
+fn sql_list(cols: &[&str]) -> String {
+    cols.join(", ")
+}
+
+impl<'tx> Restorer<'tx> {
+    /// Check that the backup's tables fit the store's schema and prepare the writes. In
+    /// `Replace` mode the backed-up tables are emptied here (inside the caller's transaction).
+    pub fn new(tx: &'tx Connection, header: &Header, mode: RestoreMode) -> Result<Self> {
+        let mut plans = Vec::new();
+        let mut names = Vec::new();
+        for entry in &header.tables {
+            plans.push(plan(tx, entry, mode)?);
+            names.push(entry.name.clone());
+        }
+        if mode == RestoreMode::Replace {
+            for entry in &header.tables {
+                tx.execute(&format!("DELETE FROM {}", entry.name), [])?;
+            }
+            // Orders or offers put back without their checkpoints: the store's checkpoints
+            // describe rows that are gone, so the next sync of that kind starts over.
+            let has = |n: &str| header.tables.iter().any(|t| t.name == n);
+            if !has("checkpoints") {
+                if has("orders") {
+                    tx.execute("DELETE FROM checkpoints WHERE kind LIKE 'orders%'", [])?;
+                }
+                if has("offers") {
+                    tx.execute("DELETE FROM checkpoints WHERE kind LIKE 'offers%'", [])?;
+                }
+            }
+        }
+        Ok(Restorer { plans, names })
+    }
+
+    /// Write one row of table `index` (its position in the header).
+    pub fn row(&mut self, index: usize, values: Vec<SqlValue>) -> Result<()> {
+        let plan = self
+            .plans
+            .get_mut(index)
+            .ok_or_else(|| Error::internal("row of a table that has no plan"))?;
+        let params = plan.params.iter().map(|i| &values[*i]);
+        let changed = plan
+            .stmt
+            .execute(rusqlite::params_from_iter(params))
+            .map_err(|e| {
+                Error::backup(format!(
+                    "cannot restore a row of {}: {e}",
+                    self.names[index]
+                ))
+            })?;
+        if changed > 0 {
+            plan.restored += 1;
+        } else {
+            plan.skipped += 1;
+        }
+        Ok(())
+    }
+
+    /// Rows written and rows skipped (merge only), per table.
+    pub fn counts(&self) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
+        let mut restored = BTreeMap::new();
+        let mut skipped = BTreeMap::new();
+        for (name, plan) in self.names.iter().zip(&self.plans) {
+            restored.insert(name.clone(), plan.restored);
+            skipped.insert(name.clone(), plan.skipped);
+        }
+        (restored, skipped)
+    }
+}
+
+fn plan<'tx>(tx: &'tx Connection, entry: &TableEntry, mode: RestoreMode) -> Result<TablePlan<'tx>> {
+    let spec = tables::spec(&entry.name)
+        .ok_or_else(|| Error::backup(format!("unknown table {:?}", entry.name)))?;
+    let store_cols = tables::columns(tx, &entry.name)?;
+    for col in &entry.columns {
+        if !store_cols.iter().any(|c| &c.name == col) {
+            return Err(Error::backup(format!(
+                "the backup's {} has a column {col:?} this store does not know (a backup from a \
+                 newer schema?)",
+                entry.name
+            )));
+        }
+    }
+    for col in store_cols.iter().filter(|c| c.required) {
+        if !entry.columns.contains(&col.name) {
+            return Err(Error::backup(format!(
+                "the backup's {} lacks the required column {:?}",
+                entry.name, col.name
+            )));
+        }
+    }
+    let position = |name: &str| entry.columns.iter().position(|c| c == name);
+    let all: Vec<&str> = entry.columns.iter().map(String::as_str).collect();
+    let placeholders = |n: usize| {
+        (1..=n)
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+
+    let (sql, params): (String, Vec<usize>) = match (mode, spec.merge) {
+        (RestoreMode::Replace, _) => (
+            format!(
+                "INSERT INTO {} ({}) VALUES ({})",
+                entry.name,
+                sql_list(&all),
+                placeholders(all.len())
+            ),
+            (0..all.len()).collect(),
+        ),
+        (RestoreMode::Merge, MergePolicy::NewerSyncedAt) => {
+            if position("synced_at").is_none() {
+                return Err(Error::backup(format!(
+                    "the backup's {} has no synced_at column to merge by",
+                    entry.name
+                )));
+            }
+            let updates = all
+                .iter()
+                .filter(|c| !spec.key.contains(c))
+                .map(|c| format!("{c} = excluded.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            (
+                format!(
+                    "INSERT INTO {t} ({cols}) VALUES ({ph}) ON CONFLICT ({key}) DO UPDATE SET {updates} \
+                     WHERE excluded.synced_at > {t}.synced_at",
+                    t = entry.name,
+                    cols = sql_list(&all),
+                    ph = placeholders(all.len()),
+                    key = sql_list(spec.key),
+                ),
+                (0..all.len()).collect(),
+            )
+        }
+        (RestoreMode::Merge, MergePolicy::KeepExisting) => (
+            format!(
+                "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING",
+                entry.name,
+                sql_list(&all),
+                placeholders(all.len())
+            ),
+            (0..all.len()).collect(),
+        ),
+        (RestoreMode::Merge, MergePolicy::AppendLog) => {
+            // A fresh id; the same run (kind, scope, start) is not logged twice.
+            let kept: Vec<usize> = (0..all.len()).filter(|i| all[*i] != "id").collect();
+            let cols: Vec<&str> = kept.iter().map(|i| all[*i]).collect();
+            let identity = ["kind", "platform", "account", "started_at"];
+            let mut clauses = Vec::new();
+            for name in identity {
+                let at = cols.iter().position(|c| *c == name).ok_or_else(|| {
+                    Error::backup(format!("the backup's sync log lacks {name:?}"))
+                })?;
+                clauses.push(format!("{name} IS ?{}", at + 1));
+            }
+            (
+                format!(
+                    "INSERT INTO {t} ({cols}) SELECT {ph} WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE {cond})",
+                    t = entry.name,
+                    cols = sql_list(&cols),
+                    ph = placeholders(cols.len()),
+                    cond = clauses.join(" AND "),
+                ),
+                kept,
+            )
+        }
+    };
+    let stmt = tx.prepare(&sql)?;
+    Ok(TablePlan {
+        stmt,
+        params,
+        restored: 0,
+        skipped: 0,
+    })
+}
