@@ -96,6 +96,11 @@ typedef struct mf_rate_limiter mf_rate_limiter;
  */
 typedef struct mf_simulator mf_simulator;
 
+/*
+ The embedded SQLite store (opaque). Thread-safe.
+ */
+typedef struct mf_store mf_store;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -277,6 +282,127 @@ mf_status mf_simulator_reset_stats(const mf_simulator *sim);
  `sim` must be NULL or a handle from `mf_simulator_start`, not yet freed.
  */
 void mf_simulator_free(mf_simulator *sim);
+
+/*
+ Open (creating and migrating if needed) the store at `path`. Free with `mf_store_free`.
+
+ # Safety
+ `path` must be NULL or a NUL-terminated string; `out` a valid pointer.
+ */
+mf_status mf_store_open(const char *path, mf_store **out);
+
+/*
+ Release a store. NULL is a no-op.
+
+ # Safety
+ `store` must be NULL or a handle from `mf_store_open`, not used afterwards.
+ */
+void mf_store_free(mf_store *store);
+
+/*
+ The number of stored orders (all platforms and accounts).
+
+ # Safety
+ `store` must be a live handle; `count_out` a valid pointer.
+ */
+mf_status mf_store_count_orders(const mf_store *store, uint64_t *count_out);
+
+/*
+ An order exactly as read from eMAG, as JSON (free with `mf_string_free`);
+ `MF_ERR_NOT_FOUND` when the store does not hold it.
+
+ # Safety
+ `store` must be a live handle; `order_json_out` a valid pointer.
+ */
+mf_status mf_store_get_order(const mf_store *store, int64_t order_id, char **order_json_out);
+
+/*
+ Sync orders from eMAG into the store (blocks until done). `options_json` (NULL = defaults):
+ `{"full": false, "acknowledge": false, "order_types": [3, 2]}`. Writes the summary
+ (`status`, `pages`, `fetched`, `created`, `updated`, `unchanged`, `failed`, `acknowledged`,
+ `duration_s`, `rate_limit_min_s`, ...) as JSON to `*summary_json_out`. A run that failed
+ after it started still returns `MF_OK` with `"status": "failed"` and its `error`.
+
+ # Safety
+ `client` and `store` must be live handles; `options_json` NULL or NUL-terminated;
+ `summary_json_out` a valid pointer.
+ */
+mf_status mf_sync_orders(const mf_client *client,
+                         const mf_store *store,
+                         const char *options_json,
+                         char **summary_json_out);
+
+/*
+ Sync every offer into the store; as `mf_sync_orders` (`{"full": false}`).
+
+ # Safety
+ As for `mf_sync_orders`.
+ */
+mf_status mf_sync_offers(const mf_client *client,
+                         const mf_store *store,
+                         const char *options_json,
+                         char **summary_json_out);
+
+/*
+ Back the store up into `backup_dir` (created 0700 if missing). `options_json` (NULL =
+ defaults): `{"include": ["orders", "offers", "sync_log", "checkpoints"], "compress": true,
+ "format": "json" | "sqlite"}`. Writes `{"backup_path", "filename", "format", "created_at",
+ "counts", "sha256", "size_bytes", "duration_s"}` to `*result_json_out`.
+
+ # Safety
+ `store` must be a live handle; strings NULL or NUL-terminated; `result_json_out` valid.
+ */
+mf_status mf_backup_create(const mf_store *store,
+                           const char *backup_dir,
+                           const char *options_json,
+                           char **result_json_out);
+
+/*
+ Verify the backup `name` (a file name inside `backup_dir`), then restore it into the store
+ in one transaction. `options_json` (NULL = defaults): `{"mode": "replace" | "merge"}`.
+ A damaged backup is `MF_ERR_BACKUP` and the store is left exactly as it was; a name
+ reaching outside the directory is `MF_ERR_INVALID_ARGUMENT`. Writes `{"filename", "mode",
+ "counts", "skipped", "sha256", "duration_s"}` to `*result_json_out`.
+
+ # Safety
+ `store` must be a live handle; strings NULL or NUL-terminated; `result_json_out` valid.
+ */
+mf_status mf_backup_restore(const mf_store *store,
+                            const char *backup_dir,
+                            const char *name,
+                            const char *options_json,
+                            char **result_json_out);
+
+/*
+ The backups in `backup_dir`, newest first, as a JSON list of `{"filename", "format",
+ "created_at", "size_bytes", "counts", "sound", "schema_version", "error"}`.
+
+ # Safety
+ `backup_dir` NULL or NUL-terminated; `json_out` a valid pointer.
+ */
+mf_status mf_backup_list(const char *backup_dir, char **json_out);
+
+/*
+ Check a backup completely; writes `{"filename", "format", "valid", "counts", "sha256",
+ "error"}` (a damaged backup is `MF_OK` with `"valid": false`).
+
+ # Safety
+ Strings NULL or NUL-terminated; `json_out` a valid pointer.
+ */
+mf_status mf_backup_verify(const char *backup_dir, const char *name, char **json_out);
+
+/*
+ Delete backups older than `retention_days` (by the UTC time in their names), keeping the
+ `keep_min` newest and the newest that verifies; writes `{"deleted", "bytes_freed", "kept",
+ "temp_files_removed"}`.
+
+ # Safety
+ `backup_dir` NULL or NUL-terminated; `json_out` a valid pointer.
+ */
+mf_status mf_backup_cleanup(const char *backup_dir,
+                            double retention_days,
+                            uint32_t keep_min,
+                            char **json_out);
 
 /*
  Create a monitor. `config_json` is NULL (defaults) or a JSON object such as

@@ -10,6 +10,11 @@ from __future__ import annotations
 from . import errors, testing
 from .client import AsyncClient, Client, RetryPolicy
 from ._native import (
+    BackupManager,
+    BackupSchedule,
+    cleanup_backups,
+    list_backups,
+    verify_backup,
     CancelToken,
     Store,
     RateLimiter,
@@ -67,6 +72,11 @@ __all__ = [
     "RateLimiter",
     "scheduled_start_offset",
     "Monitor",
+    "BackupManager",
+    "BackupSchedule",
+    "list_backups",
+    "verify_backup",
+    "cleanup_backups",
     "EmagApiError",
     "RateLimitError",
     "AuthenticationError",

@@ -40,7 +40,8 @@ class ProgressBar:
             count = f"{items}"
         line = (
             f"{self.label:<8} [{bar}] {count:>11}  {rate:7.0f}/s  "
-            f"ETA {_fmt_seconds(event.get('eta_s'))}  pages {event.get('pages_done', 0)}"
+            f"ETA {_fmt_seconds(event.get('eta_s'))}"
+            + (f"  pages {event['pages_done']}" if "pages_done" in event else "")
         )
         self._last_line = line
         if self.interactive:

@@ -152,6 +152,158 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         sim.stop()
 
 
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True))
+
+
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from ._progress import ProgressBar
+
+    if args.action == "list":
+        entries = m.list_backups(args.dir)
+        if args.json:
+            _print_json(entries)
+            return 0
+        if not entries:
+            print(f"no backups in {args.dir}")
+        for e in entries:
+            counts = ", ".join(f"{k} {v}" for k, v in sorted(e["counts"].items()))
+            state = "ok" if e["sound"] else f"UNSOUND ({e['error']})"
+            print(f"{e['filename']:<44} {e['created_at']}  {e['size_bytes']:>12} B  {state}  {counts}")
+        return 0
+    if args.action == "cleanup":
+        report = m.cleanup_backups(args.dir, retention_days=args.retention_days, keep_min=args.keep_min)
+        if args.json:
+            _print_json(report)
+        else:
+            print(f"deleted {len(report['deleted'])} backups ({report['bytes_freed']} bytes), kept {len(report['kept'])}")
+            for name in report["deleted"]:
+                print(f"  deleted {name}")
+        return 0
+    if args.action == "verify":
+        bar = ProgressBar("verify")
+        report = m.verify_backup(args.dir, args.name, progress=bar)
+        bar.finish()
+        if args.json:
+            _print_json(report)
+        elif report["valid"]:
+            print(f"{args.name}: valid; sha256 {report['sha256']}")
+        else:
+            print(f"{args.name}: INVALID: {report['error']}")
+        return 0 if report["valid"] else 1
+    if not os.path.exists(args.db):
+        raise m.InvalidArgumentError(f"store {args.db} does not exist")
+    manager = m.BackupManager(m.Store(args.db), args.dir)
+    if args.action == "create":
+        include = [t.strip() for t in args.include.split(",")] if args.include else None
+        bar = ProgressBar("backup")
+        info = manager.create(
+            include=include, compress=not args.no_compress, format="sqlite" if args.sqlite else None, progress=bar
+        )
+        bar.finish()
+        if args.json:
+            _print_json(info)
+        else:
+            counts = ", ".join(f"{k} {v}" for k, v in sorted(info["counts"].items()))
+            print(f"backup {info['filename']}: {counts}; {info['size_bytes']} bytes in {info['duration_s']:.2f} s")
+            print(f"  sha256 {info['sha256']}")
+        return 0
+    # restore
+    if args.mode == "replace" and not args.yes:
+        if not sys.stdin.isatty():
+            raise m.InvalidArgumentError(
+                "restore --mode replace overwrites the store's tables: pass --yes to confirm"
+            )
+        answer = input(f"replace the tables of {args.db} with {args.name}? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("restore cancelled; nothing changed")
+            return 1
+    bar = ProgressBar("restore")
+    report = manager.restore(args.name, mode=args.mode, progress=bar)
+    bar.finish()
+    if args.json:
+        _print_json(report)
+    else:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(report["counts"].items()))
+        print(f"restored {args.name} ({report['mode']}): {counts} in {report['duration_s']:.2f} s")
+    return 0
+
+
+def _probe_client(args: argparse.Namespace) -> Optional[Any]:
+    """A client for --probe, or None when no probe was asked for."""
+    if not args.probe:
+        return None
+    settings = _credentials(args)
+    client = m.Client(
+        settings["username"],
+        settings["password"],
+        platform=settings.get("platform", "emag_ro"),
+        base_url=settings.get("base_url"),
+        timeout=float(settings.get("timeout_s", 30.0)),
+    )
+    try:
+        client.vat.read()
+    except m.EmagApiError:
+        pass  # the failure is what the monitor shows
+    return client
+
+
+def _store_health(db: str) -> Dict[str, Any]:
+    store = m.Store(db)
+    stats = store.sync_statistics(24)
+    runs = store.sync_runs(1)
+    return {"sync_last_24h": stats, "last_sync": runs[0] if runs else None}
+
+
+def _cmd_health(args: argparse.Namespace) -> int:
+    report: Dict[str, Any] = {"store": _store_health(args.db) if os.path.exists(args.db) else None}
+    client = _probe_client(args)
+    if client is not None:
+        report["api"] = client.monitor.health()
+    healthy = True
+    if report["store"] is not None:
+        stats = report["store"]["sync_last_24h"]
+        healthy = stats["success_rate"] >= 0.95
+        report["store"]["status"] = "healthy" if healthy else "failing"
+    if "api" in report:
+        healthy = healthy and report["api"]["status"] in ("healthy", "degraded")
+    report["status"] = "healthy" if healthy else "unhealthy"
+    if args.json:
+        _print_json(report)
+    else:
+        print(f"status: {report['status']}")
+        if report["store"] is None:
+            print(f"  store: {args.db} does not exist yet (no sync has run)")
+        else:
+            s = report["store"]["sync_last_24h"]
+            print(f"  syncs (24 h): {s['total']} runs, {s['successful']} successful, {s['failed']} failed, "
+                  f"success rate {s['success_rate']:.0%}, {s['items_processed']} items")
+            last = report["store"]["last_sync"]
+            if last:
+                print(f"  last sync: {last['kind']} {last['status']} at {last['started_at']}"
+                      + (f" ({last['error']})" if last.get("error") else ""))
+        if "api" in report:
+            api = report["api"]
+            print(f"  API probe: {api['status']}, health score {api['health_score']:.0f}")
+    return 0 if healthy else 1
+
+
+def _cmd_metrics(args: argparse.Namespace) -> int:
+    client = _probe_client(args)
+    if client is not None:
+        sys.stdout.write(client.monitor.prometheus())
+    if os.path.exists(args.db):
+        s = _store_health(args.db)["sync_last_24h"]
+        print("# HELP magflow_emag_store_sync_runs_24h Sync runs in the store's log over the last 24 hours.")
+        print("# TYPE magflow_emag_store_sync_runs_24h gauge")
+        print(f'magflow_emag_store_sync_runs_24h{{result="success"}} {s["successful"]}')
+        print(f'magflow_emag_store_sync_runs_24h{{result="failed"}} {s["failed"]}')
+        print("# HELP magflow_emag_store_sync_success_ratio_24h Successful share of the sync runs over 24 hours.")
+        print("# TYPE magflow_emag_store_sync_success_ratio_24h gauge")
+        print(f"magflow_emag_store_sync_success_ratio_24h {s['success_rate']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="magflow-emag", description="eMAG Marketplace integration (magflow-emag)")
     parser.add_argument("--version", action="version", version=f"magflow-emag {m.__version__}")
@@ -183,6 +335,47 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--no-rate-limits", action="store_true", help="never answer 429")
     simulate.add_argument("--rate-limit-scale", type=float, default=1.0, help="multiply every quota")
     simulate.set_defaults(func=_cmd_simulate)
+
+    backup = sub.add_parser("backup", help="create, list, verify, restore or clean up backups of the store")
+    bsub = backup.add_subparsers(dest="action", required=True)
+    for name, text in [
+        ("create", "write a verified backup (gzip JSON lines, or --sqlite)"),
+        ("list", "list the backups, newest first"),
+        ("verify", "check a backup completely (checksum and structure)"),
+        ("restore", "verify a backup, then restore it in one transaction"),
+        ("cleanup", "delete backups older than the retention (never the newest valid one)"),
+    ]:
+        p = bsub.add_parser(name, help=text)
+        p.add_argument("--dir", default="backups", help="backup directory (default ./backups)")
+        p.add_argument("--db", default="magflow-emag.db", help="store file (default ./magflow-emag.db)")
+        p.add_argument("--json", action="store_true", help="print the result as JSON")
+        if name in ("verify", "restore"):
+            p.add_argument("name", help="the backup's file name, as list shows it")
+        if name == "create":
+            p.add_argument("--include", default=None, help="tables, comma-separated: orders,offers,sync_log,checkpoints")
+            p.add_argument("--no-compress", action="store_true", help="plain .json instead of .json.gz")
+            p.add_argument("--sqlite", action="store_true", help="an SQLite snapshot (fast) instead of JSON lines")
+        if name == "restore":
+            p.add_argument("--mode", choices=["replace", "merge"], default="replace")
+            p.add_argument("--yes", action="store_true", help="confirm a replace without asking")
+        if name == "cleanup":
+            p.add_argument("--retention-days", dest="retention_days", type=float, default=30.0)
+            p.add_argument("--keep-min", dest="keep_min", type=int, default=1)
+    backup.set_defaults(func=_cmd_backup)
+
+    for name, func, text in [
+        ("health", _cmd_health, "the integration's health: the store's sync log, and with --probe one API call"),
+        ("metrics", _cmd_metrics, "Prometheus text: the store's sync log, and with --probe the client's monitor"),
+    ]:
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--db", default="magflow-emag.db", help="store file (default ./magflow-emag.db)")
+        p.add_argument("--probe", action="store_true", help="also call the API once (credentials as for sync)")
+        p.add_argument("--platform", default=None)
+        p.add_argument("--base-url", dest="base_url", default=None)
+        p.add_argument("--config", default=None, help="JSON file with username, password and other settings")
+        if name == "health":
+            p.add_argument("--json", action="store_true", help="print the report as JSON")
+        p.set_defaults(func=func)
     return parser
 
 

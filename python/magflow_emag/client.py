@@ -13,6 +13,8 @@ in the Rust core; this module only spells the attribute names of the public surf
 
 from __future__ import annotations
 
+import asyncio
+
 from typing import Any, AsyncIterator, Dict, Iterator, List, Optional, Sequence
 
 from ._native import RetryPolicy, _Client
@@ -263,6 +265,9 @@ class _AsyncOrders(_AsyncResource):
     async def acknowledge(self, order_id: int) -> Any:
         return await self._native.acknowledge_async(order_id)
 
+    async def unlock_courier(self, order_id: int) -> Any:
+        return await self._native.unlock_courier_async(order_id)
+
     async def save_attachments(self, attachments: Any) -> List[Any]:
         return await self._native.save_async("order/attachments", attachments)
 
@@ -270,6 +275,19 @@ class _AsyncOrders(_AsyncResource):
 class _AsyncOffers(_AsyncResource):
     async def save_light(self, offers: Any) -> List[Any]:
         return await self._native.save_async("offer", offers)
+
+    async def save_measurements(self, measurements: Any) -> List[Any]:
+        return await self._native.save_async("measurements", measurements)
+
+    async def save_campaign_proposals(self, proposals: Any) -> List[Any]:
+        return await self._native.save_async("campaign_proposals", proposals)
+
+    async def find_by_eans(self, eans: Sequence[str]) -> Any:
+        # A GET outside the resource/action pattern: the blocking call (GIL released) in a thread.
+        return await asyncio.to_thread(self._native.find_by_eans, list(eans))
+
+    async def smart_deals_price_check(self, product_id: int) -> Any:
+        return await asyncio.to_thread(self._native.smart_deals_price_check, product_id)
 
 
 class _AsyncStock:
@@ -283,6 +301,26 @@ class _AsyncStock:
 class _AsyncAwb(_AsyncResource):
     async def save(self, awb: Any) -> Any:  # type: ignore[override]
         return await self._native.awb_save_async(awb)
+
+    async def read_pdf(self, emag_id: int, awb_format: str = "A4") -> bytes:
+        return await asyncio.to_thread(self._native.awb_read_pdf, emag_id, awb_format)
+
+    async def read_zpl(self, emag_id: int) -> bytes:
+        return await asyncio.to_thread(self._native.awb_read_zpl, emag_id)
+
+
+class _AsyncInvoices:
+    def __init__(self, native: _Client) -> None:
+        self._native = native
+
+    async def categories(self) -> List[Dict[str, Any]]:
+        return await self._native.read_async("invoice/categories")
+
+    async def read(self, **filters: Any) -> List[Dict[str, Any]]:
+        return await self._native.read_async("invoice", **filters)
+
+    async def customer_invoices(self, **filters: Any) -> List[Dict[str, Any]]:
+        return await self._native.read_async("customer-invoice", **filters)
 
 
 class AsyncClient:
@@ -314,6 +352,7 @@ class AsyncClient:
         self.localities = _AsyncResource(n, "locality")
         self.courier_accounts = _AsyncResource(n, "courier_accounts")
         self.addresses = _AsyncResource(n, "addresses")
+        self.invoices = _AsyncInvoices(n)
 
     async def call(self, resource: str, action: str, data: Any = None) -> Any:
         return await self._native.call_async(resource, action, data)
@@ -322,6 +361,18 @@ class AsyncClient:
     def monitor(self) -> Any:
         """The :class:`Monitor` this client feeds."""
         return self._native.monitor
+
+    @property
+    def username(self) -> str:
+        return self._native.username
+
+    @property
+    def platform(self) -> str:
+        return self._native.platform
+
+    @property
+    def base_url(self) -> str:
+        return self._native.base_url
 
     async def __aenter__(self) -> "AsyncClient":
         return self

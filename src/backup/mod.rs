@@ -83,6 +83,59 @@ impl Default for CreateOptions {
     }
 }
 
+impl CreateOptions {
+    /// Options from JSON (the C face): `{"include": ["orders", "offers"], "compress": true,
+    /// "format": "json" | "sqlite"}`, every key optional; unknown keys are refused.
+    pub fn from_json(text: &str) -> Result<CreateOptions> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Wire {
+            include: Option<Vec<String>>,
+            compress: Option<bool>,
+            format: Option<String>,
+        }
+        let text = if text.trim().is_empty() { "{}" } else { text };
+        let wire: Wire = serde_json::from_str(text)
+            .map_err(|e| Error::invalid_argument(format!("backup options: {e}")))?;
+        let format = match wire.format.as_deref() {
+            None | Some("json") | Some("json.gz") => None,
+            Some("sqlite") => Some(BackupFormat::Sqlite),
+            Some(other) => {
+                return Err(Error::invalid_argument(format!(
+                    "backup options: format must be \"json\" or \"sqlite\", got {other:?}"
+                )))
+            }
+        };
+        Ok(CreateOptions {
+            include: wire.include,
+            compress: wire.compress.unwrap_or(true),
+            format,
+            progress: None,
+        })
+    }
+}
+
+impl RestoreOptions {
+    /// Options from JSON (the C face): `{"mode": "replace" | "merge"}`, optional.
+    pub fn from_json(text: &str) -> Result<RestoreOptions> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Wire {
+            mode: Option<String>,
+        }
+        let text = if text.trim().is_empty() { "{}" } else { text };
+        let wire: Wire = serde_json::from_str(text)
+            .map_err(|e| Error::invalid_argument(format!("restore options: {e}")))?;
+        Ok(RestoreOptions {
+            mode: match wire.mode {
+                None => RestoreMode::Replace,
+                Some(m) => m.parse()?,
+            },
+            progress: None,
+        })
+    }
+}
+
 impl std::fmt::Debug for CreateOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CreateOptions")
@@ -552,7 +605,7 @@ impl BackupManager {
     /// Delete backups older than `retention_days` (judged by the UTC time in their names),
     /// keeping at least the `keep_min` newest and always the newest one that verifies.
     pub fn cleanup(&self, retention_days: f64, keep_min: usize) -> Result<CleanupReport> {
-        cleanup_dir(&self.dir, retention_days, keep_min, Utc::now())
+        cleanup_in(&self.dir, retention_days, keep_min)
     }
 
     /// Start backing up (then cleaning up) every `options.interval` in the background.
@@ -658,6 +711,11 @@ pub fn verify_in(
         },
         Err(e) => return Err(e),
     })
+}
+
+/// [`BackupManager::cleanup`] for a directory (no store needed), judged at the current time.
+pub fn cleanup_in(dir: &Path, retention_days: f64, keep_min: usize) -> Result<CleanupReport> {
+    cleanup_dir(dir, retention_days, keep_min, Utc::now())
 }
 
 /// [`BackupManager::cleanup`] for a directory, at `now`.

@@ -75,6 +75,39 @@ impl Default for SyncOptions {
     }
 }
 
+impl SyncOptions {
+    /// Options from JSON (the C face): `{"full": false, "acknowledge": false,
+    /// "order_types": [3, 2]}`, every key optional; unknown keys are refused.
+    pub fn from_json(text: &str) -> Result<SyncOptions> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Wire {
+            #[serde(default)]
+            full: bool,
+            #[serde(default)]
+            acknowledge: bool,
+            order_types: Option<Vec<i64>>,
+        }
+        let text = if text.trim().is_empty() { "{}" } else { text };
+        let wire: Wire = serde_json::from_str(text)
+            .map_err(|e| Error::invalid_argument(format!("sync options: {e}")))?;
+        let mut options = SyncOptions {
+            full: wire.full,
+            acknowledge: wire.acknowledge,
+            ..SyncOptions::default()
+        };
+        if let Some(types) = wire.order_types {
+            if types.is_empty() || types.iter().any(|t| *t != 2 && *t != 3) {
+                return Err(Error::invalid_argument(
+                    "sync options: order_types must list 2 and/or 3",
+                ));
+            }
+            options.order_types = types;
+        }
+        Ok(options)
+    }
+}
+
 impl std::fmt::Debug for SyncOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SyncOptions")

@@ -10,8 +10,10 @@
 mod client;
 mod ffi;
 mod sim;
+mod store;
 
 pub use client::mf_client;
+pub use store::mf_store;
 mod monitor;
 mod ratelimit;
 

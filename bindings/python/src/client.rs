@@ -437,6 +437,18 @@ impl PyClient {
         })
     }
 
+    fn unlock_courier_async<'py>(
+        &self,
+        py: Python<'py>,
+        order_id: u64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.inner.clone();
+        awaitable(py, async move {
+            let v = client.orders().unlock_courier(order_id).await.py()?;
+            Python::attach(|py| to_py(py, &v))
+        })
+    }
+
     fn stock_update_async<'py>(
         &self,
         py: Python<'py>,

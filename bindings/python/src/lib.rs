@@ -4,6 +4,7 @@
 use pyo3::prelude::*;
 
 mod aio;
+mod backup;
 mod client;
 mod codes;
 mod errors;
@@ -27,5 +28,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     sim::register(m)?;
     ratelimit::register(m)?;
     monitor::register(m)?;
+    backup::register(m)?;
     Ok(())
 }

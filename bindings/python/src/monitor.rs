@@ -30,7 +30,7 @@ fn non_negative(name: &str, v: i64) -> PyResult<u64> {
 /// Prometheus text. Thread-safe; share one per process (or per client).
 #[pyclass(name = "Monitor", module = "magflow_emag._native", frozen)]
 pub struct PyMonitor {
-    inner: Arc<Monitor>,
+    pub(crate) inner: Arc<Monitor>,
 }
 
 impl PyMonitor {
