@@ -28,6 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     })?;
     let config = ClientConfig::new(Credentials::new(sim.username(), sim.password())?)
         .with_base_url(sim.url())
+        .without_rate_limit()
         .with_retry(RetryPolicy::none());
     let client = Client::new(config)?;
     let bare = reqwest::Client::new();

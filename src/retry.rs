@@ -118,12 +118,29 @@ pub enum RetrySafety {
 /// | `measurements/save`, `campaign_proposals/save`, `rma/save`, `order/attachments/save` | idempotent | absolute values keyed by id / URL |
 /// | `order/{id}/unlock-courier` | idempotent | releasing twice is releasing |
 /// | `awb/save` | only if not sent | a repeat issues a second AWB |
+/// | any other route (e.g. a custom action through `call`) | only if not sent | not known to be safe |
 pub fn retry_safety(resource: &str, action: &str) -> RetrySafety {
     let resource = resource.trim_matches('/');
-    if resource == "awb" && action == "save" {
-        RetrySafety::OnlyIfNotSent
-    } else {
+    let idempotent = match action {
+        "read" | "count" | "read_pdf" | "read_zpl" | "find_by_eans" => true,
+        "save" => matches!(
+            resource,
+            "order"
+                | "product_offer"
+                | "offer"
+                | "measurements"
+                | "campaign_proposals"
+                | "rma"
+                | "order/attachments"
+        ),
+        "acknowledge" | "unlock-courier" => resource == "order",
+        "update" => resource == "offer_stock",
+        _ => false,
+    };
+    if idempotent {
         RetrySafety::Idempotent
+    } else {
+        RetrySafety::OnlyIfNotSent
     }
 }
 
@@ -251,6 +268,20 @@ mod tests {
         assert!(!should_retry(&p, &net_sent, 3, RetrySafety::Idempotent));
         assert!(!should_retry(&p, &auth, 0, RetrySafety::Idempotent));
         assert_eq!(retry_safety("awb", "save"), RetrySafety::OnlyIfNotSent);
+        assert_eq!(retry_safety("order", "save"), RetrySafety::Idempotent);
+        assert_eq!(
+            retry_safety("offer_stock", "update"),
+            RetrySafety::Idempotent
+        );
+        assert_eq!(
+            retry_safety("order", "attachments/save"),
+            RetrySafety::OnlyIfNotSent
+        );
+        assert_eq!(retry_safety("message", "save"), RetrySafety::OnlyIfNotSent);
+        assert_eq!(
+            retry_safety("order", "frobnicate"),
+            RetrySafety::OnlyIfNotSent
+        );
         assert!(!should_retry(&p, &net_sent, 0, retry_safety("awb", "save")));
         assert!(should_retry(
             &p,

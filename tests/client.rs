@@ -62,6 +62,7 @@ fn fast_retry() -> RetryPolicy {
 fn config(sim: &Simulator) -> ClientConfig {
     ClientConfig::new(Credentials::new(sim.username(), sim.password()).unwrap())
         .with_base_url(sim.url())
+        .without_rate_limit()
         .with_retry(fast_retry())
         .with_timeout(Duration::from_secs(1))
 }
@@ -290,6 +291,7 @@ fn wrong_credentials_are_an_authentication_error_naming_both_causes() {
     let bad = BlockingClient::new(
         ClientConfig::new(Credentials::new("sim-user", "wrong-password-xyz").unwrap())
             .with_base_url(sim.url())
+            .without_rate_limit()
             .with_retry(fast_retry()),
     )
     .unwrap();
@@ -410,7 +412,8 @@ fn credentials_never_reach_logs_errors_or_debug_output() {
     let _ = c.call("vat", "read", None);
     let bad = BlockingClient::new(
         ClientConfig::new(Credentials::new("sim-user", "another-Secret-99").unwrap())
-            .with_base_url(sim.url()),
+            .with_base_url(sim.url())
+            .without_rate_limit(),
     )
     .unwrap();
     let err = bad.call("vat", "read", None).unwrap_err();

@@ -482,3 +482,22 @@ fn host_file_is_shared_by_real_processes() {
     );
     assert_eq!(all.len(), 160);
 }
+
+#[test]
+fn clients_of_one_account_share_the_default_limiter() {
+    use magflow_emag::{ClientConfig, Credentials, Platform, RateLimiter};
+    let a = RateLimiter::for_account(Platform::EmagRo, "shared-account-user");
+    let b = RateLimiter::for_account(Platform::EmagRo, "shared-account-user");
+    let other = RateLimiter::for_account(Platform::EmagBg, "shared-account-user");
+    assert!(a.try_acquire_blocking(Bucket::Orders).unwrap());
+    // Grants are spaced 1/12 s apart: the second client of the account must wait too.
+    assert!(!b.try_acquire_blocking(Bucket::Orders).unwrap());
+    assert!(other.try_acquire_blocking(Bucket::Orders).unwrap());
+    // A client config without a limiter gets the account's shared one; opting out gets none.
+    let creds = || Credentials::new("shared-account-user", "pw-123456").unwrap();
+    assert!(ClientConfig::new(creds()).effective_limiter().is_some());
+    assert!(ClientConfig::new(creds())
+        .without_rate_limit()
+        .effective_limiter()
+        .is_none());
+}

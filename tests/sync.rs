@@ -25,6 +25,7 @@ fn client(sim: &Simulator, retries: u32) -> BlockingClient {
     BlockingClient::new(
         ClientConfig::new(Credentials::new(sim.username(), sim.password()).unwrap())
             .with_base_url(sim.url())
+            .without_rate_limit()
             .with_retry(RetryPolicy::from_secs(retries, 0.001, 0.01, true, None).unwrap())
             .with_timeout(Duration::from_secs(2)),
     )

@@ -59,8 +59,15 @@ pub struct ClientConfig {
     pub body_mode: BodyMode,
     /// Retry policy.
     pub retry: RetryPolicy,
-    /// The rate limiter every request passes (None: no limiting).
+    /// The rate limiter every request passes. None with `default_rate_limit` (the default):
+    /// the account's shared local limiter with eMAG's quotas ([`RateLimiter::for_account`]);
+    /// None without it: no limiting.
+    ///
+    /// [`RateLimiter::for_account`]: crate::ratelimit::RateLimiter::for_account
     pub limiter: Option<Arc<dyn Limiter>>,
+    /// Attach the account's shared local limiter when no `limiter` is given (default true;
+    /// [`ClientConfig::without_rate_limit`] turns it off).
+    pub default_rate_limit: bool,
     /// Observers told about every attempt (besides the client's monitor).
     pub observers: Vec<Arc<dyn RequestObserver>>,
     /// The monitor fed by every attempt, the limiter's usage and the syncs (None: the client
@@ -82,6 +89,7 @@ impl fmt::Debug for ClientConfig {
             .field("body_mode", &self.body_mode)
             .field("retry", &self.retry)
             .field("limiter", &self.limiter.is_some())
+            .field("default_rate_limit", &self.default_rate_limit)
             .field("observers", &self.observers.len())
             .field("account", &self.account)
             .finish()
@@ -90,7 +98,7 @@ impl fmt::Debug for ClientConfig {
 
 impl ClientConfig {
     /// Defaults: eMAG Romania, 30 s timeout, 10 s connect timeout, form bodies, the default
-    /// retry policy, no limiter (the bindings attach eMAG's quotas by default).
+    /// retry policy, eMAG's quotas through the account's shared local limiter.
     pub fn new(credentials: Credentials) -> Self {
         ClientConfig {
             credentials,
@@ -101,6 +109,7 @@ impl ClientConfig {
             body_mode: BodyMode::Form,
             retry: RetryPolicy::default(),
             limiter: None,
+            default_rate_limit: true,
             observers: Vec::new(),
             monitor: None,
             time_zone: None,
@@ -138,10 +147,31 @@ impl ClientConfig {
         self
     }
 
-    /// Attach a rate limiter.
+    /// Attach a rate limiter (e.g. a `host` or `redis` one shared with other processes).
     pub fn with_limiter(mut self, limiter: Arc<dyn Limiter>) -> Self {
         self.limiter = Some(limiter);
         self
+    }
+
+    /// No rate limiting at all (tests against a simulator with its limits off; benchmarks).
+    pub fn without_rate_limit(mut self) -> Self {
+        self.limiter = None;
+        self.default_rate_limit = false;
+        self
+    }
+
+    /// The limiter requests will pass: the configured one, else the account's shared one.
+    pub fn effective_limiter(&self) -> Option<Arc<dyn Limiter>> {
+        match &self.limiter {
+            Some(l) => Some(l.clone()),
+            None if self.default_rate_limit => {
+                Some(Arc::new(crate::ratelimit::RateLimiter::for_account(
+                    self.platform,
+                    &self.credentials.username,
+                )))
+            }
+            None => None,
+        }
     }
 
     /// Use this monitor (e.g. one shared by the clients of several accounts).
@@ -212,8 +242,9 @@ impl ClientConfig {
             account: Option<String>,
             rate_limit: Option<bool>,
         }
-        let raw: ConfigJson = serde_json::from_str(text)
-            .map_err(|e| Error::invalid_argument(format!("client configuration: {e}")))?;
+        let raw: ConfigJson = serde_json::from_str(text).map_err(|e| {
+            Error::invalid_argument(format!("client configuration: {}", without_values(&e)))
+        })?;
         let mut config = ClientConfig::new(Credentials::new(raw.username, raw.password)?);
         if let Some(p) = raw.platform {
             config.platform = p.parse()?;
@@ -241,13 +272,34 @@ impl ClientConfig {
         if let Some(a) = raw.account {
             config.account = a;
         }
-        if raw.rate_limit.unwrap_or(true) {
-            // One local limiter with eMAG's quotas (the default of every face).
-            config.limiter = Some(Arc::new(crate::ratelimit::RateLimiter::default()));
+        if !raw.rate_limit.unwrap_or(true) {
+            config = config.without_rate_limit();
         }
         config.resolved_base_url()?;
         Ok(config)
     }
+}
+
+/// serde's message without the values it quotes in backticks: a mistyped password (a number
+/// where a string belongs) would otherwise be echoed into the error text.
+fn without_values(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let mut out = String::with_capacity(text.len());
+    let mut inside = false;
+    for part in text.split('`') {
+        out.push_str(if inside { "..." } else { part });
+        inside = !inside;
+    }
+    // An unknown field's name is useful and never a secret; serde quotes keys the same way,
+    // so name the field for that error class separately.
+    if text.starts_with("unknown field") {
+        return text
+            .split(", expected")
+            .next()
+            .unwrap_or("unknown field")
+            .to_owned();
+    }
+    out
 }
 
 /// Seconds to a positive Duration.
@@ -322,5 +374,7 @@ mod tests {
                 .is_err()
         );
         assert!(ClientConfig::from_json(r#"{"username":"u","password":"p","typo":1}"#).is_err());
+        let err = ClientConfig::from_json(r#"{"username":"u","password":87654321}"#).unwrap_err();
+        assert!(!err.to_string().contains("87654321"), "{err}");
     }
 }

@@ -111,6 +111,7 @@ impl Client {
             None => Arc::new(Monitor::new(MonitorConfig::default())?),
         };
         config.observers.push(monitor.clone());
+        config.limiter = config.effective_limiter();
         if let Some(limiter) = &config.limiter {
             let limiter = limiter.clone();
             monitor.add_usage_source(Arc::new(move || limiter.usage()));

@@ -79,6 +79,24 @@ impl Default for RateLimiter {
     }
 }
 
+impl RateLimiter {
+    /// The process's local limiter of one eMAG account (platform + API user), created on first
+    /// use: every client of that account in this process that was not given a limiter shares
+    /// it, so two clients of one account never get twice the quota. (Across processes or
+    /// hosts, give the clients a `host` or `redis` limiter.)
+    pub fn for_account(platform: crate::platform::Platform, username: &str) -> RateLimiter {
+        type Registry = std::sync::Mutex<std::collections::HashMap<(String, String), RateLimiter>>;
+        static REGISTRY: std::sync::OnceLock<Registry> = std::sync::OnceLock::new();
+        let registry = REGISTRY.get_or_init(Default::default);
+        let mut map = registry
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.entry((platform.code().to_owned(), username.to_owned()))
+            .or_default()
+            .clone()
+    }
+}
+
 fn index(bucket: Bucket) -> usize {
     match bucket {
         Bucket::Orders => 0,

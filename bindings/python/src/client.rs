@@ -121,22 +121,24 @@ impl PyRetryPolicy {
     }
 }
 
-/// The limiter a client gets: `None` -> its own local limiter with eMAG's quotas (one per
-/// client; share a `RateLimiter` between the clients of one account), `False` -> none, a
+/// The limiter a client gets: `None` -> the account's shared local limiter with eMAG's
+/// quotas (every client of one account in this process shares it), `False` -> none, a
 /// `RateLimiter` -> that one.
-fn limiter_of(arg: Option<Py<PyAny>>) -> PyResult<Option<Arc<dyn magflow_emag::Limiter>>> {
+fn apply_limiter(config: ClientConfig, arg: Option<Py<PyAny>>) -> PyResult<ClientConfig> {
     let Some(obj) = arg else {
-        return Ok(Some(Arc::new(magflow_emag::RateLimiter::default())));
+        return Ok(config);
     };
     Python::attach(|py| {
         let obj = obj.bind(py);
         if let Ok(false) = obj.extract::<bool>() {
-            return Ok(None);
+            return Ok(config.without_rate_limit());
         }
         match obj.cast::<crate::ratelimit::PyRateLimiter>() {
-            Ok(l) => Ok(Some(Arc::new(l.get().inner.clone()) as Arc<dyn magflow_emag::Limiter>)),
+            Ok(l) => Ok(config.with_limiter(
+                Arc::new(l.get().inner.clone()) as Arc<dyn magflow_emag::Limiter>
+            )),
             Err(_) => Err(crate::errors::to_py(Error::invalid_argument(
-                "rate_limiter must be a RateLimiter, None (a local limiter with eMAG's quotas) or False (none)",
+                "rate_limiter must be a RateLimiter, None (the account's local limiter with eMAG's quotas) or False (none)",
             ))),
         }
     })
@@ -188,7 +190,7 @@ impl PyClient {
         if let Some(r) = retry {
             config.retry = r.inner;
         }
-        config.limiter = limiter_of(limiter)?;
+        config = apply_limiter(config, limiter)?;
         config.monitor = monitor.map(|m| m.core());
         Ok(PyClient {
             inner: Client::new(config).py()?,
@@ -525,8 +527,9 @@ fn _bench_rust_reads(
     requests: u32,
     items_per_page: u32,
 ) -> PyResult<f64> {
-    let mut config =
-        ClientConfig::new(Credentials::new(username, password).py()?).with_base_url(base_url);
+    let mut config = ClientConfig::new(Credentials::new(username, password).py()?)
+        .with_base_url(base_url)
+        .without_rate_limit();
     config.retry = RetryPolicy::none();
     let client = Client::new(config).py()?;
     run(py, async move {
