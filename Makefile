@@ -93,6 +93,7 @@ header-check: $(CBINDGEN)
 # Benchmarks run against optimised builds: the Python figures need a release wheel.
 bench: wheel
 	cargo bench --bench ratelimit
+	cargo bench --bench ratelimit_sim
 	$(VENV)/bin/maturin build --release --quiet --out target/wheels-release
 	$(VPY) -m pip install --quiet --force-reinstall --no-deps target/wheels-release/*.whl
 	$(VPY) benches/ratelimit_py.py
@@ -100,6 +101,8 @@ bench: wheel
 	cargo bench --quiet -p magflow-emag --bench monitor
 	cargo bench --bench sim_throughput
 	cargo bench --bench sync_e2e
+	cargo bench --bench client
+	PYTHON=$(VPY) cargo bench --bench backup
 
 clean:
 	cargo clean

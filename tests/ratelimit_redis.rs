@@ -51,8 +51,9 @@ fn start_redis() -> Option<Redis> {
         );
         return None;
     }
-    let dir = tempfile::tempdir().unwrap();
     for _ in 0..5 {
+        // The server's working directory lives as long as the server (kept in `Redis`).
+        let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let child = Command::new("redis-server")
             .args([
@@ -76,7 +77,7 @@ fn start_redis() -> Option<Redis> {
         let mut redis = Redis {
             child,
             port,
-            _dir: tempfile::tempdir().unwrap(),
+            _dir: dir,
         };
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {

@@ -16,6 +16,7 @@
 
 mod format;
 mod naming;
+mod pipe;
 mod restore;
 mod schedule;
 mod snapshot;
@@ -344,6 +345,55 @@ fn read_backup(
     }
 }
 
+/// [`read_backup`] on a thread of its own, handing rows over in batches: parsing and checking
+/// the file runs while the caller writes the previous batch into SQLite.
+fn read_backup_threaded(
+    path: &Path,
+    format: BackupFormat,
+    row: &mut dyn FnMut(usize, Vec<SqlValue>) -> Result<()>,
+) -> Result<format::Verified> {
+    type Batch = Vec<(usize, Vec<SqlValue>)>;
+    const BATCH: usize = 256;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(8);
+    let path = path.to_path_buf();
+    let producer = std::thread::Builder::new()
+        .name("mf-backup-parse".into())
+        .spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            let result = read_backup(&path, format, &mut |index, values| {
+                batch.push((index, values));
+                if batch.len() == BATCH {
+                    tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                        .map_err(|_| Error::backup("the restore stopped reading"))?;
+                }
+                Ok(())
+            });
+            if result.is_ok() && !batch.is_empty() {
+                let _ = tx.send(batch);
+            }
+            result
+        })
+        .map_err(|e| Error::internal(format!("cannot start the backup reader: {e}")))?;
+    let mut failed = None;
+    'batches: for batch in rx.iter() {
+        for (index, values) in batch {
+            if let Err(e) = row(index, values) {
+                failed = Some(e);
+                break 'batches;
+            }
+        }
+    }
+    // Dropping the receiver ends a producer still sending.
+    drop(rx);
+    let produced = producer
+        .join()
+        .map_err(|_| Error::internal("the backup reader panicked"))?;
+    match failed {
+        Some(e) => Err(e),
+        None => produced,
+    }
+}
+
 fn read_header(path: &Path, format: BackupFormat) -> Result<Header> {
     match format {
         BackupFormat::Sqlite => snapshot::read_header(path),
@@ -578,7 +628,7 @@ impl BackupManager {
             let mut ticker = ProgressTicker::new("restore", options.progress.as_ref(), total);
             // The second pass checks everything again: a file changed since the first pass
             // fails here, and the transaction is rolled back.
-            let again = read_backup(&path, format, &mut |index, values| {
+            let again = read_backup_threaded(&path, format, &mut |index, values| {
                 ticker.tick();
                 restorer.row(index, values)
             })

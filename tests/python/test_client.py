@@ -120,6 +120,16 @@ def test_async_client(sim):
     assert vat
 
 
+def test_clients_of_one_account_share_the_default_limiter(sim):
+    # Two clients of one account, no limiter given: together they stay within 12/s.
+    a = m.Client(sim.username, sim.password, base_url=sim.url)
+    b = m.Client(sim.username, sim.password, base_url=sim.url)
+    sim.reset_stats()
+    for i in range(26):
+        (a if i % 2 else b).orders.read(itemsPerPage=1)
+    assert sim.stats()["max_in_any_second"]["orders"] <= 12
+
+
 def test_shared_rate_limiter_paces_requests(sim):
     limiter = m.RateLimiter()
     c = m.Client(sim.username, sim.password, base_url=sim.url, rate_limiter=limiter)

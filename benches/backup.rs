@@ -1,0 +1,218 @@
+//! Backup + verify + restore of a store of 100,000 realistic orders, beside a Python baseline
+//! on the same data in the same run (`json.dump` into `gzip`, then `json.load` back), and the
+//! peak RSS of the process doing the Rust work (goal: >= 3x the baseline's throughput,
+//! <= 150 MB: the store is streamed, never held in memory).
+//!
+//! Run: `cargo bench --bench backup` (ORDERS=100000, ROUNDS=3; PYTHON names the interpreter,
+//! default `.venv/bin/python` if present, else `python3`). The measured work runs in a child
+//! process of this binary, so the set-up (generating and storing the orders) does not count
+//! toward the peak RSS.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use magflow_emag::backup::{BackupFormat, BackupManager, CreateOptions, RestoreOptions};
+use magflow_emag::store::{Scope, Store};
+use magflow_emag::Platform;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// The peak RSS of this process image (`VmHWM`; `getrusage`'s `ru_maxrss` would carry the
+/// parent's peak across fork + exec).
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// The child: one round of create + verify + restore in each format; prints seconds and RSS.
+fn measure(db: &Path, dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let store = Arc::new(Store::open(db)?);
+    let manager = BackupManager::new(store, dir)?;
+    for (label, format) in [("json.gz", None), ("sqlite", Some(BackupFormat::Sqlite))] {
+        let started = Instant::now();
+        let info = manager.create(&CreateOptions {
+            format,
+            ..CreateOptions::default()
+        })?;
+        let created = started.elapsed().as_secs_f64();
+        let rss_create = peak_rss_mb();
+        let report = manager.verify(&info.filename)?;
+        assert!(report.valid, "{report:?}");
+        let verified = started.elapsed().as_secs_f64();
+        let rss_verify = peak_rss_mb();
+        let restored = manager.restore(&info.filename, &RestoreOptions::default())?;
+        let total = started.elapsed().as_secs_f64();
+        eprintln!(
+            "{label}: create {created:.2} s, verify {:.2} s, restore {:.2} s; peak RSS after each {rss_create:.0} / {rss_verify:.0} / {:.0} MB",
+            verified - created,
+            total - verified,
+            peak_rss_mb()
+        );
+        println!(
+            "{label} {total:.4} {created:.4} {:.4} {:.4} {} {}",
+            verified - created,
+            total - verified,
+            info.size_bytes,
+            restored.counts["orders"]
+        );
+        std::fs::remove_file(&info.backup_path)?;
+    }
+    println!("rss {:.1}", peak_rss_mb());
+    Ok(())
+}
+
+const PYTHON_BASELINE: &str = r#"
+import gzip, json, sqlite3, sys, time
+db, out = sys.argv[1], sys.argv[2]
+conn = sqlite3.connect(db)
+conn.row_factory = sqlite3.Row
+rows = [dict(r) for r in conn.execute("SELECT * FROM orders")]
+started = time.perf_counter()
+with gzip.open(out, "wt", encoding="utf-8") as fh:
+    json.dump({"orders": rows}, fh)
+with gzip.open(out, "rt", encoding="utf-8") as fh:
+    back = json.load(fh)
+elapsed = time.perf_counter() - started
+assert len(back["orders"]) == len(rows)
+print(f"{elapsed:.4f} {len(rows)}")
+"#;
+
+fn python() -> String {
+    std::env::var("PYTHON").unwrap_or_else(|_| {
+        if Path::new(".venv/bin/python").exists() {
+            ".venv/bin/python".into()
+        } else {
+            "python3".into()
+        }
+    })
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--measure") {
+        return measure(Path::new(&args[i + 1]), Path::new(&args[i + 2]));
+    }
+    let orders: usize = std::env::var("ORDERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let rounds: usize = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    let work = tempfile::tempdir()?;
+    // MF_BENCH_DB: reuse (or leave behind) a prepared store, to profile the measured part alone.
+    let db: PathBuf = std::env::var("MF_BENCH_DB")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| work.path().join("store.db"));
+    if !db.exists() {
+        let store = Store::open(&db)?;
+        let scope = Scope::new(Platform::EmagRo, "main");
+        let now = NaiveDate::from_ymd_opt(2026, 11, 30)
+            .and_then(|d| d.and_hms_opt(12, 0, 0))
+            .ok_or("date")?;
+        // In slices, so the set-up itself stays small too.
+        let mut stored = 0;
+        let mut seed = 1;
+        while stored < orders {
+            let n = (orders - stored).min(20_000);
+            let mut batch = magflow_emag::sim::sample_orders(n, 200, seed, now);
+            // Distinct ids across slices.
+            for (i, o) in batch.iter_mut().enumerate() {
+                o["id"] = serde_json::json!(400_000_000 + stored + i);
+            }
+            for page in batch.chunks(1000) {
+                store.upsert_orders(&scope, page, None)?;
+            }
+            stored += n;
+            seed += 1;
+        }
+    }
+    let db_mb = std::fs::metadata(&db)?.len() as f64 / 1e6;
+    println!("backup bench: {orders} orders (store {db_mb:.0} MB), {rounds} rounds, medians");
+
+    let exe = std::env::current_exe()?;
+    let mut rust_json = Vec::new();
+    let mut rust_sqlite = Vec::new();
+    let mut rss: f64 = 0.0;
+    let mut size_json = 0u64;
+    for _ in 0..rounds {
+        let dir = work.path().join("backups");
+        let out = Command::new(&exe)
+            .arg("--measure")
+            .arg(&db)
+            .arg(&dir)
+            .stderr(std::process::Stdio::inherit())
+            .output()?;
+        if !out.status.success() {
+            return Err(format!("measure failed: {}", String::from_utf8_lossy(&out.stderr)).into());
+        }
+        for line in String::from_utf8(out.stdout)?.lines() {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            match f[0] {
+                "json.gz" => {
+                    rust_json.push(f[1].parse::<f64>()?);
+                    size_json = f[5].parse()?;
+                }
+                "sqlite" => rust_sqlite.push(f[1].parse::<f64>()?),
+                "rss" => rss = rss.max(f[1].parse()?),
+                _ => {}
+            }
+        }
+    }
+    let mut py = Vec::new();
+    for _ in 0..rounds {
+        let out = Command::new(python())
+            .arg("-c")
+            .arg(PYTHON_BASELINE)
+            .arg(&db)
+            .arg(work.path().join("baseline.json.gz"))
+            .output()?;
+        if !out.status.success() {
+            return Err(format!(
+                "python baseline failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+            .into());
+        }
+        let text = String::from_utf8(out.stdout)?;
+        py.push(
+            text.split_whitespace()
+                .next()
+                .ok_or("no output")?
+                .parse::<f64>()?,
+        );
+    }
+    let (j, s, p) = (median(rust_json), median(rust_sqlite), median(py));
+    let rate = |secs: f64| orders as f64 / secs;
+    println!(
+        "  python baseline (json.dump into gzip + json.load): {p:7.2} s  {:>9.0} orders/s",
+        rate(p)
+    );
+    println!(
+        "  rust json.gz  (create + verify + restore):          {j:7.2} s  {:>9.0} orders/s  {:.1}x the baseline (goal >= 3x); file {:.0} MB",
+        rate(j),
+        p / j,
+        size_json as f64 / 1e6
+    );
+    println!(
+        "  rust sqlite   (create + verify + restore):          {s:7.2} s  {:>9.0} orders/s  {:.1}x the baseline",
+        rate(s),
+        p / s
+    );
+    println!("  peak RSS of the Rust process: {rss:.0} MB (goal <= 150 MB)");
+    Ok(())
+}
