@@ -29,6 +29,7 @@ pub mod sim;
 pub mod store;
 pub mod sync;
 pub mod time;
+pub mod validate;
 
 pub use backup::BackupManager;
 pub use client::blocking::BlockingClient;
@@ -40,6 +41,10 @@ pub use platform::{Credentials, Platform, Secret};
 pub use ratelimit::{RateLimiter, RateLimiterConfig};
 pub use retry::RetryPolicy;
 pub use store::{Scope, Store};
+pub use validate::{
+    validate_awb, validate_bulk_order_update, validate_offer, validate_order_cancellation,
+    validate_order_data, validate_order_for_update,
+};
 
 /// The crate version (also `magflow_emag.__version__` and `mf_version()`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -200,7 +200,7 @@ fn order_windows(filters: &Map<String, Value>) -> Result<Vec<Window>> {
                 "{before_key}: must not be earlier than {after_key}"
             )]));
         }
-        if add_month(start) >= end {
+        if guards::within_one_month(start, end) {
             return Ok(Vec::new());
         }
         let mut windows = Vec::new();

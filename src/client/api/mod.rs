@@ -63,6 +63,7 @@ impl Resource {
     /// `count`, as a number.
     pub async fn count(&self, filters: Value) -> Result<u64> {
         let data = filters_or_empty(filters)?;
+        super::guards::check_payload(&self.path, "count", &data)?;
         let results = self
             .client
             .request(Request::post(&self.path, "count", Some(data)))

@@ -1,0 +1,229 @@
+//! Request guards the client applies before sending: what eMAG would refuse anyway
+//! (spec §4, §10.9, §16 rules 4-5 and 15), refused locally with a clear validation error:
+//! bulks of at most 50 entities, at most 4000 input elements, `itemsPerPage` within its bound,
+//! and order date filters paired and at most one calendar month apart.
+
+use chrono::NaiveDateTime;
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::phpform;
+use crate::time::{add_month, EMAG_FORMAT};
+
+/// At most this many entities in one bulk save.
+pub const MAX_BULK_ENTITIES: usize = 50;
+/// At most this many form input elements per request (PHP's `max_input_vars` on eMAG).
+pub const MAX_INPUT_ELEMENTS: usize = 4000;
+/// `itemsPerPage` bound for most reads.
+pub const MAX_ITEMS_PER_PAGE: u64 = 100;
+/// `itemsPerPage` bound for `invoice/read` and `customer-invoice/read`.
+pub const MAX_ITEMS_PER_PAGE_INVOICES: u64 = 1000;
+
+/// The `itemsPerPage` bound of a resource.
+pub fn max_items_per_page(resource: &str) -> u64 {
+    match resource.trim_matches('/') {
+        "invoice" | "customer-invoice" => MAX_ITEMS_PER_PAGE_INVOICES,
+        _ => MAX_ITEMS_PER_PAGE,
+    }
+}
+
+/// The date filter pairs of `order/read` and `order/count` (spec §10.9).
+pub const ORDER_DATE_PAIRS: [(&str, &str); 2] = [
+    ("createdAfter", "createdBefore"),
+    ("modifiedAfter", "modifiedBefore"),
+];
+
+/// Whether `before` is at most one calendar month after `after` (Jan 31 + 1 month = Feb 28/29),
+/// the longest span eMAG accepts for a date filter pair.
+pub fn within_one_month(after: NaiveDateTime, before: NaiveDateTime) -> bool {
+    before <= add_month(after)
+}
+
+fn date_filter(
+    filters: &Map<String, Value>,
+    key: &str,
+    errors: &mut Vec<String>,
+) -> Option<NaiveDateTime> {
+    match filters.get(key) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.trim().is_empty() => None,
+        Some(v) => {
+            let parsed = v
+                .as_str()
+                .and_then(|s| NaiveDateTime::parse_from_str(s.trim(), EMAG_FORMAT).ok());
+            if parsed.is_none() {
+                errors.push(format!(
+                    "{key}: must be a date YYYY-mm-dd HH:ii:ss, got {v}"
+                ));
+            }
+            parsed
+        }
+    }
+}
+
+/// The order date filter rules (spec §10.9): a `*Before` needs its `*After`; on `count` an
+/// `*After` needs its `*Before` too; the two dates of a pair in order and at most one calendar
+/// month apart. Messages are appended to `errors`.
+pub fn check_order_date_filters(
+    action: &str,
+    filters: &Map<String, Value>,
+    errors: &mut Vec<String>,
+) {
+    for (after_key, before_key) in ORDER_DATE_PAIRS {
+        let after = date_filter(filters, after_key, errors);
+        let before = date_filter(filters, before_key, errors);
+        let after_sent = after.is_some()
+            || filters
+                .get(after_key)
+                .is_some_and(|v| !v.is_null() && v != "");
+        let before_sent = before.is_some()
+            || filters
+                .get(before_key)
+                .is_some_and(|v| !v.is_null() && v != "");
+        match (after, before) {
+            (Some(a), Some(b)) => {
+                if b < a {
+                    errors.push(format!(
+                        "{before_key}: must not be earlier than {after_key}"
+                    ));
+                } else if !within_one_month(a, b) {
+                    errors.push(format!(
+                        "{before_key}: {after_key}..{before_key} spans more than one month ({} to {}); \
+                         eMAG accepts at most one calendar month per date pair (the client's order \
+                         iterators split longer ranges into monthly windows)",
+                        a.format(EMAG_FORMAT),
+                        b.format(EMAG_FORMAT)
+                    ));
+                }
+            }
+            _ if before_sent && !after_sent => errors.push(format!(
+                "{before_key}: can be used only together with {after_key}"
+            )),
+            _ if after_sent && !before_sent && action == "count" => errors.push(format!(
+                "{after_key}: order/count needs {before_key} too (at most one month later)"
+            )),
+            _ => {}
+        }
+    }
+}
+
+/// Check a payload before it is sent.
+pub fn check_payload(resource: &str, action: &str, data: &Value) -> Result<()> {
+    let mut errors = Vec::new();
+    if let Value::Array(items) = data {
+        if action == "save" && items.len() > MAX_BULK_ENTITIES {
+            errors.push(format!(
+                "data: {} entities in one {resource}/save; eMAG accepts at most {MAX_BULK_ENTITIES} \
+                 per request (the client's save helpers split bulks automatically)",
+                items.len()
+            ));
+        }
+    }
+    if let Value::Object(map) = data {
+        if let Some(v) = map.get("itemsPerPage") {
+            let max = max_items_per_page(resource);
+            match lenient_u64(v) {
+                Some(n) if (1..=max).contains(&n) => {}
+                _ => errors.push(format!(
+                    "itemsPerPage: must be an integer from 1 to {max}, got {v}"
+                )),
+            }
+        }
+        if let Some(v) = map.get("currentPage") {
+            match lenient_u64(v) {
+                Some(n) if n >= 1 => {}
+                _ => errors.push(format!("currentPage: must be an integer >= 1, got {v}")),
+            }
+        }
+        if resource.trim_matches('/') == "order" && matches!(action, "read" | "count") {
+            check_order_date_filters(action, map, &mut errors);
+        }
+    }
+    let elements = phpform::count_elements(data);
+    if elements > MAX_INPUT_ELEMENTS {
+        errors.push(format!(
+            "data: {elements} input elements; eMAG accepts at most {MAX_INPUT_ELEMENTS} per request"
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::validation(errors))
+    }
+}
+
+/// A non-negative integer sent as a number or a numeric string.
+pub fn lenient_u64(v: &Value) -> Option<u64> {
+    match v {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn limits() {
+        assert!(check_payload("order", "read", &json!({"itemsPerPage": 100})).is_ok());
+        assert!(check_payload("order", "read", &json!({"itemsPerPage": 101})).is_err());
+        assert!(check_payload("order", "read", &json!({"itemsPerPage": "0"})).is_err());
+        assert!(check_payload("invoice", "read", &json!({"itemsPerPage": 1000})).is_ok());
+        assert!(check_payload("order", "read", &json!({"currentPage": 0})).is_err());
+        let fifty: Vec<Value> = (0..50).map(|i| json!({"id": i})).collect();
+        assert!(check_payload("product_offer", "save", &Value::Array(fifty.clone())).is_ok());
+        let mut many = fifty;
+        many.push(json!({"id": 51}));
+        let err = check_payload("product_offer", "save", &Value::Array(many)).unwrap_err();
+        assert!(err.validation_errors()[0].contains("at most 50"));
+        let big: Vec<Value> = (0..4001).map(|i| json!(i)).collect();
+        assert!(check_payload("category", "read", &json!({"x": big})).is_err());
+    }
+
+    #[test]
+    fn order_date_windows() {
+        let ok = |action: &str, f: Value| check_payload("order", action, &f).is_ok();
+        let month =
+            json!({"createdAfter": "2025-01-31 10:00:00", "createdBefore": "2025-02-28 10:00:00"});
+        assert!(ok("read", month.clone()));
+        assert!(ok("count", month));
+        let over =
+            json!({"createdAfter": "2025-01-31 10:00:00", "createdBefore": "2025-02-28 10:00:01"});
+        let err = check_payload("order", "read", &over).unwrap_err();
+        assert!(
+            err.validation_errors()[0].contains("more than one month"),
+            "{err}"
+        );
+        assert!(ok("read", json!({"modifiedAfter": "2020-01-01 00:00:00"})));
+        assert!(!ok(
+            "count",
+            json!({"modifiedAfter": "2020-01-01 00:00:00"})
+        ));
+        assert!(!ok(
+            "read",
+            json!({"modifiedBefore": "2020-01-01 00:00:00"})
+        ));
+        assert!(!ok(
+            "read",
+            json!({"modifiedAfter": "yesterday", "modifiedBefore": "2020-01-01 00:00:00"})
+        ));
+        assert!(!ok(
+            "read",
+            json!({"modifiedAfter": "2020-02-01 00:00:00", "modifiedBefore": "2020-01-01 00:00:00"})
+        ));
+        assert!(ok(
+            "read",
+            json!({"modifiedAfter": "", "modifiedBefore": null})
+        ));
+        // Other resources have no such rule.
+        assert!(check_payload(
+            "rma",
+            "read",
+            &json!({"modifiedBefore": "2020-01-01 00:00:00"})
+        )
+        .is_ok());
+    }
+}

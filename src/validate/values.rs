@@ -1,0 +1,407 @@
+//! Lenient readers and value checks shared by the validators: integers and decimals sent as
+//! numbers or strings (eMAG sends both), eMAG's date forms, email plausibility, and the text
+//! a message uses to show the offending value. Nothing here allocates unless it builds a
+//! message.
+
+use std::fmt;
+
+use super::doc::{Doc, Kind};
+
+/// Longest value text quoted in a message.
+const SHOWN_CHARS: usize = 40;
+
+/// A value as a message shows it: `-1`, `1.5`, `"abc"`, `null`, `a list`, `an object`.
+pub(crate) struct Shown(String);
+
+impl fmt::Display for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How a message shows `v` (built only on failure).
+pub(crate) fn show<D: Doc>(v: &D) -> Shown {
+    Shown(match v.kind() {
+        Kind::Null => "null".to_owned(),
+        Kind::Bool => match v.as_bool() {
+            Some(true) => "true".to_owned(),
+            _ => "false".to_owned(),
+        },
+        Kind::Int => match (v.as_i64(), v.as_f64()) {
+            (Some(i), _) => i.to_string(),
+            (None, Some(f)) if f.is_finite() => format!("a huge integer ({f:e})"),
+            _ => "a huge integer".to_owned(),
+        },
+        Kind::Float => match v.as_f64() {
+            Some(f) => format_float(f),
+            None => "a number".to_owned(),
+        },
+        Kind::Str => v
+            .with_str(|s| {
+                let mut shown: String = s.chars().take(SHOWN_CHARS).collect();
+                if shown.len() < s.len() {
+                    shown.push('…');
+                }
+                serde_json::Value::String(shown).to_string()
+            })
+            .unwrap_or_else(|| "a string".to_owned()),
+        Kind::List => "a list".to_owned(),
+        Kind::Map => "an object".to_owned(),
+        Kind::Other => match v.type_name() {
+            Some(t) => format!("a value of type {t}"),
+            None => "a value of an unsupported type".to_owned(),
+        },
+    })
+}
+
+fn format_float(f: f64) -> String {
+    let a = f.abs();
+    if a >= 1e16 || (a != 0.0 && a < 1e-6) {
+        format!("{f:e}")
+    } else if f.fract() == 0.0 {
+        format!("{f:.1}")
+    } else {
+        format!("{f}")
+    }
+}
+
+/// Whether a present value counts as absent for an optional field (`null`).
+#[inline]
+pub(crate) fn is_null<D: Doc>(v: &D) -> bool {
+    v.kind() == Kind::Null
+}
+
+/// An optional field: absent and `null` are both "not sent".
+#[inline]
+pub(crate) fn present<D: Doc>(v: Option<D>) -> Option<D> {
+    v.filter(|v| !is_null(v))
+}
+
+/// An integer read leniently: an integer, an integral float, or a string holding one.
+#[inline]
+pub(crate) fn int<D: Doc>(v: &D) -> Option<i64> {
+    if let Some(i) = v.as_i64() {
+        return Some(i);
+    }
+    match v.kind() {
+        Kind::Float => v.as_f64().and_then(integral),
+        Kind::Str => v.with_str(parse_int).flatten(),
+        _ => None,
+    }
+}
+
+fn integral(f: f64) -> Option<i64> {
+    (f.fract() == 0.0 && f.abs() < 9.0e15).then_some(f as i64)
+}
+
+/// Integer text (surrounding spaces allowed, an integral decimal such as `"3.0"` too).
+pub(crate) fn parse_int(s: &str) -> Option<i64> {
+    let t = s.trim();
+    if let Ok(i) = t.parse::<i64>() {
+        return Some(i);
+    }
+    parse_decimal(t).and_then(integral)
+}
+
+/// A number read leniently: an integer, a float, or a string holding a decimal; finite only.
+#[inline]
+pub(crate) fn num<D: Doc>(v: &D) -> Option<f64> {
+    match v.kind() {
+        Kind::Int | Kind::Float => v.as_f64().filter(|f| f.is_finite()),
+        Kind::Str => v.with_str(parse_decimal).flatten(),
+        _ => None,
+    }
+}
+
+/// Decimal text: `-?digits(.digits)?` read exactly by hand (the common case of eMAG's
+/// `"49.9900"`), anything else through the standard parser; finite only.
+pub(crate) fn parse_decimal(s: &str) -> Option<f64> {
+    let t = s.trim();
+    fast_decimal(t).or_else(|| t.parse::<f64>().ok().filter(|f| f.is_finite()))
+}
+
+#[inline]
+fn fast_decimal(t: &str) -> Option<f64> {
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let b = t.as_bytes();
+    let (neg, digits) = match b.first()? {
+        b'-' => (true, &b[1..]),
+        b'+' => (false, &b[1..]),
+        _ => (false, b),
+    };
+    let mut mantissa: u64 = 0;
+    let mut seen = 0usize;
+    let mut frac: Option<usize> = None;
+    for &c in digits {
+        match c {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + u64::from(c - b'0');
+                seen += 1;
+                if let Some(n) = frac.as_mut() {
+                    *n += 1;
+                }
+                if seen > 15 {
+                    return None;
+                }
+            }
+            b'.' if frac.is_none() => frac = Some(0),
+            _ => return None,
+        }
+    }
+    let frac = frac.unwrap_or(0);
+    if seen == 0 || seen == frac {
+        // No integer digits ("" or ".5"): leave it to the standard parser.
+        return None;
+    }
+    // Exact: the mantissa (< 10^15) and the power of ten are exact, so one division rounds once.
+    let value = mantissa as f64 / POW10[frac];
+    Some(if neg { -value } else { value })
+}
+
+/// The number of decimals of a number as sent (`"12.3400"` has 2, `12.345` has 3).
+pub(crate) fn decimals<D: Doc>(v: &D) -> usize {
+    match v.kind() {
+        Kind::Int => 0,
+        Kind::Float => v
+            .as_f64()
+            .map(|f| text_decimals(&format!("{f}")))
+            .unwrap_or(0),
+        Kind::Str => v.with_str(|s| text_decimals(s.trim())).unwrap_or(0),
+        _ => 0,
+    }
+}
+
+fn text_decimals(s: &str) -> usize {
+    if s.contains(['e', 'E']) {
+        return 0;
+    }
+    match s.split_once('.') {
+        Some((_, frac)) => frac.trim_end_matches('0').len(),
+        None => 0,
+    }
+}
+
+/// A flag read leniently: `true`/`false`, `1`/`0`, `"1"`/`"0"`, `"true"`/`"false"`.
+pub(crate) fn flag<D: Doc>(v: &D) -> Option<bool> {
+    match v.kind() {
+        Kind::Bool => v.as_bool(),
+        Kind::Int | Kind::Float => match int(v) {
+            Some(0) => Some(false),
+            Some(1) => Some(true),
+            _ => None,
+        },
+        Kind::Str => v
+            .with_str(|s| match s.trim() {
+                "1" | "true" => Some(true),
+                "0" | "false" | "" => Some(false),
+                _ => None,
+            })
+            .flatten(),
+        _ => None,
+    }
+}
+
+/// The number of characters of a string, or `None` for anything else.
+#[inline]
+pub(crate) fn text_len<D: Doc>(v: &D) -> Option<usize> {
+    v.with_str(|s| {
+        if s.is_ascii() {
+            s.len()
+        } else {
+            s.chars().count()
+        }
+    })
+}
+
+/// Non-empty text: a string with something besides spaces, or an integer (eMAG sends some
+/// codes and phones as numbers).
+pub(crate) fn has_text<D: Doc>(v: &D) -> bool {
+    match v.kind() {
+        Kind::Str => v.with_str(|s| !s.trim().is_empty()).unwrap_or(false),
+        Kind::Int => true,
+        _ => false,
+    }
+}
+
+fn two(b: &[u8], at: usize) -> Option<u32> {
+    let (h, l) = (b[at], b[at + 1]);
+    (h.is_ascii_digit() && l.is_ascii_digit())
+        .then(|| u32::from(h - b'0') * 10 + u32::from(l - b'0'))
+}
+
+fn valid_date_part(b: &[u8]) -> bool {
+    if b[4] != b'-' || b[7] != b'-' || !b[..4].iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let year = b[..4]
+        .iter()
+        .fold(0u32, |acc, &c| acc * 10 + u32::from(c - b'0'));
+    let (Some(month), Some(day)) = (two(b, 5), two(b, 8)) else {
+        return false;
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day)
+}
+
+/// eMAG's timestamp form `YYYY-mm-dd HH:ii:ss` (a real calendar date and time of day).
+pub(crate) fn is_emag_datetime(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 19 || b[10] != b' ' || b[13] != b':' || b[16] != b':' || !valid_date_part(b) {
+        return false;
+    }
+    matches!(
+        (two(b, 11), two(b, 14), two(b, 17)),
+        (Some(h), Some(m), Some(s)) if h < 24 && m < 60 && s < 60
+    )
+}
+
+/// A calendar date `YYYY-mm-dd`.
+pub(crate) fn is_emag_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10 && valid_date_part(b)
+}
+
+/// A plausible email address: one `@`, a non-empty local part, a dotted domain, no spaces
+/// or characters that cannot appear unquoted; at most 254 bytes. Byte checks only.
+pub(crate) fn is_plausible_email(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 3 || b.len() > 254 {
+        return false;
+    }
+    let mut at = None;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'@' => {
+                if at.is_some() {
+                    return false;
+                }
+                at = Some(i);
+            }
+            0..=b' '
+            | 0x7f
+            | b'<'
+            | b'>'
+            | b'('
+            | b')'
+            | b','
+            | b';'
+            | b':'
+            | b'"'
+            | b'['
+            | b']'
+            | b'\\' => return false,
+            _ => {}
+        }
+    }
+    let Some(at) = at else { return false };
+    let (local, domain) = (&b[..at], &b[at + 1..]);
+    if local.is_empty() || local.len() > 64 || local[0] == b'.' || local[local.len() - 1] == b'.' {
+        return false;
+    }
+    if domain.len() < 3
+        || !domain.contains(&b'.')
+        || matches!(domain[0], b'.' | b'-')
+        || matches!(domain[domain.len() - 1], b'.' | b'-')
+    {
+        return false;
+    }
+    !domain.windows(2).any(|w| w == b"..")
+}
+
+/// A phone for an AWB: 8 to 11 digits with an optional leading `+`.
+pub(crate) fn is_awb_phone(s: &str) -> bool {
+    let digits = s.strip_prefix('+').unwrap_or(s);
+    (8..=11).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert!(is_emag_datetime("2025-08-01 10:00:00"));
+        assert!(is_emag_datetime("2024-02-29 23:59:59"));
+        assert!(!is_emag_datetime("2025-02-29 10:00:00"));
+        assert!(!is_emag_datetime("2025-13-01 10:00:00"));
+        assert!(!is_emag_datetime("2025-08-01T10:00:00"));
+        assert!(!is_emag_datetime("2025-08-01 24:00:00"));
+        assert!(!is_emag_datetime("2025-08-01 10:60:00"));
+        assert!(!is_emag_datetime("2025-08-01"));
+        assert!(!is_emag_datetime("2025-08-00 10:00:00"));
+        assert!(!is_emag_datetime("२०२५-08-01 10:00:00"));
+        assert!(is_emag_date("2025-08-01"));
+        assert!(!is_emag_date("2025-8-01"));
+    }
+
+    #[test]
+    fn decimals_are_read_exactly() {
+        for text in [
+            "49.9900",
+            "0",
+            "-12.5",
+            "100",
+            "0.2100",
+            "+3.25",
+            "1234567.1234",
+        ] {
+            assert_eq!(parse_decimal(text), text.parse::<f64>().ok(), "{text}");
+        }
+        assert_eq!(parse_decimal(" 1e3 "), Some(1000.0));
+        assert_eq!(parse_decimal(".5"), Some(0.5));
+        assert_eq!(parse_decimal("abc"), None);
+        assert_eq!(parse_decimal("inf"), None);
+        assert_eq!(parse_decimal("NaN"), None);
+        assert_eq!(parse_decimal(""), None);
+        assert_eq!(parse_decimal("1.2.3"), None);
+        assert_eq!(parse_int("12"), Some(12));
+        assert_eq!(parse_int(" 12.0 "), Some(12));
+        assert_eq!(parse_int("12.5"), None);
+        assert_eq!(text_decimals("12.3400"), 2);
+        assert_eq!(text_decimals("12"), 0);
+    }
+
+    #[test]
+    fn emails() {
+        for ok in [
+            "a@b.ro",
+            "0f3c9e@marketplace.emag.ro",
+            "first.last+tag@sub.example.com",
+        ] {
+            assert!(is_plausible_email(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "a",
+            "a@b",
+            "@b.ro",
+            "a@.ro",
+            "a@b.",
+            "a b@c.ro",
+            "a@@b.ro",
+            "a@b..ro",
+            ".a@b.ro",
+            "a@b,ro.ro",
+        ] {
+            assert!(!is_plausible_email(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn phones() {
+        assert!(is_awb_phone("0722123456"));
+        assert!(is_awb_phone("+40722123456"));
+        assert!(!is_awb_phone("0722 123 456"));
+        assert!(!is_awb_phone("1234567"));
+        assert!(!is_awb_phone("+407221234567"));
+    }
+}
