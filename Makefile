@@ -103,6 +103,7 @@ bench: wheel
 	cargo bench --bench sync_e2e
 	cargo bench --bench client
 	PYTHON=$(VPY) cargo bench --bench backup
+	PYTHON=$(VPY) cargo bench --bench ingest
 
 clean:
 	cargo clean

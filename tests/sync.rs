@@ -69,6 +69,8 @@ fn full_sync_stores_every_order_of_both_types_then_incremental_finds_nothing_new
         );
     }
     assert_eq!(first.status, "success");
+    // The simulator's orders follow eMAG's documented shape: every page was validated.
+    assert_eq!(first.invalid, 0, "{:?}", first.warnings);
     assert!(first.rate_limit_min_s > 0.0);
     let events = events.lock().unwrap();
     assert_eq!(events.len() as u64, first.pages);
@@ -235,4 +237,23 @@ fn offers_sync_and_bad_options() {
     };
     let err = runtime::block_on(async { sync_orders(&client, &store, &bad).await }).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+}
+
+#[test]
+fn orders_that_break_the_documented_shape_are_stored_as_read_and_reported() {
+    use magflow_emag::store::Scope;
+    use magflow_emag::Platform;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("s.db")).unwrap();
+    let scope = Scope::new(Platform::EmagRo, "main");
+    let good = sim(3, 0).orders();
+    let mut odd = good[0].clone();
+    odd["id"] = json!(77);
+    odd["status"] = json!(9);
+    let page = vec![good[1].clone(), odd.clone()];
+    let outcome = magflow_emag::sync::store_orders_page(&store, &scope, &page, None).unwrap();
+    assert_eq!(outcome.counts.created, 2);
+    assert_eq!(outcome.invalid, 1);
+    assert!(outcome.warnings[0].starts_with("order 77: status"), "{:?}", outcome.warnings);
+    assert_eq!(store.get_order(77, None).unwrap().unwrap(), odd);
 }

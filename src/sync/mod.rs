@@ -142,6 +142,11 @@ pub struct SyncSummary {
     pub unchanged: u64,
     /// Items that could not be stored.
     pub failed: u64,
+    /// Orders stored although they break a rule of eMAG's documented shape (kept as read:
+    /// nothing read is dropped; the first messages are in `warnings`).
+    pub invalid: u64,
+    /// The first few validation messages, each prefixed with its order id.
+    pub warnings: Vec<String>,
     /// Orders acknowledged.
     pub acknowledged: u64,
     /// Wall time, seconds.
@@ -154,7 +159,68 @@ pub struct SyncSummary {
     pub error: Option<String>,
 }
 
+/// What storing one page of orders did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PageOutcome {
+    /// The upsert's counts.
+    pub counts: UpsertCounts,
+    /// Orders with validation messages (stored all the same).
+    pub invalid: u64,
+    /// Those messages, `order <id>: <path>: <problem>`, at most 20 per page.
+    pub warnings: Vec<String>,
+}
+
+/// Store one page of orders as the sync does: validate each order as read
+/// ([`crate::validate::validate_order_data`]), then upsert the whole page in one transaction
+/// (with the checkpoint, if any). Orders with validation messages are stored as read, never
+/// dropped: the messages are logged and returned.
+pub fn store_orders_page(
+    store: &Store,
+    scope: &Scope,
+    orders: &[Value],
+    checkpoint: Option<(&str, &Value)>,
+) -> Result<PageOutcome> {
+    let mut invalid = 0;
+    let mut warnings = Vec::new();
+    for order in orders {
+        let messages = crate::validate::validate_order_data(order);
+        if messages.is_empty() {
+            continue;
+        }
+        invalid += 1;
+        let id = order
+            .get("id")
+            .map_or_else(|| "?".to_owned(), Value::to_string);
+        log::warn!(
+            "order {id} read from eMAG breaks {} rule(s): {}",
+            messages.len(),
+            messages.join("; ")
+        );
+        for m in messages {
+            if warnings.len() < 20 {
+                warnings.push(format!("order {id}: {m}"));
+            }
+        }
+    }
+    let counts = store.upsert_orders(scope, orders, checkpoint)?;
+    Ok(PageOutcome {
+        counts,
+        invalid,
+        warnings,
+    })
+}
+
 impl SyncSummary {
+    fn absorb_page(&mut self, page: &PageOutcome) {
+        self.absorb(&page.counts);
+        self.invalid += page.invalid;
+        for w in &page.warnings {
+            if self.warnings.len() < 20 {
+                self.warnings.push(w.clone());
+            }
+        }
+    }
+
     fn absorb(&mut self, counts: &UpsertCounts) {
         self.created += counts.created;
         self.updated += counts.updated;
@@ -431,10 +497,10 @@ async fn walk_orders(
         run.window = window;
         run.page = next_page;
         state.run = Some(run.clone());
-        let counts = store.upsert_orders(scope, &items, Some((&kind, &state.to_json())))?;
+        let page = store_orders_page(store, scope, &items, Some((&kind, &state.to_json())))?;
         summary.pages += 1;
         summary.fetched += items.len() as u64;
-        summary.absorb(&counts);
+        summary.absorb_page(&page);
         if options.acknowledge {
             to_acknowledge.extend(
                 items
@@ -483,9 +549,9 @@ async fn acknowledge_and_reread(
             break;
         };
         summary.requests += 1;
-        let counts = store.upsert_orders(scope, &items, None)?;
+        let page = store_orders_page(store, scope, &items, None)?;
         summary.pages += 1;
-        summary.absorb(&counts);
+        summary.absorb_page(&page);
     }
     Ok(())
 }

@@ -1,0 +1,191 @@
+//! Ingest: 100,000 realistic orders as eMAG sends them (pages of 100, each an
+//! `{isError, messages, results}` body) parsed, validated and upserted into a fresh store,
+//! exactly as the sync stores a page. Beside it in the same run, a plain Python baseline on the
+//! same pages: `json.loads` each page, `sqlite3` `executemany` into a table of the same key and
+//! columns, one transaction per page. Goals: >= 20,000 orders/s, peak RSS <= 150 MB, >= 5x the
+//! baseline.
+//!
+//! Run: `cargo bench --bench ingest` (ORDERS=100000, ROUNDS=3; PYTHON as for the backup bench).
+//! The measured work runs in a child process, so preparing the pages does not count toward
+//! its peak RSS.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use magflow_emag::store::{Scope, Store};
+use magflow_emag::Platform;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// Peak RSS of this process image (`VmHWM`).
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// The child: every page parsed, validated and stored; prints seconds, orders, invalid, RSS.
+fn measure(pages: &Path, db: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let store = Store::open(db)?;
+    let scope = Scope::new(Platform::EmagRo, "main");
+    let reader = BufReader::with_capacity(1 << 20, std::fs::File::open(pages)?);
+    let started = Instant::now();
+    let (mut stored, mut invalid) = (0u64, 0u64);
+    for line in reader.split(b'\n') {
+        let line = line?;
+        let body: serde_json::Value = serde_json::from_slice(&line)?;
+        let orders = body["results"].as_array().ok_or("a page without results")?;
+        let page = magflow_emag::sync::store_orders_page(&store, &scope, orders, None)?;
+        stored += page.counts.created + page.counts.updated + page.counts.unchanged;
+        invalid += page.invalid;
+    }
+    println!(
+        "{:.4} {stored} {invalid} {:.1}",
+        started.elapsed().as_secs_f64(),
+        peak_rss_mb()
+    );
+    Ok(())
+}
+
+const PYTHON_BASELINE: &str = r#"
+import json, sqlite3, sys, time
+pages, db = sys.argv[1], sys.argv[2]
+conn = sqlite3.connect(db)
+conn.execute("PRAGMA journal_mode=WAL")
+conn.execute("PRAGMA synchronous=NORMAL")
+conn.execute("""CREATE TABLE orders (platform TEXT NOT NULL, account TEXT NOT NULL, order_id INTEGER NOT NULL,
+    status INTEGER, type INTEGER, payment_mode_id INTEGER, emag_date TEXT, emag_modified TEXT,
+    customer_name TEXT, products_count INTEGER, data TEXT NOT NULL,
+    PRIMARY KEY (platform, account, order_id)) WITHOUT ROWID""")
+started = time.perf_counter()
+n = 0
+with open(pages, "rb") as fh:
+    for line in fh:
+        body = json.loads(line)
+        rows = [("emag_ro", "main", o["id"], o.get("status"), o.get("type"), o.get("payment_mode_id"),
+                 o.get("date"), o.get("modified"), (o.get("customer") or {}).get("name"),
+                 len(o.get("products") or []), json.dumps(o, ensure_ascii=False)) for o in body["results"]]
+        with conn:
+            conn.executemany("INSERT OR REPLACE INTO orders VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+        n += len(rows)
+print(f"{time.perf_counter() - started:.4f} {n}")
+"#;
+
+fn python() -> String {
+    std::env::var("PYTHON").unwrap_or_else(|_| {
+        if Path::new(".venv/bin/python").exists() {
+            ".venv/bin/python".into()
+        } else {
+            "python3".into()
+        }
+    })
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--measure") {
+        return measure(Path::new(&args[i + 1]), Path::new(&args[i + 2]));
+    }
+    let orders: usize = std::env::var("ORDERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let rounds: usize = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    let work = tempfile::tempdir()?;
+    let pages: PathBuf = work.path().join("pages.jsonl");
+    {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&pages)?);
+        let now = NaiveDate::from_ymd_opt(2026, 11, 30)
+            .and_then(|d| d.and_hms_opt(12, 0, 0))
+            .ok_or("date")?;
+        let (mut made, mut seed) = (0, 1);
+        while made < orders {
+            let n = (orders - made).min(20_000);
+            let mut batch = magflow_emag::sim::sample_orders(n, 200, seed, now);
+            for (i, o) in batch.iter_mut().enumerate() {
+                o["id"] = serde_json::json!(400_000_000 + made + i);
+            }
+            for page in batch.chunks(100) {
+                let body = serde_json::json!({"isError": false, "messages": [], "results": page});
+                serde_json::to_writer(&mut out, &body)?;
+                out.write_all(b"\n")?;
+            }
+            made += n;
+            seed += 1;
+        }
+        out.flush()?;
+    }
+    let mb = std::fs::metadata(&pages)?.len() as f64 / 1e6;
+    println!("ingest bench: {orders} orders in pages of 100 ({mb:.0} MB of JSON), {rounds} rounds, medians");
+
+    let exe = std::env::current_exe()?;
+    let (mut ours, mut py, mut rss, mut invalid) = (Vec::new(), Vec::new(), 0.0f64, 0u64);
+    for round in 0..rounds {
+        let db = work.path().join(format!("rust-{round}.db"));
+        let out = Command::new(&exe)
+            .arg("--measure")
+            .arg(&pages)
+            .arg(&db)
+            .output()?;
+        if !out.status.success() {
+            return Err(format!("measure failed: {}", String::from_utf8_lossy(&out.stderr)).into());
+        }
+        let text = String::from_utf8(out.stdout)?;
+        let f: Vec<&str> = text.split_whitespace().collect();
+        ours.push(f[0].parse::<f64>()?);
+        if f[1].parse::<usize>()? != orders {
+            return Err(format!("stored {} of {orders} orders", f[1]).into());
+        }
+        invalid = f[2].parse()?;
+        rss = rss.max(f[3].parse()?);
+        let db = work.path().join(format!("py-{round}.db"));
+        let out = Command::new(python())
+            .arg("-c")
+            .arg(PYTHON_BASELINE)
+            .arg(&pages)
+            .arg(&db)
+            .output()?;
+        if !out.status.success() {
+            return Err(format!(
+                "python baseline failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+            .into());
+        }
+        let text = String::from_utf8(out.stdout)?;
+        py.push(
+            text.split_whitespace()
+                .next()
+                .ok_or("no output")?
+                .parse::<f64>()?,
+        );
+    }
+    let (o, p) = (median(ours), median(py));
+    let rate = |s: f64| orders as f64 / s;
+    println!(
+        "  python baseline (json.loads + sqlite3 executemany):     {p:6.2} s  {:>8.0} orders/s",
+        rate(p)
+    );
+    println!(
+        "  rust (parse + validate + upsert with change detection): {o:6.2} s  {:>8.0} orders/s (goal >= 20000)  {:.1}x the baseline (goal >= 5x)",
+        rate(o),
+        p / o
+    );
+    println!("  peak RSS of the Rust process: {rss:.0} MB (goal <= 150 MB); orders with validation messages: {invalid}");
+    Ok(())
+}
