@@ -198,3 +198,117 @@ fn sync_log_and_statistics() {
     );
     assert_eq!(p.by_account, vec![("emag_ro/main".to_owned(), 2)]);
 }
+
+/// The schema of version 1 as it shipped (orders and offers WITHOUT ROWID).
+const SCHEMA_V1: &str = r#"
+    CREATE TABLE orders (
+        platform        TEXT    NOT NULL,
+        account         TEXT    NOT NULL,
+        order_id        INTEGER NOT NULL,
+        status          INTEGER,
+        type            INTEGER,
+        payment_mode_id INTEGER,
+        emag_date       TEXT,            -- eMAG's `date` as sent (platform local time)
+        emag_modified   TEXT,            -- eMAG's `modified` as sent
+        created_at      TEXT,            -- `date` in UTC, ISO-8601
+        modified_at     TEXT,            -- `modified` in UTC, ISO-8601
+        total           REAL,            -- active lines' quantity x sale_price + shipping_tax (no VAT)
+        customer_name   TEXT,
+        products_count  INTEGER,
+        data            TEXT    NOT NULL, -- the complete order JSON as read
+        content_hash    TEXT    NOT NULL, -- SHA-256 of `data`: unchanged orders are not rewritten
+        first_seen_at   TEXT    NOT NULL,
+        synced_at       TEXT    NOT NULL,
+        acknowledged_at TEXT,
+        PRIMARY KEY (platform, account, order_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX orders_by_status   ON orders (platform, account, status);
+    CREATE INDEX orders_by_modified ON orders (platform, account, modified_at);
+
+    CREATE TABLE offers (
+        platform        TEXT    NOT NULL,
+        account         TEXT    NOT NULL,
+        offer_id        INTEGER NOT NULL,
+        part_number_key TEXT,
+        name            TEXT,
+        status          INTEGER,
+        sale_price      REAL,
+        general_stock   INTEGER,
+        data            TEXT    NOT NULL,
+        content_hash    TEXT    NOT NULL,
+        first_seen_at   TEXT    NOT NULL,
+        synced_at       TEXT    NOT NULL,
+        PRIMARY KEY (platform, account, offer_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX offers_by_status ON offers (platform, account, status);
+
+    CREATE TABLE sync_runs (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind          TEXT    NOT NULL,   -- 'orders' | 'offers'
+        platform      TEXT    NOT NULL,
+        account       TEXT    NOT NULL,
+        started_at    TEXT    NOT NULL,
+        finished_at   TEXT,
+        status        TEXT    NOT NULL,   -- 'running' | 'success' | 'failed' | 'cancelled'
+        pages         INTEGER NOT NULL DEFAULT 0,
+        fetched       INTEGER NOT NULL DEFAULT 0,
+        created       INTEGER NOT NULL DEFAULT 0,
+        updated       INTEGER NOT NULL DEFAULT 0,
+        unchanged     INTEGER NOT NULL DEFAULT 0,
+        failed        INTEGER NOT NULL DEFAULT 0,
+        acknowledged  INTEGER NOT NULL DEFAULT 0,
+        duration_s    REAL,
+        error         TEXT
+    );
+    CREATE INDEX sync_runs_by_start ON sync_runs (started_at);
+
+    CREATE TABLE checkpoints (
+        platform   TEXT NOT NULL,
+        account    TEXT NOT NULL,
+        kind       TEXT NOT NULL,   -- e.g. 'orders/type=3'
+        state      TEXT NOT NULL,   -- JSON: the window walk in progress and the high-water mark
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (platform, account, kind)
+    ) WITHOUT ROWID;
+    "#;
+
+#[test]
+fn a_version_1_store_is_migrated_with_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(SCHEMA_V1).unwrap();
+        conn.execute(
+            "INSERT INTO orders (platform, account, order_id, status, data, content_hash, first_seen_at, synced_at)
+             VALUES ('emag_ro', 'main', 5, 1, '{\"id\":5}', 'h', 't', 't')",
+            [],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO offers (platform, account, offer_id, status, data, content_hash, first_seen_at, synced_at)
+             VALUES ('emag_ro', 'main', 9, 1, '{\"id\":9}', 'h', 't', 't')",
+            [],
+        )
+        .unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(store.get_order(5, None).unwrap().unwrap()["id"], 5);
+    assert_eq!(store.count_offers(None).unwrap(), 1);
+    // Upserts still find their rows by the key.
+    let c = store
+        .upsert_orders(&scope(), &[json!({"id": 5, "status": 2})], None)
+        .unwrap();
+    assert_eq!((c.created, c.updated), (0, 1));
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let sql: String = conn
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE name = 'orders'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(!sql.contains("WITHOUT ROWID"), "{sql}");
+}

@@ -254,6 +254,10 @@ fn orders_that_break_the_documented_shape_are_stored_as_read_and_reported() {
     let outcome = magflow_emag::sync::store_orders_page(&store, &scope, &page, None).unwrap();
     assert_eq!(outcome.counts.created, 2);
     assert_eq!(outcome.invalid, 1);
-    assert!(outcome.warnings[0].starts_with("order 77: status"), "{:?}", outcome.warnings);
+    assert!(
+        outcome.warnings[0].starts_with("order 77: status"),
+        "{:?}",
+        outcome.warnings
+    );
     assert_eq!(store.get_order(77, None).unwrap().unwrap(), odd);
 }

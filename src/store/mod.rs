@@ -111,6 +111,11 @@ impl Store {
             return Err(Error::invalid_argument("store path is empty"));
         }
         let mut writer = open_connection(&path, true)?;
+        // A new file gets 16 KiB pages (several ~2.5 KB order rows per page); an existing one
+        // keeps its page size (SQLite ignores the pragma once the file has content).
+        writer
+            .pragma_update(None, "page_size", 16384)
+            .map_err(|e| store_err(&path, e))?;
         writer
             .pragma_update(None, "journal_mode", "WAL")
             .map_err(|e| store_err(&path, e))?;
