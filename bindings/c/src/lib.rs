@@ -14,6 +14,7 @@ mod sim;
 pub use client::mf_client;
 mod monitor;
 mod ratelimit;
+mod validate;
 
 use std::ffi::{c_char, c_int, CString};
 use std::sync::OnceLock;

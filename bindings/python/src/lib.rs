@@ -11,6 +11,7 @@ mod monitor;
 mod ratelimit;
 mod sim;
 mod store;
+mod validate;
 
 /// The native module, re-exported by the pure-Python package `magflow_emag`.
 #[pymodule]
@@ -27,5 +28,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     sim::register(m)?;
     ratelimit::register(m)?;
     monitor::register(m)?;
+    validate::register(m)?;
     Ok(())
 }
