@@ -262,8 +262,9 @@ fn read_now(obj: Option<&Bound<'_, PyAny>>, tz: Tz) -> Result<Option<DateTime<Ut
             .and_then(|v| v.extract::<u32>())
             .map_err(|_| bad())
     };
+    let (hour, minute, second) = (field("hour")?, field("minute")?, field("second")?);
     let naive = NaiveDate::from_ymd_opt(field("year")? as i32, field("month")?, field("day")?)
-        .and_then(|d| d.and_hms_opt(field("hour")?, field("minute")?, field("second")?))
+        .and_then(|d| d.and_hms_opt(hour, minute, second))
         .ok_or_else(bad)?;
     magflow_emag::time::parse_local(
         &naive.format(magflow_emag::time::EMAG_FORMAT).to_string(),
