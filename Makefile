@@ -98,10 +98,12 @@ bench: wheel
 	$(VPY) -m pip install --quiet --force-reinstall --no-deps target/wheels-release/*.whl
 	$(VPY) benches/ratelimit_py.py
 	$(VPY) benches/client_py.py
+	$(VPY) benches/validate_py.py
 	cargo bench --quiet -p magflow-emag --bench monitor
 	cargo bench --bench sim_throughput
 	cargo bench --bench sync_e2e
 	cargo bench --bench client
+	cargo bench --bench validate
 	PYTHON=$(VPY) cargo bench --bench backup
 	PYTHON=$(VPY) cargo bench --bench ingest
 

@@ -557,6 +557,87 @@ void mf_rate_limiter_reset_stats(mf_rate_limiter *limiter);
  */
 void mf_rate_limiter_free(mf_rate_limiter *limiter);
 
+/*
+ Validate an order as read (`order/read`): ids and codes, products (each with `id`,
+ `quantity` > 0, `sale_price` >= 0, `status` 0/1, `vat` 0-100), customer name and phone and a
+ plausible email, `payment_status` for card payments, dates, voucher values.
+ `*errors_json_out` receives a JSON list of messages (`[]` when valid); free it with
+ `mf_string_free`. Malformed JSON or non-UTF-8 input is `MF_OK` with a message saying so.
+
+ # Safety
+ `order_json` must be NULL or a NUL-terminated string; `errors_json_out` a valid pointer.
+ */
+mf_status mf_validate_order(const char *order_json, char **errors_json_out);
+
+/*
+ Validate an order before `order/save`. `current_json` (NULL = unknown) is the order as
+ eMAG has it: with it the status matrix, the 48 h and RT + 5 days windows (RT = 14 days;
+ `current.modified` stands for the time the order entered status 4 or 0) and the line edits
+ are checked. `now` (NULL = the current time) is `"YYYY-mm-dd HH:ii:ss"` in eMAG's local
+ time or RFC 3339; an unusable `now` is reported as a message. Output as for
+ `mf_validate_order`.
+
+ # Safety
+ `order_json` must be NULL or a NUL-terminated string; `current_json` and `now` NULL or
+ NUL-terminated strings; `errors_json_out` a valid pointer.
+ */
+mf_status mf_validate_order_for_update(const char *order_json,
+                                       const char *current_json,
+                                       const char *now,
+                                       char **errors_json_out);
+
+/*
+ Validate a cancellation: `order_id` 1..4294967295 and `reason` one of the 32 documented
+ codes (1-3, 15-43); any other reason gives a message containing "cancellation reason".
+ Output as for `mf_validate_order`.
+
+ # Safety
+ `errors_json_out` must be a valid pointer.
+ */
+mf_status mf_validate_order_cancellation(int64_t order_id, int reason, char **errors_json_out);
+
+/*
+ Validate a bulk `order/save` (a JSON list of orders, each checked without its current
+ state). `*errors_json_out` receives a JSON object `{"<order id>": [messages], ...}` holding
+ only the orders that have messages (`{}` when all are valid; an order without a usable id is
+ keyed by its position, `"[3]"`; input that is not a list, not JSON or not UTF-8 is keyed
+ `"orders"`). Free it with `mf_string_free`.
+
+ # Safety
+ `orders_json` must be NULL or a NUL-terminated string; `errors_json_out` a valid pointer.
+ */
+mf_status mf_validate_bulk_order_update(const char *orders_json, char **errors_json_out);
+
+/*
+ Validate an offer for `product_offer/save` in mode "auto" (the keys every use needs and the
+ values of every key sent); see `mf_validate_offer_as` for the other modes. Output as for
+ `mf_validate_order`.
+
+ # Safety
+ `offer_json` must be NULL or a NUL-terminated string; `errors_json_out` a valid pointer.
+ */
+mf_status mf_validate_offer(const char *offer_json, char **errors_json_out);
+
+/*
+ Validate an offer for one save: `mode` is `"auto"` (NULL), `"create"`, `"update"`,
+ `"attach"` or `"light"` (`offer/save`). An unknown mode is `MF_ERR_INVALID_ARGUMENT`.
+ Output as for `mf_validate_order`.
+
+ # Safety
+ `offer_json` must be NULL or a NUL-terminated string; `mode` NULL or a NUL-terminated
+ string; `errors_json_out` a valid pointer.
+ */
+mf_status mf_validate_offer_as(const char *offer_json, const char *mode, char **errors_json_out);
+
+/*
+ Validate an AWB for `awb/save` (return AWBs judged against today in Europe/Bucharest).
+ Output as for `mf_validate_order`.
+
+ # Safety
+ `awb_json` must be NULL or a NUL-terminated string; `errors_json_out` a valid pointer.
+ */
+mf_status mf_validate_awb(const char *awb_json, char **errors_json_out);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

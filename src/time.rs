@@ -22,6 +22,21 @@ pub fn parse_local(text: &str, tz: Tz) -> Result<DateTime<Utc>> {
     Ok(resolve(naive, tz))
 }
 
+/// Parse an instant given as an eMAG timestamp (read in `tz`) or as RFC 3339 with an offset.
+pub fn parse_instant(text: &str, tz: Tz) -> Result<DateTime<Utc>> {
+    let t = text.trim();
+    parse_local(t, tz).or_else(|_| {
+        DateTime::parse_from_rfc3339(t)
+            .map(|d| d.with_timezone(&Utc))
+            .map_err(|_| {
+                Error::invalid_argument(format!(
+                    "{:?} is neither an eMAG timestamp (YYYY-mm-dd HH:ii:ss) nor RFC 3339",
+                    t.chars().take(40).collect::<String>()
+                ))
+            })
+    })
+}
+
 fn resolve(naive: NaiveDateTime, tz: Tz) -> DateTime<Utc> {
     match tz.from_local_datetime(&naive) {
         LocalResult::Single(t) => t.with_timezone(&Utc),
@@ -74,6 +89,16 @@ mod tests {
         // 2025-10-26 03:30 local happens twice; the first is 00:30 UTC.
         let overlap = parse_local("2025-10-26 03:30:00", Bucharest).unwrap();
         assert_eq!(overlap.to_rfc3339(), "2025-10-26T00:30:00+00:00");
+    }
+
+    #[test]
+    fn instants_in_either_form() {
+        let a = parse_instant("2025-07-01 12:00:00", Bucharest).unwrap();
+        let b = parse_instant("2025-07-01T09:00:00Z", Bucharest).unwrap();
+        let c = parse_instant("2025-07-01T12:00:00+03:00", Bucharest).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(b, c);
+        assert!(parse_instant("soon", Bucharest).is_err());
     }
 
     #[test]

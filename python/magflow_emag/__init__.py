@@ -1,6 +1,6 @@
 """magflow_emag: the eMAG Marketplace integration with a Rust core.
 
-Reference codes, errors, and (as the project grows) the client, rate limiter, validation,
+Reference codes, errors, validation, and (as the project grows) the client, rate limiter,
 sync, monitoring and backup. Everything here is re-exported from the native module
 ``magflow_emag._native`` or from pure-Python helpers of this package.
 """
@@ -32,6 +32,12 @@ from ._native import (
     sync_orders_async,
     scheduled_start_offset,
     transition_rule,
+    validate_awb,
+    validate_bulk_order_update,
+    validate_offer,
+    validate_order_cancellation,
+    validate_order_data,
+    validate_order_for_update,
 )
 from .errors import (
     ApiResponseError,
@@ -69,6 +75,12 @@ __all__ = [
     "order_type_text",
     "payment_mode_text",
     "transition_rule",
+    "validate_order_data",
+    "validate_order_for_update",
+    "validate_order_cancellation",
+    "validate_bulk_order_update",
+    "validate_offer",
+    "validate_awb",
     "RateLimiter",
     "scheduled_start_offset",
     "Monitor",

@@ -1,6 +1,7 @@
 """Type stubs of the native module (checked against it by mypy.stubtest in `make test`)."""
 
 import os
+from datetime import datetime
 from os import PathLike
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Union, final
 
@@ -323,3 +324,37 @@ def verify_backup(backup_dir: Union[str, "os.PathLike[str]"], name: str, progres
 def cleanup_backups(
     backup_dir: Union[str, "os.PathLike[str]"], retention_days: float = 30.0, keep_min: int = 1
 ) -> Dict[str, Any]: ...
+
+# ---- validation (messages `path: problem`; [] = valid) -------------------------------------
+# Wrong types inside the data, and unusable parameters, give messages, never TypeError;
+# raise_errors=True raises ValidationError (with .validation_errors) instead of returning them.
+# `now`: None (now), an eMAG "YYYY-mm-dd HH:ii:ss" string or a naive datetime (both the
+# platform's local time, like eMAG's timestamps), or an aware datetime.
+
+def validate_order_data(order: Any, *, raise_errors: bool = False) -> List[str]: ...
+def validate_order_for_update(
+    order: Any,
+    current: Any = None,
+    now: Union[datetime, str, None] = None,
+    *,
+    return_period_days: Optional[int] = None,
+    platform: Optional[str] = None,
+    raise_errors: bool = False,
+) -> List[str]: ...
+def validate_order_cancellation(order_id: Any, reason: Any, *, raise_errors: bool = False) -> List[str]: ...
+def validate_bulk_order_update(orders: Any, *, raise_errors: bool = False) -> Dict[str, List[str]]: ...
+def validate_offer(
+    offer: Any,
+    *,
+    mode: Optional[str] = None,
+    now: Union[datetime, str, None] = None,
+    platform: Optional[str] = None,
+    raise_errors: bool = False,
+) -> List[str]: ...
+def validate_awb(
+    awb: Any,
+    *,
+    now: Union[datetime, str, None] = None,
+    platform: Optional[str] = None,
+    raise_errors: bool = False,
+) -> List[str]: ...

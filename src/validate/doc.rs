@@ -195,11 +195,12 @@ keys! {
     Zipcode = "zipcode",
 }
 
-/// Longest key name [`Fields`] can index.
-const MAX_KEY_LEN: usize = 32;
+/// Longest key name [`Fields`] indexes (longer ones are compared one by one).
+const MAX_KEY_LEN: usize = 31;
 
 /// A group of keys read together from one object (at most 32), with a by-length index so an
-/// implementation can match an object's entries against the whole group in one pass.
+/// implementation can match an object's entries against the whole group in one pass: an
+/// entry whose length no key has is skipped without reading its bytes.
 #[derive(Debug, Clone)]
 pub struct Fields<const N: usize> {
     keys: [Key; N],
@@ -209,7 +210,7 @@ pub struct Fields<const N: usize> {
 
 impl<const N: usize> Fields<N> {
     /// A group of keys (built at compile time; panics at compile time beyond 32 keys or for
-    /// a key longer than 32 bytes).
+    /// a key longer than 31 bytes).
     pub const fn new(keys: [Key; N]) -> Self {
         assert!(N <= 32, "at most 32 keys per group");
         let mut names = [""; N];
@@ -237,15 +238,46 @@ impl<const N: usize> Fields<N> {
     /// The position of `name` in the group, if it is one of its keys.
     #[inline]
     pub fn position(&self, name: &str) -> Option<usize> {
-        let mut mask = *self.by_len.get(name.len())?;
+        let mut mask = if name.len() <= MAX_KEY_LEN {
+            self.by_len[name.len()]
+        } else {
+            return None;
+        };
         while mask != 0 {
             let j = mask.trailing_zeros() as usize;
-            if self.names[j] == name {
+            if same_bytes(self.names[j].as_bytes(), name.as_bytes()) {
                 return Some(j);
             }
             mask &= mask - 1;
         }
         None
+    }
+}
+
+/// Equality of two byte strings of the same length, by overlapping word loads (short keys are
+/// compared in one or two instructions instead of a call to `memcmp`).
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word8 = |s: &[u8], at: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[at..at + 8]);
+        u64::from_le_bytes(w)
+    };
+    let word4 = |s: &[u8], at: usize| {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(&s[at..at + 4]);
+        u32::from_le_bytes(w)
+    };
+    match n {
+        0 => true,
+        1..=3 => a == b,
+        4..=7 => word4(a, 0) == word4(b, 0) && word4(a, n - 4) == word4(b, n - 4),
+        8..=16 => word8(a, 0) == word8(b, 0) && word8(a, n - 8) == word8(b, n - 8),
+        _ => word8(a, 0) == word8(b, 0) && a[8..] == b[8..],
     }
 }
 
@@ -368,6 +400,19 @@ mod tests {
         assert_eq!(got[2], None);
         assert_eq!(got[3], Some(&Value::Null));
         assert_eq!(F.position("vat"), Some(2));
+        assert_eq!(F.position("vax"), None);
+        assert_eq!(F.position("quantitx"), None);
+        for k in Key::ALL {
+            let f = Fields::new([*k]);
+            assert_eq!(f.position(k.name()), Some(0), "{}", k.name());
+            let mut other = k.name().to_owned().into_bytes();
+            let last = other.len() - 1;
+            other[last] ^= 1;
+            assert_eq!(f.position(std::str::from_utf8(&other).unwrap()), None);
+            other[last] ^= 1;
+            other[0] ^= 1;
+            assert_eq!(f.position(std::str::from_utf8(&other).unwrap()), None);
+        }
         assert_eq!(
             F.position("a_key_that_is_much_longer_than_thirty_two"),
             None

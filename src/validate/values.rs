@@ -115,44 +115,50 @@ pub(crate) fn num<D: Doc>(v: &D) -> Option<f64> {
 
 /// Decimal text: `-?digits(.digits)?` read exactly by hand (the common case of eMAG's
 /// `"49.9900"`), anything else through the standard parser; finite only.
+#[inline]
 pub(crate) fn parse_decimal(s: &str) -> Option<f64> {
-    let t = s.trim();
-    fast_decimal(t).or_else(|| t.parse::<f64>().ok().filter(|f| f.is_finite()))
+    fast_decimal(s.as_bytes()).or_else(|| s.trim().parse::<f64>().ok().filter(|f| f.is_finite()))
 }
 
 #[inline]
-fn fast_decimal(t: &str) -> Option<f64> {
+fn fast_decimal(b: &[u8]) -> Option<f64> {
     const POW10: [f64; 16] = [
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
     ];
-    let b = t.as_bytes();
     let (neg, digits) = match b.first()? {
         b'-' => (true, &b[1..]),
-        b'+' => (false, &b[1..]),
         _ => (false, b),
     };
+    // At most 15 significant digits (plus the point) keep the mantissa exact.
+    if digits.is_empty() || digits.len() > 16 {
+        return None;
+    }
     let mut mantissa: u64 = 0;
-    let mut seen = 0usize;
-    let mut frac: Option<usize> = None;
-    for &c in digits {
-        match c {
-            b'0'..=b'9' => {
-                mantissa = mantissa * 10 + u64::from(c - b'0');
-                seen += 1;
-                if let Some(n) = frac.as_mut() {
-                    *n += 1;
-                }
-                if seen > 15 {
-                    return None;
-                }
+    let mut i = 0;
+    while i < digits.len() && digits[i].is_ascii_digit() {
+        mantissa = mantissa * 10 + u64::from(digits[i] - b'0');
+        i += 1;
+    }
+    if i == 0 {
+        return None;
+    }
+    let mut frac = 0;
+    if i < digits.len() {
+        if digits[i] != b'.' || i + 1 == digits.len() {
+            return None;
+        }
+        i += 1;
+        while i < digits.len() {
+            let c = digits[i];
+            if !c.is_ascii_digit() {
+                return None;
             }
-            b'.' if frac.is_none() => frac = Some(0),
-            _ => return None,
+            mantissa = mantissa * 10 + u64::from(c - b'0');
+            frac += 1;
+            i += 1;
         }
     }
-    let frac = frac.unwrap_or(0);
-    if seen == 0 || seen == frac {
-        // No integer digits ("" or ".5"): leave it to the standard parser.
+    if digits.len() - usize::from(frac > 0) > 15 {
         return None;
     }
     // Exact: the mantissa (< 10^15) and the power of ten are exact, so one division rounds once.
@@ -225,20 +231,27 @@ pub(crate) fn has_text<D: Doc>(v: &D) -> bool {
     }
 }
 
-fn two(b: &[u8], at: usize) -> Option<u32> {
-    let (h, l) = (b[at], b[at + 1]);
-    (h.is_ascii_digit() && l.is_ascii_digit())
-        .then(|| u32::from(h - b'0') * 10 + u32::from(l - b'0'))
+/// The value of the ASCII digits `b[at..at + n]`, or `None` if one is not a digit.
+#[inline(always)]
+fn digits(b: &[u8], at: usize, n: usize) -> Option<u32> {
+    let mut value = 0u32;
+    let mut bad = false;
+    for &c in &b[at..at + n] {
+        let d = c.wrapping_sub(b'0');
+        bad |= d > 9;
+        value = value * 10 + u32::from(d);
+    }
+    (!bad).then_some(value)
 }
 
+/// `YYYY-mm-dd` at the start of `b` (at least 10 bytes): a real calendar date.
+#[inline(always)]
 fn valid_date_part(b: &[u8]) -> bool {
-    if b[4] != b'-' || b[7] != b'-' || !b[..4].iter().all(u8::is_ascii_digit) {
+    if b[4] != b'-' || b[7] != b'-' {
         return false;
     }
-    let year = b[..4]
-        .iter()
-        .fold(0u32, |acc, &c| acc * 10 + u32::from(c - b'0'));
-    let (Some(month), Some(day)) = (two(b, 5), two(b, 8)) else {
+    let (Some(year), Some(month), Some(day)) = (digits(b, 0, 4), digits(b, 5, 2), digits(b, 8, 2))
+    else {
         return false;
     };
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
@@ -249,17 +262,20 @@ fn valid_date_part(b: &[u8]) -> bool {
         2 => 28,
         _ => return false,
     };
-    (1..=days).contains(&day)
+    day >= 1 && day <= days
 }
 
 /// eMAG's timestamp form `YYYY-mm-dd HH:ii:ss` (a real calendar date and time of day).
+#[inline]
 pub(crate) fn is_emag_datetime(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() != 19 || b[10] != b' ' || b[13] != b':' || b[16] != b':' || !valid_date_part(b) {
+    let Ok(b) = <&[u8; 19]>::try_from(s.as_bytes()) else {
+        return false;
+    };
+    if b[10] != b' ' || b[13] != b':' || b[16] != b':' || !valid_date_part(b) {
         return false;
     }
     matches!(
-        (two(b, 11), two(b, 14), two(b, 17)),
+        (digits(b, 11, 2), digits(b, 14, 2), digits(b, 17, 2)),
         (Some(h), Some(m), Some(s)) if h < 24 && m < 60 && s < 60
     )
 }
@@ -270,6 +286,24 @@ pub(crate) fn is_emag_date(s: &str) -> bool {
     b.len() == 10 && valid_date_part(b)
 }
 
+/// Bytes that cannot appear unquoted in an address: controls, space, `<>(),;:"[]\\`.
+const EMAIL_FORBIDDEN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c <= b' ' as usize {
+        t[c] = true;
+        c += 1;
+    }
+    t[0x7f] = true;
+    let specials = b"<>(),;:\"[]\\";
+    let mut i = 0;
+    while i < specials.len() {
+        t[specials[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
 /// A plausible email address: one `@`, a non-empty local part, a dotted domain, no spaces
 /// or characters that cannot appear unquoted; at most 254 bytes. Byte checks only.
 pub(crate) fn is_plausible_email(s: &str) -> bool {
@@ -277,44 +311,35 @@ pub(crate) fn is_plausible_email(s: &str) -> bool {
     if b.len() < 3 || b.len() > 254 {
         return false;
     }
-    let mut at = None;
+    // One pass: forbidden bytes, the single '@', no "..", a '.' in the domain.
+    let mut at = usize::MAX;
+    let mut dot_in_domain = false;
+    let mut prev = 0u8;
     for (i, &c) in b.iter().enumerate() {
-        match c {
-            b'@' => {
-                if at.is_some() {
-                    return false;
-                }
-                at = Some(i);
-            }
-            0..=b' '
-            | 0x7f
-            | b'<'
-            | b'>'
-            | b'('
-            | b')'
-            | b','
-            | b';'
-            | b':'
-            | b'"'
-            | b'['
-            | b']'
-            | b'\\' => return false,
-            _ => {}
+        if EMAIL_FORBIDDEN[c as usize] || (c == b'.' && prev == b'.') {
+            return false;
         }
+        if c == b'@' {
+            if at != usize::MAX {
+                return false;
+            }
+            at = i;
+        } else if c == b'.' && at != usize::MAX {
+            dot_in_domain = true;
+        }
+        prev = c;
     }
-    let Some(at) = at else { return false };
+    if at == usize::MAX || !dot_in_domain {
+        return false;
+    }
     let (local, domain) = (&b[..at], &b[at + 1..]);
-    if local.is_empty() || local.len() > 64 || local[0] == b'.' || local[local.len() - 1] == b'.' {
-        return false;
-    }
-    if domain.len() < 3
-        || !domain.contains(&b'.')
+    !(local.is_empty()
+        || local.len() > 64
+        || local[0] == b'.'
+        || local[local.len() - 1] == b'.'
+        || domain.len() < 3
         || matches!(domain[0], b'.' | b'-')
-        || matches!(domain[domain.len() - 1], b'.' | b'-')
-    {
-        return false;
-    }
-    !domain.windows(2).any(|w| w == b"..")
+        || matches!(domain[domain.len() - 1], b'.' | b'-'))
 }
 
 /// A phone for an AWB: 8 to 11 digits with an optional leading `+`.
@@ -357,6 +382,17 @@ mod tests {
             assert_eq!(parse_decimal(text), text.parse::<f64>().ok(), "{text}");
         }
         assert_eq!(parse_decimal(" 1e3 "), Some(1000.0));
+        assert_eq!(parse_decimal(" 12.5 "), Some(12.5));
+        assert_eq!(parse_decimal("12."), Some(12.0));
+        assert_eq!(parse_decimal("-"), None);
+        assert_eq!(
+            parse_decimal("1234567890.12345678"),
+            "1234567890.12345678".parse::<f64>().ok()
+        );
+        assert_eq!(
+            parse_decimal("123456789012345678"),
+            Some(123456789012345678.0)
+        );
         assert_eq!(parse_decimal(".5"), Some(0.5));
         assert_eq!(parse_decimal("abc"), None);
         assert_eq!(parse_decimal("inf"), None);

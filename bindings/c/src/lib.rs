@@ -16,6 +16,7 @@ pub use client::mf_client;
 pub use store::mf_store;
 mod monitor;
 mod ratelimit;
+mod validate;
 
 use std::ffi::{c_char, c_int, CString};
 use std::sync::OnceLock;

@@ -12,6 +12,7 @@ mod monitor;
 mod ratelimit;
 mod sim;
 mod store;
+mod validate;
 
 /// The native module, re-exported by the pure-Python package `magflow_emag`.
 #[pymodule]
@@ -29,5 +30,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     ratelimit::register(m)?;
     monitor::register(m)?;
     backup::register(m)?;
+    validate::register(m)?;
     Ok(())
 }
