@@ -97,9 +97,11 @@ bench: wheel
 	$(VPY) -m pip install --quiet --force-reinstall --no-deps target/wheels-release/*.whl
 	$(VPY) benches/ratelimit_py.py
 	$(VPY) benches/client_py.py
+	$(VPY) benches/validate_py.py
 	cargo bench --quiet -p magflow-emag --bench monitor
 	cargo bench --bench sim_throughput
 	cargo bench --bench sync_e2e
+	cargo bench --bench validate
 
 clean:
 	cargo clean
