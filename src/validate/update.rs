@@ -559,7 +559,7 @@ fn transition<D>(
     let (Some(f), Some(t)) = (OrderStatus::from_code(from), OrderStatus::from_code(to)) else {
         return;
     };
-    let elapsed = || c.modified.map(|m| options.now() - m);
+    let elapsed = || c.modified.map(|m| options.now().signed_duration_since(m));
     let since = || {
         format!(
             "{} (current.modified)",
@@ -598,7 +598,8 @@ fn transition<D>(
         }
         TransitionRule::WithinReturnTimePlus5Days => {
             let days = options.return_period_days.saturating_add(5);
-            if let Some(e) = elapsed().filter(|e| *e > TimeDelta::days(days)) {
+            let limit = TimeDelta::try_days(days).unwrap_or(TimeDelta::MAX);
+            if let Some(e) = elapsed().filter(|e| *e > limit) {
                 r.push(
                     p,
                     format_args!(
