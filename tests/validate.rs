@@ -1741,3 +1741,42 @@ fn request_guards_live_in_validate() {
     assert!(guards::within_one_month(a, b));
     assert!(!guards::within_one_month(a, b + Duration::seconds(1)));
 }
+
+#[test]
+fn extreme_options_never_panic() {
+    let far = chrono::NaiveDate::from_ymd_opt(262_000, 12, 31)
+        .unwrap()
+        .and_hms_opt(23, 59, 59)
+        .unwrap()
+        .and_utc();
+    let past = chrono::NaiveDate::from_ymd_opt(-262_000, 1, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc();
+    for now in [far, past] {
+        for days in [i64::MAX, i64::MIN, 0, -5] {
+            let options = Options {
+                return_period_days: days,
+                ..Options::at(now)
+            };
+            let cur = current(4);
+            let _ = validate_order_for_update_with(&moved(&cur, 5), Some(&cur), &options);
+            let _ = validate_order_for_update_with(&moved(&cur, 3), Some(&cur), &options);
+            let _ = validate_offer_with(
+                &offer_create(),
+                &Options {
+                    offer_mode: OfferMode::Create,
+                    ..options.clone()
+                },
+            );
+            let _ = validate_awb_with(
+                &with(awb(), |a| {
+                    a["rma_id"] = json!(1);
+                    a["date"] = json!("2025-08-11");
+                }),
+                &options,
+            );
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! `awb/save` (spec §11.1, §16 rule 26): sender and receiver, counts, amounts, flags, lockers
 //! and the return-AWB rules.
 
-use chrono::{NaiveDate, TimeDelta};
+use chrono::NaiveDate;
 
 use super::check::{self, Optional, Required};
 use super::doc::{Doc, Fields, Key, Kind};
@@ -228,7 +228,7 @@ pub(crate) fn check_awb<D: Doc>(r: &mut Report, awb: &D, options: &Options) {
                 ),
             ),
             Some(d) => {
-                let tomorrow = options.today() + TimeDelta::days(1);
+                let tomorrow = options.today().succ_opt().unwrap_or(NaiveDate::MAX);
                 if d < tomorrow {
                     r.push(
                         &date_path,

@@ -1,7 +1,7 @@
 //! A bulk `order/save`: every order checked as an update without its current state, plus
 //! orders sent more than once; errors keyed by order id.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 use super::doc::{Doc, Key, Kind};
 use super::values::{self, show};

@@ -306,8 +306,10 @@ fn start_date<D: Doc>(
         return;
     };
     let today = options.today();
-    let tomorrow = today + TimeDelta::days(1);
-    let last = today + TimeDelta::days(60);
+    let tomorrow = today.succ_opt().unwrap_or(NaiveDate::MAX);
+    let last = today
+        .checked_add_signed(TimeDelta::days(60))
+        .unwrap_or(NaiveDate::MAX);
     if date < tomorrow || date > last {
         r.push(
             p,
@@ -318,7 +320,7 @@ fn start_date<D: Doc>(
     } else if foreign_currency {
         let month_end = NaiveDate::from_ymd_opt(today.year(), today.month(), 1)
             .and_then(|first| first.checked_add_months(chrono::Months::new(1)))
-            .map(|next| next - TimeDelta::days(1));
+            .and_then(|next| next.pred_opt());
         if let Some(end) = month_end.filter(|end| date > *end) {
             r.push(
                 p,

@@ -33,7 +33,20 @@ const CURRENT: Fields<7> = Fields::new([
     Key::ReasonCancellation,
 ]);
 
-const LINE: Fields<8> = Fields::new([
+/// What every sent line is checked for.
+const LINE: Fields<4> = Fields::new([Key::Id, Key::Quantity, Key::SalePrice, Key::Status]);
+
+/// What a new line, or a line compared with the current order, also needs (read only then:
+/// values not needed are not touched, which matters for large bulks of Python objects).
+const LINE_MORE: Fields<4> = Fields::new([
+    Key::ProductId,
+    Key::Name,
+    Key::PartNumber,
+    Key::ExtPartNumber,
+]);
+
+/// A line of the current order.
+const CURRENT_LINE: Fields<8> = Fields::new([
     Key::Id,
     Key::ProductId,
     Key::Quantity,
@@ -95,7 +108,7 @@ fn read_current<D: Doc>(r: &mut Report, current: &D, options: &Options) -> Optio
                 .filter_map(|i| p.item(i))
                 .filter(|l| l.kind() == Kind::Map)
                 .filter_map(|l| {
-                    let fields = l.gather(&LINE);
+                    let fields = l.gather(&CURRENT_LINE);
                     let id = fields[0].as_ref().and_then(values::int)?;
                     Some(CurrentLine {
                         id,
@@ -285,11 +298,10 @@ pub(crate) fn check_update<D: Doc>(
     let mut seen = SeenIds::new();
     let mut cur_lines = cur.as_mut().and_then(|c| c.lines.as_mut());
     check::each_object(r, &products_path, &products, |r, ip, _, line| {
-        let fields = line.gather(&LINE);
         check_line(
             r,
             ip,
-            fields,
+            &line,
             storno,
             &mut seen,
             cur_lines.as_deref_mut(),
@@ -356,13 +368,13 @@ pub(crate) fn check_update<D: Doc>(
 fn check_line<D: Doc>(
     r: &mut Report,
     ip: &FieldPath<'_>,
-    fields: [Option<D>; 8],
+    line: &D,
     storno: bool,
     seen: &mut SeenIds,
     cur_lines: Option<&mut Vec<CurrentLine<D>>>,
     effect: &mut Effect,
 ) {
-    let [id, product_id, quantity, sale_price, status, name, part_number, ext_part_number] = fields;
+    let [id, quantity, sale_price, status] = line.gather(&LINE);
     let id_path = ip.key("id");
     let line_id = match values::present(id) {
         None => None,
@@ -423,6 +435,7 @@ fn check_line<D: Doc>(
 
     let Some(line_id) = line_id else {
         // A new line: product_id, name, sale_price and a quantity >= 1 (spec §10.10).
+        let [product_id, name, _, _] = line.gather(&LINE_MORE);
         check::int_range(r, &ip.key("product_id"), product_id, 1, i64::MAX, Required);
         match values::present(name) {
             Some(n) if values::has_text(&n) => {}
@@ -478,6 +491,7 @@ fn check_line<D: Doc>(
         return;
     };
     cur.sent = true;
+    let [product_id, _, part_number, ext_part_number] = line.gather(&LINE_MORE);
     let [_, cur_product_id, cur_qty, cur_price, cur_status, _, cur_part_number, cur_ext] =
         &cur.fields;
     for (key, sent, old) in [
@@ -545,7 +559,7 @@ fn transition<D>(
     let (Some(f), Some(t)) = (OrderStatus::from_code(from), OrderStatus::from_code(to)) else {
         return;
     };
-    let elapsed = || c.modified.map(|m| options.now() - m);
+    let elapsed = || c.modified.map(|m| options.now().signed_duration_since(m));
     let since = || {
         format!(
             "{} (current.modified)",
@@ -584,7 +598,8 @@ fn transition<D>(
         }
         TransitionRule::WithinReturnTimePlus5Days => {
             let days = options.return_period_days.saturating_add(5);
-            if let Some(e) = elapsed().filter(|e| *e > TimeDelta::days(days)) {
+            let limit = TimeDelta::try_days(days).unwrap_or(TimeDelta::MAX);
+            if let Some(e) = elapsed().filter(|e| *e > limit) {
                 r.push(
                     p,
                     format_args!(

@@ -10,17 +10,72 @@
 //! `validation_errors` holds the messages) instead.
 
 use std::borrow::Cow;
+use std::ffi::c_char;
+use std::ptr::addr_of_mut;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use magflow_emag::platform::Platform;
 use magflow_emag::validate::{self, Doc, Fields, Key, Kind, OfferMode, Options};
 use magflow_emag::Error;
+use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
 
 use crate::errors::to_py;
+
+extern "C" {
+    // Exported by CPython since 3.3 and part of the stable ABI since 3.10; pyo3 hides it from
+    // abi3-py39 builds only because 3.9's limited API did not list it. It returns the string's
+    // own UTF-8 buffer (for ASCII strings their data itself): no copy, unlike `to_cow` there.
+    fn PyUnicode_AsUTF8AndSize(
+        unicode: *mut ffi::PyObject,
+        size: *mut ffi::Py_ssize_t,
+    ) -> *const c_char;
+}
+
+/// The exact built-in type of an object, for the common case (what `json.loads` makes);
+/// subclasses fall back to the flag checks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Exact {
+    Str,
+    Int,
+    Bool,
+    Float,
+    Dict,
+    List,
+    Tuple,
+    NoneType,
+    Other,
+}
+
+fn exact(obj: &Bound<'_, PyAny>) -> Exact {
+    let ptr = obj.as_ptr();
+    // SAFETY: `ptr` is a live object (held by `obj`); the type objects are CPython statics.
+    unsafe {
+        let t = ffi::Py_TYPE(ptr);
+        if t == addr_of_mut!(ffi::PyUnicode_Type) {
+            Exact::Str
+        } else if t == addr_of_mut!(ffi::PyLong_Type) {
+            Exact::Int
+        } else if t == addr_of_mut!(ffi::PyDict_Type) {
+            Exact::Dict
+        } else if t == addr_of_mut!(ffi::PyList_Type) {
+            Exact::List
+        } else if ptr == ffi::Py_None() {
+            Exact::NoneType
+        } else if t == addr_of_mut!(ffi::PyFloat_Type) {
+            Exact::Float
+        } else if t == addr_of_mut!(ffi::PyBool_Type) {
+            Exact::Bool
+        } else if t == addr_of_mut!(ffi::PyTuple_Type) {
+            Exact::Tuple
+        } else {
+            Exact::Other
+        }
+    }
+}
 
 /// One interned Python string per core key (hash cached), indexed by `key as usize`.
 static KEYS: PyOnceLock<Vec<Py<PyString>>> = PyOnceLock::new();
@@ -57,6 +112,15 @@ impl<'py> PyDoc<'py> {
         }
     }
 
+    fn dict(&self) -> Option<&Bound<'py, PyDict>> {
+        if exact(&self.obj) == Exact::Dict {
+            // SAFETY: the exact type is dict.
+            Some(unsafe { self.obj.cast_unchecked::<PyDict>() })
+        } else {
+            self.obj.cast::<PyDict>().ok()
+        }
+    }
+
     fn lookup(&self, dict: &Bound<'py, PyDict>, key: Key) -> Option<Self> {
         let name = self.keys[key as usize].bind(dict.py());
         dict.get_item(name).ok().flatten().map(|v| self.wrap(v))
@@ -65,13 +129,36 @@ impl<'py> PyDoc<'py> {
 
 /// The text of a Python string (UTF-8; a string with lone surrogates reads as lossy text).
 fn text<'a>(s: &'a Bound<'_, PyString>) -> Cow<'a, str> {
-    s.to_cow()
-        .unwrap_or_else(|_| Cow::Owned(s.to_string_lossy().into_owned()))
+    let mut size: ffi::Py_ssize_t = 0;
+    // SAFETY: `s` is a live str; the buffer belongs to it and lives as long as the borrow.
+    let data = unsafe { PyUnicode_AsUTF8AndSize(s.as_ptr(), &mut size) };
+    if data.is_null() {
+        // Not encodable (lone surrogates): clear the error, read it lossily.
+        let _ = PyErr::take(s.py());
+        return Cow::Owned(s.to_string_lossy().into_owned());
+    }
+    // SAFETY: CPython returns `size` bytes of valid UTF-8 owned by `s`.
+    Cow::Borrowed(unsafe {
+        std::str::from_utf8_unchecked(std::slice::from_raw_parts(
+            data.cast::<u8>(),
+            size.max(0) as usize,
+        ))
+    })
 }
 
 impl Doc for PyDoc<'_> {
     fn kind(&self) -> Kind {
         let o = &self.obj;
+        match exact(o) {
+            Exact::Str => return Kind::Str,
+            Exact::Int => return Kind::Int,
+            Exact::Dict => return Kind::Map,
+            Exact::List | Exact::Tuple => return Kind::List,
+            Exact::NoneType => return Kind::Null,
+            Exact::Float => return Kind::Float,
+            Exact::Bool => return Kind::Bool,
+            Exact::Other => {}
+        }
         if o.is_none() {
             Kind::Null
         } else if o.is_instance_of::<PyString>() {
@@ -92,18 +179,22 @@ impl Doc for PyDoc<'_> {
     }
 
     fn get(&self, key: Key) -> Option<Self> {
-        let dict = self.obj.cast::<PyDict>().ok()?;
+        let dict = self.dict()?;
         self.lookup(dict, key)
     }
 
     fn gather<const N: usize>(&self, fields: &Fields<N>) -> [Option<Self>; N] {
-        match self.obj.cast::<PyDict>() {
-            Ok(dict) => fields.keys().map(|k| self.lookup(dict, k)),
-            Err(_) => std::array::from_fn(|_| None),
+        match self.dict() {
+            Some(dict) => fields.keys().map(|k| self.lookup(dict, k)),
+            None => std::array::from_fn(|_| None),
         }
     }
 
     fn list_len(&self) -> usize {
+        if exact(&self.obj) == Exact::List {
+            // SAFETY: the exact type is list.
+            return unsafe { self.obj.cast_unchecked::<PyList>() }.len();
+        }
         if let Ok(list) = self.obj.cast::<PyList>() {
             list.len()
         } else if let Ok(tuple) = self.obj.cast::<PyTuple>() {
@@ -114,6 +205,11 @@ impl Doc for PyDoc<'_> {
     }
 
     fn item(&self, index: usize) -> Option<Self> {
+        if exact(&self.obj) == Exact::List {
+            // SAFETY: the exact type is list.
+            let list = unsafe { self.obj.cast_unchecked::<PyList>() };
+            return list.get_item(index).ok().map(|v| self.wrap(v));
+        }
         if let Ok(list) = self.obj.cast::<PyList>() {
             list.get_item(index).ok().map(|v| self.wrap(v))
         } else if let Ok(tuple) = self.obj.cast::<PyTuple>() {
@@ -124,10 +220,19 @@ impl Doc for PyDoc<'_> {
     }
 
     fn as_i64(&self) -> Option<i64> {
-        if self.obj.is_instance_of::<PyBool>() {
+        match exact(&self.obj) {
+            Exact::Int => {}
+            Exact::Other
+                if !self.obj.is_instance_of::<PyBool>() && self.obj.is_instance_of::<PyInt>() => {}
+            _ => return None,
+        }
+        let ptr = self.obj.as_ptr();
+        // SAFETY: `ptr` is a live int; an overflow sets an error, which is cleared.
+        let value = unsafe { ffi::PyLong_AsLongLong(ptr) };
+        if value == -1 && PyErr::take(self.obj.py()).is_some() {
             return None;
         }
-        self.obj.cast::<PyInt>().ok()?.extract::<i64>().ok()
+        Some(value)
     }
 
     fn as_f64(&self) -> Option<f64> {
@@ -146,7 +251,12 @@ impl Doc for PyDoc<'_> {
     }
 
     fn with_str<R>(&self, f: impl FnOnce(&str) -> R) -> Option<R> {
-        let s = self.obj.cast::<PyString>().ok()?;
+        let s = if exact(&self.obj) == Exact::Str {
+            // SAFETY: the exact type is str.
+            unsafe { self.obj.cast_unchecked::<PyString>() }
+        } else {
+            self.obj.cast::<PyString>().ok()?
+        };
         Some(f(&text(s)))
     }
 
