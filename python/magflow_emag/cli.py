@@ -43,12 +43,16 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         bar.finish()
         again = m.sync_orders(client, store)
         stats = sim.stats()
+    backups = m.BackupManager(store, os.path.join(workdir, "backups"))
+    backup = backups.create()
+    verified = backups.verify(backup["filename"])
 
     statuses = store.order_status_counts()
     print()
     print("Summary")
     print(f"  orders   fetched {orders['fetched']}, created {orders['created']}, updated {orders['updated']}, "
-          f"unchanged {orders['unchanged']}, failed {orders['failed']}; acknowledged {orders['acknowledged']} new orders")
+          f"unchanged {orders['unchanged']}, failed {orders['failed']}; acknowledged {orders['acknowledged']} new orders; "
+          f"{orders['invalid']} broke a documented rule")
     print(f"           {orders['requests']} requests in {orders['duration_s']:.1f} s "
           f"(eMAG's quota allows no less than {orders['rate_limit_min_s']:.1f} s)")
     print(f"  offers   fetched {offers['fetched']}, created {offers['created']} in {offers['duration_s']:.1f} s "
@@ -61,6 +65,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     worst = stats.get("max_in_any_second", {})
     print(f"  limits   429 answers seen: {stats['responses_429']}; busiest second: orders {worst.get('orders', 0)}/12, "
           f"other {worst.get('other', 0)}/3")
+    print(f"  backup   {backup['filename']}: {backup['size_bytes']} bytes, sha256 {backup['sha256'][:16]}..., "
+          f"verified {'ok' if verified['valid'] else 'FAILED'} in {backup['duration_s']:.2f} s")
     print(f"  total    {time.monotonic() - started:.1f} s; the sync log has {len(store.sync_runs(100))} runs")
     return 0
 
