@@ -13,29 +13,12 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::NaiveDate;
 use magflow_emag::backup::{BackupFormat, BackupManager, CreateOptions, RestoreOptions};
 use magflow_emag::store::{Scope, Store};
 use magflow_emag::Platform;
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
-/// The peak RSS of this process image (`VmHWM`; `getrusage`'s `ru_maxrss` would carry the
-/// parent's peak across fork + exec).
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
+mod support;
+use support::{env_count, median, peak_rss_mb, python, sample_orders_in_slices};
 
 /// The child: one round of create + verify + restore in each format; prints seconds and RSS.
 fn measure(db: &Path, dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
@@ -90,29 +73,13 @@ assert len(back["orders"]) == len(rows)
 print(f"{elapsed:.4f} {len(rows)}")
 "#;
 
-fn python() -> String {
-    std::env::var("PYTHON").unwrap_or_else(|_| {
-        if Path::new(".venv/bin/python").exists() {
-            ".venv/bin/python".into()
-        } else {
-            "python3".into()
-        }
-    })
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--measure") {
         return measure(Path::new(&args[i + 1]), Path::new(&args[i + 2]));
     }
-    let orders: usize = std::env::var("ORDERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
-    let rounds: usize = std::env::var("ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3);
+    let orders = env_count("ORDERS", 100_000);
+    let rounds = env_count("ROUNDS", 3);
     let work = tempfile::tempdir()?;
     // MF_BENCH_DB: reuse (or leave behind) a prepared store, to profile the measured part alone.
     let db: PathBuf = std::env::var("MF_BENCH_DB")
@@ -121,25 +88,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if !db.exists() {
         let store = Store::open(&db)?;
         let scope = Scope::new(Platform::EmagRo, "main");
-        let now = NaiveDate::from_ymd_opt(2026, 11, 30)
-            .and_then(|d| d.and_hms_opt(12, 0, 0))
-            .ok_or("date")?;
-        // In slices, so the set-up itself stays small too.
-        let mut stored = 0;
-        let mut seed = 1;
-        while stored < orders {
-            let n = (orders - stored).min(20_000);
-            let mut batch = magflow_emag::sim::sample_orders(n, 200, seed, now);
-            // Distinct ids across slices.
-            for (i, o) in batch.iter_mut().enumerate() {
-                o["id"] = serde_json::json!(400_000_000 + stored + i);
-            }
+        sample_orders_in_slices(orders, |batch| {
             for page in batch.chunks(1000) {
                 store.upsert_orders(&scope, page, None)?;
             }
-            stored += n;
-            seed += 1;
-        }
+            Ok(())
+        })?;
     }
     let db_mb = std::fs::metadata(&db)?.len() as f64 / 1e6;
     println!("backup bench: {orders} orders (store {db_mb:.0} MB), {rounds} rounds, medians");

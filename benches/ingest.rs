@@ -14,27 +14,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use chrono::NaiveDate;
 use magflow_emag::store::{Scope, Store};
 use magflow_emag::Platform;
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
-/// Peak RSS of this process image (`VmHWM`).
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
+mod support;
+use support::{env_count, median, peak_rss_mb, python, sample_orders_in_slices};
 
 /// The child: every page parsed, validated and stored; prints seconds, orders, invalid, RSS.
 fn measure(pages: &Path, db: &Path) -> Result<(), Box<dyn std::error::Error>> {
@@ -83,29 +67,13 @@ with open(pages, "rb") as fh:
 print(f"{time.perf_counter() - started:.4f} {n}")
 "#;
 
-fn python() -> String {
-    std::env::var("PYTHON").unwrap_or_else(|_| {
-        if Path::new(".venv/bin/python").exists() {
-            ".venv/bin/python".into()
-        } else {
-            "python3".into()
-        }
-    })
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--measure") {
         return measure(Path::new(&args[i + 1]), Path::new(&args[i + 2]));
     }
-    let orders: usize = std::env::var("ORDERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
-    let rounds: usize = std::env::var("ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3);
+    let orders = env_count("ORDERS", 100_000);
+    let rounds = env_count("ROUNDS", 3);
     let work = tempfile::tempdir()?;
     // MF_BENCH_PAGES: reuse (or leave behind) the pages, to profile the measured part alone.
     let pages: PathBuf = std::env::var("MF_BENCH_PAGES")
@@ -113,24 +81,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|_| work.path().join("pages.jsonl"));
     if !pages.exists() {
         let mut out = std::io::BufWriter::new(std::fs::File::create(&pages)?);
-        let now = NaiveDate::from_ymd_opt(2026, 11, 30)
-            .and_then(|d| d.and_hms_opt(12, 0, 0))
-            .ok_or("date")?;
-        let (mut made, mut seed) = (0, 1);
-        while made < orders {
-            let n = (orders - made).min(20_000);
-            let mut batch = magflow_emag::sim::sample_orders(n, 200, seed, now);
-            for (i, o) in batch.iter_mut().enumerate() {
-                o["id"] = serde_json::json!(400_000_000 + made + i);
-            }
+        sample_orders_in_slices(orders, |batch| {
             for page in batch.chunks(100) {
                 let body = serde_json::json!({"isError": false, "messages": [], "results": page});
                 serde_json::to_writer(&mut out, &body)?;
                 out.write_all(b"\n")?;
             }
-            made += n;
-            seed += 1;
-        }
+            Ok(())
+        })?;
         out.flush()?;
     }
     let mb = std::fs::metadata(&pages)?.len() as f64 / 1e6;

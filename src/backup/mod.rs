@@ -665,13 +665,11 @@ impl BackupManager {
 }
 
 fn refuse_restore(name: &str, e: Error) -> Error {
-    if e.kind() == ErrorKind::Backup {
-        Error::backup(format!(
-            "backup {name} refused, the store is unchanged: {}",
-            e.to_string().trim_start_matches("backup error: ")
-        ))
-    } else {
-        e
+    match e {
+        Error::Backup { message } => Error::backup(format!(
+            "backup {name} refused, the store is unchanged: {message}"
+        )),
+        other => other,
     }
 }
 

@@ -1,0 +1,70 @@
+//! Helpers shared by the benchmarks that measure in a child process beside a Python baseline
+//! (`backup`, `ingest`). Not a bench target itself (Cargo only discovers `benches/*.rs`).
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use serde_json::Value;
+
+/// The median of some figures.
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// The peak RSS of this process image (`VmHWM`; `getrusage`'s `ru_maxrss` would carry the
+/// parent's peak across fork + exec).
+pub fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// The Python of the baseline: `PYTHON`, else the project's `.venv`, else `python3`.
+pub fn python() -> String {
+    std::env::var("PYTHON").unwrap_or_else(|_| {
+        if Path::new(".venv/bin/python").exists() {
+            ".venv/bin/python".into()
+        } else {
+            "python3".into()
+        }
+    })
+}
+
+/// A count from the environment, or `default`.
+pub fn env_count(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// `count` realistic orders with distinct ids, handed over in slices of at most 20,000 so the
+/// set-up itself stays small.
+pub fn sample_orders_in_slices(
+    count: usize,
+    mut slice: impl FnMut(Vec<Value>) -> Result<(), Box<dyn std::error::Error>>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let now = NaiveDate::from_ymd_opt(2026, 11, 30)
+        .and_then(|d| d.and_hms_opt(12, 0, 0))
+        .ok_or("date")?;
+    let (mut made, mut seed) = (0, 1);
+    while made < count {
+        let n = (count - made).min(20_000);
+        let mut batch = magflow_emag::sim::sample_orders(n, 200, seed, now);
+        // Each slice is seeded alike from id 1: renumber so ids stay distinct across slices.
+        for (i, o) in batch.iter_mut().enumerate() {
+            o["id"] = serde_json::json!(400_000_000 + made + i);
+        }
+        slice(batch)?;
+        made += n;
+        seed += 1;
+    }
+    Ok(())
+}
