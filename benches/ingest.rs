@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use magflow_emag::client::RawResults;
 use magflow_emag::store::{Scope, Store};
 use magflow_emag::Platform;
 
@@ -28,10 +29,11 @@ fn measure(pages: &Path, db: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let (mut stored, mut invalid) = (0u64, 0u64);
     for line in reader.split(b'\n') {
-        let line = line?;
-        let body: serde_json::Value = serde_json::from_slice(&line)?;
-        let orders = body["results"].as_array().ok_or("a page without results")?;
-        let page = magflow_emag::sync::store_orders_page(&store, &scope, orders, None)?;
+        // As the sync receives a page: the envelope checked, the orders kept as sent.
+        let body =
+            RawResults::from_success_body(line?.into()).ok_or("a page that is not a success")?;
+        let orders = body.items("order/read")?;
+        let page = magflow_emag::sync::store_orders_page_raw(&store, &scope, &orders, None)?;
         stored += page.counts.created + page.counts.updated + page.counts.unchanged;
         invalid += page.invalid;
     }

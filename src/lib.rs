@@ -17,6 +17,7 @@ pub mod client;
 pub mod codes;
 pub mod error;
 pub mod hooks;
+pub mod jsonview;
 pub mod models;
 pub mod monitor;
 pub mod phpform;

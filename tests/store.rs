@@ -312,3 +312,42 @@ fn a_version_1_store_is_migrated_with_its_rows() {
         .unwrap();
     assert!(!sql.contains("WITHOUT ROWID"), "{sql}");
 }
+
+#[test]
+fn a_page_kept_as_text_is_stored_byte_for_byte_and_counted_like_values() {
+    use magflow_emag::client::RawItems;
+    use magflow_emag::sync::store_orders_page_raw;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("s.db")).unwrap();
+    let s = scope();
+    // As PHP's json_encode sends it: escaped slashes and non-ASCII, spaces after colons.
+    let first = r#"{"id": 7, "status": 1, "type": 3, "payment_mode_id": 1, "url": "https:\/\/x.ro\/a", "customer": {"name": "Ana \u0218erban", "phone_1": "0722"}, "products": [{"id": 1, "quantity": 1, "sale_price": "5", "status": 1}], "shipping_tax": 2, "date": "2025-07-01 12:00:00", "modified": "2025-07-01 12:00:00"}"#;
+    let page = RawItems::from_texts(&[first, "[1, 2]", r#"{"id": "x"}"#]);
+    let out = store_orders_page_raw(&store, &s, &page, None).unwrap();
+    assert_eq!((out.counts.created, out.counts.failed), (1, 2));
+    assert_eq!(out.new_orders, vec![(7, Some(3))]);
+    assert_eq!(
+        store.get_order_text(7, Some(&s)).unwrap().as_deref(),
+        Some(first)
+    );
+    let order = store.get_order(7, None).unwrap().unwrap();
+    assert_eq!(order["customer"]["name"], "Ana Șerban");
+    assert_eq!(order["url"], "https://x.ro/a");
+    // The columns come from the same text: 1 x "5" + shipping 2.
+    let db = rusqlite::Connection::open(store.path()).unwrap();
+    let (total, customer): (f64, String) = db
+        .query_row(
+            "SELECT total, customer_name FROM orders WHERE order_id = 7",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((total, customer.as_str()), (7.0, "Ana Șerban"));
+    // The same text again is unchanged; a changed text is an update.
+    let again = store_orders_page_raw(&store, &s, &RawItems::from_texts(&[first]), None).unwrap();
+    assert_eq!((again.counts.unchanged, again.counts.updated), (1, 0));
+    let changed = first.replace(r#""status": 1"#, r#""status": 2"#);
+    let out = store_orders_page_raw(&store, &s, &RawItems::from_texts(&[&changed]), None).unwrap();
+    assert_eq!((out.counts.updated, out.new_orders.len()), (1, 0));
+    assert_eq!(store.get_order(7, None).unwrap().unwrap()["status"], 2);
+}

@@ -10,6 +10,7 @@ pub mod blocking;
 pub mod config;
 pub mod guards;
 pub mod pagination;
+pub mod raw;
 pub mod response;
 
 use std::fmt;
@@ -21,6 +22,7 @@ use reqwest::Method;
 use serde_json::Value;
 
 pub use config::{BodyMode, ClientConfig};
+pub use raw::{RawItems, RawResults};
 
 use crate::error::{Error, Result};
 use crate::hooks::{Bucket, Outcome, RequestEvent};
@@ -182,10 +184,29 @@ impl Client {
         self.request(Request::post(resource, action, data)).await
     }
 
+    /// [`Client::call`] with `results` kept as the JSON text eMAG sent.
+    pub async fn call_raw(
+        &self,
+        resource: &str,
+        action: &str,
+        data: Option<Value>,
+    ) -> Result<RawResults> {
+        if let Some(d) = &data {
+            guards::check_payload(resource, action, d)?;
+        }
+        self.request_raw(Request::post(resource, action, data))
+            .await
+    }
+
     /// Send a request with the limiter, retries and observers; return `results`.
     pub async fn request(&self, req: Request) -> Result<Value> {
-        let body = self.send_with_retries(&req).await?;
-        Ok(body)
+        self.send_with_retries(&req).await?.to_value()
+    }
+
+    /// [`Client::request`], with `results` kept as the JSON text eMAG sent (no `Value` is
+    /// built): for callers that store the text or build their own objects from it.
+    pub async fn request_raw(&self, req: Request) -> Result<RawResults> {
+        self.send_with_retries(&req).await
     }
 
     /// Send a GET download (PDF/ZPL): same hooks and retries; returns the bytes.
@@ -210,7 +231,7 @@ impl Client {
         }
     }
 
-    async fn send_with_retries(&self, req: &Request) -> Result<Value> {
+    async fn send_with_retries(&self, req: &Request) -> Result<RawResults> {
         let safety = retry_safety(&req.resource, &req.action);
         let started = Instant::now();
         let mut retry = 0u32;
@@ -375,7 +396,14 @@ impl Client {
             reset_hint: reset_hint.as_deref(),
             body: &bytes,
         };
-        let result = response::interpret(&raw, &self.inner.config.credentials).map(Attempt::Json);
+        if (200..300).contains(&status) {
+            // The common case: `isError: false`, read without building the whole body.
+            if let Some(results) = RawResults::from_success_body(bytes.clone()) {
+                return (Ok(Attempt::Json(results)), Some(status));
+            }
+        }
+        let result = response::interpret(&raw, &self.inner.config.credentials)
+            .map(|v| Attempt::Json(RawResults::from_value(&v)));
         (result, Some(status))
     }
 
@@ -400,7 +428,7 @@ impl Client {
 }
 
 enum Attempt {
-    Json(Value),
+    Json(RawResults),
     Bytes(Download),
 }
 

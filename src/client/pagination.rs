@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use serde_json::{Map, Value};
 
-use super::{guards, Client, Request};
+use super::{guards, Client, RawItems, Request};
 use crate::error::{Error, Result};
 use crate::time::{add_month, EMAG_FORMAT};
 
@@ -123,31 +123,23 @@ impl Pager {
 
     /// The next page, or `None` when every page of every window was read.
     pub async fn next_page(&mut self) -> Result<Option<Vec<Value>>> {
+        match self.next_page_raw().await? {
+            Some(items) => items.to_values().map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// [`Pager::next_page`] with each item kept as the JSON text eMAG sent.
+    pub async fn next_page_raw(&mut self) -> Result<Option<RawItems>> {
         if self.done {
             return Ok(None);
         }
         let data = Value::Object(self.next_filters());
         let results = self
             .client
-            .request(Request::post(&self.resource, "read", Some(data)))
+            .request_raw(Request::post(&self.resource, "read", Some(data)))
             .await?;
-        let items = match results {
-            Value::Array(items) => items,
-            Value::Null => Vec::new(),
-            other => {
-                return Err(Error::ApiResponse {
-                    message: format!(
-                        "{}/read answered results of type {} where a list was expected",
-                        self.resource,
-                        json_type(&other)
-                    ),
-                    messages: Vec::new(),
-                    status_code: Some(200),
-                    response_data: None,
-                    transient: false,
-                })
-            }
-        };
+        let items = results.items(&format!("{}/read", self.resource))?;
         if (items.len() as u64) < self.per_page {
             // A short page ends this window.
             self.window += 1;

@@ -103,9 +103,10 @@ pub fn interpret(resp: &RawResponse<'_>, credentials: &Credentials) -> Result<Va
     };
 
     match body.get("isError") {
-        Some(Value::Bool(false)) if (200..300).contains(&status) => {
-            Ok(body.get("results").cloned().unwrap_or(Value::Null))
-        }
+        Some(Value::Bool(false)) if (200..300).contains(&status) => Ok(match body {
+            Value::Object(mut m) => m.swap_remove("results").unwrap_or(Value::Null),
+            _ => Value::Null,
+        }),
         Some(Value::Bool(true)) | Some(Value::Bool(false)) => {
             let messages = messages_of(&body);
             let message = if messages.is_empty() {

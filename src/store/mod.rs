@@ -23,6 +23,7 @@ pub use queries::{ProductStats, SyncRun, SyncStats};
 pub use schema::SCHEMA_VERSION;
 
 use crate::error::{Error, Result};
+use crate::jsonview::JsonView;
 use crate::models::lenient::{as_f64, as_i64};
 use crate::platform::Platform;
 
@@ -156,11 +157,32 @@ impl Store {
     }
 
     /// Upsert a page of orders in one transaction, and (in the same transaction) save a
-    /// checkpoint: either all of it is stored, or none of it.
+    /// checkpoint: either all of it is stored, or none of it. Each order is stored as its
+    /// compact JSON serialization.
     pub fn upsert_orders(
         &self,
         scope: &Scope,
         orders: &[Value],
+        checkpoint: Option<(&str, &Value)>,
+    ) -> Result<UpsertCounts> {
+        let texts = orders
+            .iter()
+            .map(serde_json::to_string)
+            .collect::<serde_json::Result<Vec<String>>>()?;
+        let mut views = Vec::with_capacity(texts.len());
+        for text in &texts {
+            views.push(OrderText::parse(text));
+        }
+        self.upsert_order_texts(scope, &views, checkpoint)
+    }
+
+    /// [`Store::upsert_orders`] for orders kept as the JSON text eMAG sent, already parsed
+    /// into views: the text is stored as it is (no re-serialization), and its hash detects
+    /// changes.
+    pub fn upsert_order_texts(
+        &self,
+        scope: &Scope,
+        orders: &[OrderText<'_>],
         checkpoint: Option<(&str, &Value)>,
     ) -> Result<UpsertCounts> {
         let mut conn = self.write()?;
@@ -271,30 +293,67 @@ fn save_checkpoint_tx(conn: &Connection, scope: &Scope, kind: &str, state: &Valu
     Ok(())
 }
 
+/// One order to store: the JSON text as read and the view parsed from it (`None` when the
+/// text is not JSON, which is counted as a failed item).
+#[derive(Debug)]
+pub struct OrderText<'a> {
+    /// The order's JSON text, stored as it is.
+    pub text: &'a str,
+    /// The parsed text.
+    pub view: Option<JsonView<'a>>,
+}
+
+impl<'a> OrderText<'a> {
+    /// Parse `text` into its view.
+    pub fn parse(text: &'a str) -> OrderText<'a> {
+        OrderText {
+            text,
+            view: JsonView::parse(text).ok(),
+        }
+    }
+}
+
+fn order_total(order: &JsonView<'_>) -> Option<f64> {
+    let products = order.member("products")?.as_list()?;
+    let mut total = 0.0;
+    for p in products {
+        let active = p
+            .member("status")
+            .and_then(JsonView::lenient_i64)
+            .unwrap_or(1)
+            == 1;
+        if active {
+            let qty = p
+                .member("quantity")
+                .and_then(JsonView::lenient_f64)
+                .unwrap_or(0.0);
+            let price = p
+                .member("sale_price")
+                .and_then(JsonView::lenient_f64)
+                .unwrap_or(0.0);
+            total += qty * price;
+        }
+    }
+    total += order
+        .member("shipping_tax")
+        .and_then(JsonView::lenient_f64)
+        .unwrap_or(0.0);
+    Some((total * 10_000.0).round() / 10_000.0)
+}
+
 /// The UTC ISO form of an eMAG timestamp, if it reads.
-fn utc_of(v: Option<&Value>, tz: Tz) -> Option<String> {
+fn utc_of(v: Option<&JsonView<'_>>, tz: Tz) -> Option<String> {
     let text = v?.as_str()?;
     crate::time::parse_local(text, tz)
         .ok()
         .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
 }
 
-fn order_total(order: &Value) -> Option<f64> {
-    let products = order.get("products")?.as_array()?;
-    let mut total = 0.0;
-    for p in products {
-        let active = p.get("status").and_then(as_i64).unwrap_or(1) == 1;
-        if active {
-            let qty = p.get("quantity").and_then(as_f64).unwrap_or(0.0);
-            let price = p.get("sale_price").and_then(as_f64).unwrap_or(0.0);
-            total += qty * price;
-        }
-    }
-    total += order.get("shipping_tax").and_then(as_f64).unwrap_or(0.0);
-    Some((total * 10_000.0).round() / 10_000.0)
-}
-
-fn upsert_orders_tx(tx: &Transaction<'_>, scope: &Scope, orders: &[Value]) -> Result<UpsertCounts> {
+fn upsert_orders_tx(
+    tx: &Transaction<'_>,
+    scope: &Scope,
+    orders: &[OrderText<'_>],
+) -> Result<UpsertCounts> {
     let mut counts = UpsertCounts::default();
     let now = now_utc();
     let mut select = tx.prepare_cached(
@@ -315,16 +374,21 @@ fn upsert_orders_tx(tx: &Transaction<'_>, scope: &Scope, orders: &[Value]) -> Re
     let mut touch = tx.prepare_cached(
         "UPDATE orders SET synced_at = ?4 WHERE platform = ?1 AND account = ?2 AND order_id = ?3",
     )?;
-    for (index, order) in orders.iter().enumerate() {
-        let Some(id) = order.get("id").and_then(as_i64).filter(|id| *id > 0) else {
+    for (index, item) in orders.iter().enumerate() {
+        let id = item.view.as_ref().and_then(|order| {
+            order
+                .member("id")
+                .and_then(JsonView::lenient_i64)
+                .filter(|id| *id > 0)
+        });
+        let (Some(order), Some(id)) = (item.view.as_ref(), id) else {
             counts.failed += 1;
             counts.failures.push(format!(
                 "item {index}: not an order with a positive integer id"
             ));
             continue;
         };
-        let data = serde_json::to_string(order)?;
-        let hash = content_hash(&data);
+        let hash = content_hash(item.text);
         let existing: Option<String> = select
             .query_row(params![scope.platform.code(), scope.account, id], |r| {
                 r.get(0)
@@ -337,28 +401,30 @@ fn upsert_orders_tx(tx: &Transaction<'_>, scope: &Scope, orders: &[Value]) -> Re
             }
             found => {
                 let customer_name = order
-                    .get("customer")
-                    .and_then(|c| c.get("name"))
-                    .and_then(Value::as_str);
+                    .member("customer")
+                    .and_then(|c| c.member("name"))
+                    .and_then(JsonView::as_str);
                 let products_count = order
-                    .get("products")
-                    .and_then(Value::as_array)
+                    .member("products")
+                    .and_then(JsonView::as_list)
                     .map(|p| p.len() as i64);
+                let int = |key: &str| order.member(key).and_then(JsonView::lenient_i64);
+                let text = |key: &str| order.member(key).and_then(JsonView::as_str);
                 let values = params![
                     scope.platform.code(),
                     scope.account,
                     id,
-                    order.get("status").and_then(as_i64),
-                    order.get("type").and_then(as_i64),
-                    order.get("payment_mode_id").and_then(as_i64),
-                    order.get("date").and_then(Value::as_str),
-                    order.get("modified").and_then(Value::as_str),
-                    utc_of(order.get("date"), scope.time_zone),
-                    utc_of(order.get("modified"), scope.time_zone),
+                    int("status"),
+                    int("type"),
+                    int("payment_mode_id"),
+                    text("date"),
+                    text("modified"),
+                    utc_of(order.member("date"), scope.time_zone),
+                    utc_of(order.member("modified"), scope.time_zone),
                     order_total(order),
                     customer_name,
                     products_count,
-                    data,
+                    item.text,
                     hash,
                     now,
                 ];

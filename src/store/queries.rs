@@ -105,6 +105,16 @@ impl Store {
 
     /// An order exactly as read from eMAG (of one scope, or the first of any).
     pub fn get_order(&self, order_id: i64, scope: Option<&Scope>) -> Result<Option<Value>> {
+        self.get_order_text(order_id, scope)?
+            .map(|t| {
+                serde_json::from_str(&t)
+                    .map_err(|e| Error::store(format!("order {order_id} is corrupt: {e}")))
+            })
+            .transpose()
+    }
+
+    /// An order's JSON text exactly as stored (as eMAG sent it, for orders a sync stored).
+    pub fn get_order_text(&self, order_id: i64, scope: Option<&Scope>) -> Result<Option<String>> {
         let conn = self.read()?;
         let text: Option<String> = match scope {
             None => conn
@@ -122,11 +132,7 @@ impl Store {
                 )
                 .optional()?,
         };
-        text.map(|t| {
-            serde_json::from_str(&t)
-                .map_err(|e| Error::store(format!("order {order_id} is corrupt: {e}")))
-        })
-        .transpose()
+        Ok(text)
     }
 
     /// An offer as read.

@@ -19,11 +19,12 @@ use serde_json::{json, Value};
 
 pub use progress::{Progress, ProgressFn};
 
-use crate::client::Client;
+use crate::client::{Client, RawItems};
 use crate::error::{Error, Result};
 use crate::hooks::Bucket;
+use crate::jsonview::JsonView;
 use crate::models::lenient::as_i64;
-use crate::store::{Scope, Store, SyncRun, UpsertCounts};
+use crate::store::{OrderText, Scope, Store, SyncRun, UpsertCounts};
 use crate::time::EMAG_FORMAT;
 
 /// Cooperative cancellation: checked between pages.
@@ -168,6 +169,9 @@ pub struct PageOutcome {
     pub invalid: u64,
     /// Those messages, `order <id>: <path>: <problem>`, at most 20 per page.
     pub warnings: Vec<String>,
+    /// `(id, type)` of every order of the page in status 1 (new), the candidates for
+    /// acknowledgement; `type` is `None` when the order does not say.
+    pub new_orders: Vec<(i64, Option<i64>)>,
 }
 
 /// Store one page of orders as the sync does: validate each order as read
@@ -180,17 +184,51 @@ pub fn store_orders_page(
     orders: &[Value],
     checkpoint: Option<(&str, &Value)>,
 ) -> Result<PageOutcome> {
+    let texts = orders
+        .iter()
+        .map(serde_json::to_string)
+        .collect::<serde_json::Result<Vec<String>>>()?;
+    let items: Vec<OrderText<'_>> = texts.iter().map(|t| OrderText::parse(t)).collect();
+    store_order_texts(store, scope, &items, checkpoint)
+}
+
+/// [`store_orders_page`] for a page kept as the text eMAG sent ([`Pager::next_page_raw`]):
+/// each order is parsed once into a borrowed view for the checks and the columns, and its
+/// text is stored as it came.
+///
+/// [`Pager::next_page_raw`]: crate::client::pagination::Pager::next_page_raw
+pub fn store_orders_page_raw(
+    store: &Store,
+    scope: &Scope,
+    orders: &RawItems,
+    checkpoint: Option<(&str, &Value)>,
+) -> Result<PageOutcome> {
+    let items: Vec<OrderText<'_>> = orders.iter().map(OrderText::parse).collect();
+    store_order_texts(store, scope, &items, checkpoint)
+}
+
+fn store_order_texts(
+    store: &Store,
+    scope: &Scope,
+    orders: &[OrderText<'_>],
+    checkpoint: Option<(&str, &Value)>,
+) -> Result<PageOutcome> {
     let mut invalid = 0;
     let mut warnings = Vec::new();
-    for order in orders {
+    let mut new_orders = Vec::new();
+    for order in orders.iter().filter_map(|o| o.view.as_ref()) {
+        let int = |key: &str| order.member(key).and_then(JsonView::lenient_i64);
+        if int("status") == Some(1) {
+            if let Some(id) = int("id") {
+                new_orders.push((id, int("type")));
+            }
+        }
         let messages = crate::validate::validate_order_data(order);
         if messages.is_empty() {
             continue;
         }
         invalid += 1;
-        let id = order
-            .get("id")
-            .map_or_else(|| "?".to_owned(), Value::to_string);
+        let id = int("id").map_or_else(|| "?".to_owned(), |id| id.to_string());
         log::warn!(
             "order {id} read from eMAG breaks {} rule(s): {}",
             messages.len(),
@@ -202,11 +240,12 @@ pub fn store_orders_page(
             }
         }
     }
-    let counts = store.upsert_orders(scope, orders, checkpoint)?;
+    let counts = store.upsert_order_texts(scope, orders, checkpoint)?;
     Ok(PageOutcome {
         counts,
         invalid,
         warnings,
+        new_orders,
     })
 }
 
@@ -489,7 +528,7 @@ async fn walk_orders(
         {
             return Ok(false);
         }
-        let Some(items) = pager.next_page().await? else {
+        let Some(items) = pager.next_page_raw().await? else {
             break;
         };
         summary.requests += 1;
@@ -497,19 +536,16 @@ async fn walk_orders(
         run.window = window;
         run.page = next_page;
         state.run = Some(run.clone());
-        let page = store_orders_page(store, scope, &items, Some((&kind, &state.to_json())))?;
+        let page = store_orders_page_raw(store, scope, &items, Some((&kind, &state.to_json())))?;
         summary.pages += 1;
         summary.fetched += items.len() as u64;
         summary.absorb_page(&page);
         if options.acknowledge {
             to_acknowledge.extend(
-                items
+                page.new_orders
                     .iter()
-                    .filter(|o| {
-                        o.get("status").and_then(as_i64) == Some(1)
-                            && o.get("type").and_then(as_i64).unwrap_or(order_type) == 3
-                    })
-                    .filter_map(|o| o.get("id").and_then(as_i64)),
+                    .filter(|(_, kind)| kind.unwrap_or(order_type) == 3)
+                    .map(|(id, _)| *id),
             );
         }
         tracker.page_done(items.len() as u64);

@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use magflow_emag::client::api::Resource;
 use magflow_emag::client::pagination::Pager;
+use magflow_emag::client::{RawItems, RawResults};
 use magflow_emag::{Client, ClientConfig, Credentials, Error, RetryPolicy};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyDict};
+use pyo3::types::{PyBytes, PyDict, PyList};
 use serde_json::Value;
 use tokio::sync::Mutex as AsyncMutex;
 
@@ -36,18 +37,52 @@ pub fn to_json(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Value> {
 /// decoder, which builds large dicts faster than object-by-object conversion (measured in
 /// `benches/client_py.py`).
 pub fn to_py(py: Python<'_>, value: &Value) -> PyResult<Py<PyAny>> {
-    static JSON_LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     match value {
         Value::Array(_) | Value::Object(_) => {
-            let loads = JSON_LOADS.get_or_try_init(py, || {
-                PyResult::Ok(py.import("json")?.getattr("loads")?.unbind())
-            })?;
             let text = serde_json::to_string(value)
                 .map_err(|e| crate::errors::to_py(Error::internal(e.to_string())))?;
-            loads.call1(py, (text,))
+            json_text_to_py(py, &text)
         }
         _ => Ok(pythonize::pythonize(py, value)?.unbind()),
     }
+}
+
+/// JSON text -> Python value, by CPython's C `json` decoder: the text eMAG sent goes to
+/// Python without a `serde_json::Value` in between (measured in `benches/client_py.py`).
+pub fn json_text_to_py(py: Python<'_>, text: &str) -> PyResult<Py<PyAny>> {
+    static JSON_LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let loads = JSON_LOADS.get_or_try_init(py, || {
+        PyResult::Ok(py.import("json")?.getattr("loads")?.unbind())
+    })?;
+    loads.call1(py, (text,))
+}
+
+/// The results of a read as a list, as `Resource::read` shapes them: a list as is, `null`
+/// as an empty list, a single object (a read by id) as a list of one.
+fn read_results_to_py(py: Python<'_>, raw: &RawResults) -> PyResult<Py<PyAny>> {
+    let value = json_text_to_py(py, raw.json())?;
+    let bound = value.bind(py);
+    if bound.is_instance_of::<PyList>() {
+        Ok(value)
+    } else if bound.is_none() {
+        Ok(PyList::empty(py).into_any().unbind())
+    } else {
+        Ok(PyList::new(py, [bound])?.into_any().unbind())
+    }
+}
+
+/// A page of items as a Python list (one decoder call for the whole page).
+fn items_to_py(py: Python<'_>, items: &RawItems) -> PyResult<Py<PyAny>> {
+    let mut text = String::with_capacity(items.iter().map(|t| t.len() + 1).sum::<usize>() + 2);
+    text.push('[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(item);
+    }
+    text.push(']');
+    json_text_to_py(py, &text)
 }
 
 fn kwargs_json(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Value> {
@@ -243,8 +278,8 @@ impl PyClient {
         let data = to_json(data)?;
         let data = if data.is_null() { None } else { Some(data) };
         let client = self.inner.clone();
-        let v = run(py, client.call(resource, action, data))?;
-        to_py(py, &v)
+        let raw = run(py, client.call_raw(resource, action, data))?;
+        json_text_to_py(py, raw.json())
     }
 
     #[pyo3(signature = (resource, **filters))]
@@ -256,8 +291,8 @@ impl PyClient {
     ) -> PyResult<Py<PyAny>> {
         let filters = kwargs_json(filters)?;
         let res = self.resource(resource);
-        let v = run(py, res.read(filters))?;
-        to_py(py, &Value::Array(v))
+        let raw = run(py, res.read_raw(filters))?;
+        read_results_to_py(py, &raw)
     }
 
     #[pyo3(signature = (resource, **filters))]
@@ -378,8 +413,8 @@ impl PyClient {
         let data = if data.is_null() { None } else { Some(data) };
         let client = self.inner.clone();
         awaitable(py, async move {
-            let v = client.call(&resource, &action, data).await.py()?;
-            Python::attach(|py| to_py(py, &v))
+            let raw = client.call_raw(&resource, &action, data).await.py()?;
+            Python::attach(|py| json_text_to_py(py, raw.json()))
         })
     }
 
@@ -393,8 +428,8 @@ impl PyClient {
         let filters = kwargs_json(filters)?;
         let res = self.resource(resource);
         awaitable(py, async move {
-            let v = res.read(filters).await.py()?;
-            Python::attach(|py| to_py(py, &Value::Array(v)))
+            let raw = res.read_raw(filters).await.py()?;
+            Python::attach(|py| read_results_to_py(py, &raw))
         })
     }
 
@@ -489,19 +524,15 @@ pub struct PyPager {
 impl PyPager {
     fn next_page(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
         let pager = self.inner.clone();
-        let page = run(py, async move { pager.lock().await.next_page().await })?;
-        page.map(|items| to_py(py, &Value::Array(items)))
-            .transpose()
+        let page = run(py, async move { pager.lock().await.next_page_raw().await })?;
+        page.map(|items| items_to_py(py, &items)).transpose()
     }
 
     fn next_page_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let pager = self.inner.clone();
         awaitable(py, async move {
-            let page = pager.lock().await.next_page().await.py()?;
-            Python::attach(|py| {
-                page.map(|items| to_py(py, &Value::Array(items)))
-                    .transpose()
-            })
+            let page = pager.lock().await.next_page_raw().await.py()?;
+            Python::attach(|py| page.map(|items| items_to_py(py, &items)).transpose())
         })
     }
 }

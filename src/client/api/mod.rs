@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use super::guards::MAX_BULK_ENTITIES;
 use super::pagination::{count_from_results, Pager};
-use super::{Client, Request};
+use super::{Client, RawResults, Request};
 use crate::error::{Error, Result};
 
 /// Generic operations on one resource path (`order`, `product_offer`, `category`, ...).
@@ -58,6 +58,16 @@ impl Resource {
             // Single-entity reads (e.g. category by id) answer an object: one result.
             other => Ok(vec![other]),
         }
+    }
+
+    /// [`Resource::read`] with `results` kept as the JSON text eMAG sent (a list, an object
+    /// for single-entity reads, or `null`).
+    pub async fn read_raw(&self, filters: Value) -> Result<RawResults> {
+        let data = filters_or_empty(filters)?;
+        super::guards::check_payload(&self.path, "read", &data)?;
+        self.client
+            .request_raw(Request::post(&self.path, "read", Some(data)))
+            .await
     }
 
     /// `count`, as a number.
