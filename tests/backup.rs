@@ -62,9 +62,16 @@ fn dump(store: &Store) -> Vec<(String, Vec<Vec<SqlValue>>)> {
         ("offers", "platform, account, offer_id"),
         ("sync_runs", "id"),
         ("checkpoints", "platform, account, kind"),
+        // The schema too: a replace drops and re-creates the secondary indexes.
+        ("sqlite_master", "name"),
     ] {
+        let columns = if table == "sqlite_master" {
+            "type, name, tbl_name, sql"
+        } else {
+            "*"
+        };
         let mut stmt = conn
-            .prepare(&format!("SELECT * FROM {table} ORDER BY {order}"))
+            .prepare(&format!("SELECT {columns} FROM {table} ORDER BY {order}"))
             .unwrap();
         let n = stmt.column_count();
         let rows = stmt

@@ -22,6 +22,7 @@ use rusqlite::types::{Value as SqlValue, ValueRef};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::cells::{Cell, CellOf};
 use super::pipe::{ThreadedReader, ThreadedWriter};
 use super::tables;
 use crate::error::{Error, Result};
@@ -117,12 +118,6 @@ struct Trailer {
 #[derive(Serialize, Deserialize)]
 struct TrailerLine {
     trailer: Trailer,
-}
-
-#[derive(Deserialize)]
-struct RowLine {
-    t: String,
-    v: Vec<serde_json::Value>,
 }
 
 /// Append one row line (`{"t":...,"v":[...]}\n`) to `line`: the exact bytes every format
@@ -337,12 +332,26 @@ fn read_line(reader: &mut dyn BufRead, line: &mut Vec<u8>, max: usize) -> std::i
     }
 }
 
+/// A row line as the table's name and its cells (built or only checked).
+struct RowLine {
+    t: String,
+    v: Vec<Cell>,
+}
+
+fn parse_row<const BUILD: bool>(line: &[u8]) -> serde_json::Result<(String, Vec<Cell>)> {
+    let row: super::cells::RowLine<'_, CellOf<BUILD>> = serde_json::from_slice(line)?;
+    Ok((row.t.into_owned(), row.v.into_iter().map(|c| c.0).collect()))
+}
+
 /// Read a whole JSON-lines backup, checking every line, the counts, the trailer, the SHA-256
 /// and (for gzip) the CRC; `row` is called for each row with the index of its table in the
 /// header. Any failure is a [`Error::Backup`] saying what is wrong and where.
+///
+/// With `values` false the cells are only checked and `row` gets an empty list (verify).
 pub fn read_all(
     file: File,
     compressed: bool,
+    values: bool,
     row: &mut dyn FnMut(usize, Vec<SqlValue>) -> Result<()>,
 ) -> Result<Verified> {
     let mut reader = open_reader(file, compressed);
@@ -380,8 +389,13 @@ pub fn read_all(
             break t.trailer;
         }
         hasher.update(&line);
-        let parsed: RowLine = serde_json::from_slice(&line)
-            .map_err(|e| corrupt(line_no, format!("not a row: {e}")))?;
+        let cells = if values {
+            parse_row::<true>(&line)
+        } else {
+            parse_row::<false>(&line)
+        };
+        let (table, cells) = cells.map_err(|e| corrupt(line_no, format!("not a row: {e}")))?;
+        let parsed = RowLine { t: table, v: cells };
         // Rows come table by table in header order.
         while current < header.tables.len() && header.tables[current].name != parsed.t {
             current += 1;
@@ -413,16 +427,17 @@ pub fn read_all(
                 format!("more {} rows than the header's {}", entry.name, entry.count),
             ));
         }
-        let values = parsed
-            .v
-            .into_iter()
-            .zip(&entry.columns)
-            .map(|(v, col)| {
-                tables::from_json(v)
-                    .map_err(|e| corrupt(line_no, format!("{}.{col}: {e}", entry.name)))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        row(current, values)?;
+        let mut built = Vec::with_capacity(if values { parsed.v.len() } else { 0 });
+        for (cell, col) in parsed.v.into_iter().zip(&entry.columns) {
+            match cell {
+                Cell::Value(v) => built.push(v),
+                Cell::Checked => {}
+                Cell::Bad(why) => {
+                    return Err(corrupt(line_no, format!("{}.{col}: {why}", entry.name)))
+                }
+            }
+        }
+        row(current, built)?;
     };
 
     for (entry, n) in header.tables.iter().zip(&seen) {

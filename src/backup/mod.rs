@@ -14,6 +14,7 @@
 //! `format.rs` (the JSON-lines format), `snapshot.rs` (the SQLite format), `restore.rs` (the
 //! all-or-nothing write), `schedule.rs` (the periodic task).
 
+mod cells;
 mod format;
 mod naming;
 mod pipe;
@@ -326,9 +327,13 @@ fn open_source(store: &Store) -> Result<Connection> {
 }
 
 /// Read a backup completely, whatever its format.
+///
+/// `values`: whether `row` needs the values (restore) or the rows are only checked (verify:
+/// `row` gets an empty list for the JSON formats).
 fn read_backup(
     path: &Path,
     format: BackupFormat,
+    values: bool,
     row: &mut dyn FnMut(usize, Vec<SqlValue>) -> Result<()>,
 ) -> Result<format::Verified> {
     match format {
@@ -340,6 +345,7 @@ fn read_backup(
         BackupFormat::JsonGz | BackupFormat::Json => format::read_all(
             naming::open_no_follow(path)?,
             format == BackupFormat::JsonGz,
+            values,
             row,
         ),
     }
@@ -360,7 +366,7 @@ fn read_backup_threaded(
         .name("mf-backup-parse".into())
         .spawn(move || {
             let mut batch = Vec::with_capacity(BATCH);
-            let result = read_backup(&path, format, &mut |index, values| {
+            let result = read_backup(&path, format, true, &mut |index, values| {
                 batch.push((index, values));
                 if batch.len() == BATCH {
                     tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
@@ -607,7 +613,7 @@ impl BackupManager {
         let total: u64 = header.tables.iter().map(|t| t.count).sum();
 
         let mut ticker = ProgressTicker::new("verify", options.progress.as_ref(), total);
-        let verified = read_backup(&path, format, &mut |_, _| {
+        let verified = read_backup(&path, format, false, &mut |_, _| {
             ticker.tick();
             Ok(())
         })
@@ -638,6 +644,7 @@ impl BackupManager {
                     "backup {name} changed while it was being restored; nothing was restored"
                 )));
             }
+            restorer.finish()?;
             ticker.emit();
             restorer.counts()
         };
@@ -735,7 +742,7 @@ pub fn verify_in(
     if let Ok(h) = read_header(&path, format) {
         ticker.expected = h.tables.iter().map(|t| t.count).sum();
     }
-    let result = read_backup(&path, format, &mut |_, _| {
+    let result = read_backup(&path, format, false, &mut |_, _| {
         ticker.tick();
         Ok(())
     });

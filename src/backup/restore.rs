@@ -54,8 +54,11 @@ struct TablePlan<'tx> {
 
 /// Prepares the statements, then takes rows one at a time.
 pub struct Restorer<'tx> {
+    tx: &'tx Connection,
     plans: Vec<TablePlan<'tx>>,
     names: Vec<String>,
+    /// Secondary indexes dropped for a replace, re-created by [`Restorer::finish`].
+    dropped_indexes: Vec<String>,
 }
 
 fn sql_list(cols: &[&str]) -> String {
@@ -72,8 +75,25 @@ impl<'tx> Restorer<'tx> {
             plans.push(plan(tx, entry, mode)?);
             names.push(entry.name.clone());
         }
+        let mut dropped_indexes = Vec::new();
         if mode == RestoreMode::Replace {
             for entry in &header.tables {
+                // Filling an empty table and then building its secondary indexes once (a
+                // sort) is far cheaper than updating them row by row. Same transaction: a
+                // failed restore rolls the drop back too. Key (UNIQUE) indexes stay.
+                let mut stmt = tx.prepare(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 \
+                     AND sql IS NOT NULL",
+                )?;
+                let found = stmt
+                    .query_map([&entry.name], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                for (name, sql) in found {
+                    tx.execute(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")), [])?;
+                    dropped_indexes.push(sql);
+                }
                 tx.execute(&format!("DELETE FROM {}", entry.name), [])?;
             }
             // Orders or offers put back without their checkpoints: the store's checkpoints
@@ -88,7 +108,20 @@ impl<'tx> Restorer<'tx> {
                 }
             }
         }
-        Ok(Restorer { plans, names })
+        Ok(Restorer {
+            tx,
+            plans,
+            names,
+            dropped_indexes,
+        })
+    }
+
+    /// Re-create the indexes a replace dropped; call once every row is written.
+    pub fn finish(&mut self) -> Result<()> {
+        for sql in std::mem::take(&mut self.dropped_indexes) {
+            self.tx.execute(&sql, [])?;
+        }
+        Ok(())
     }
 
     /// Write one row of table `index` (its position in the header).
