@@ -38,6 +38,16 @@ impl BlockingClient {
         runtime::block_on(self.inner.call(resource, action, data))
     }
 
+    /// [`BlockingClient::call`] with `results` kept as the JSON text eMAG sent.
+    pub fn call_raw(
+        &self,
+        resource: &str,
+        action: &str,
+        data: Option<Value>,
+    ) -> Result<crate::client::RawResults> {
+        runtime::block_on(self.inner.call_raw(resource, action, data))
+    }
+
     /// Run any async operation of the client to completion:
     /// `blocking.run(|c| async move { c.orders().iter(filters).await })`.
     pub fn run<F, Fut, T>(&self, op: F) -> T

@@ -65,8 +65,9 @@ pub unsafe extern "C" fn mf_client_call(
                 Error::invalid_argument(format!("data_json is not valid JSON: {e}"))
             })?),
         };
-        let results = client.inner.call(resource, action, data)?;
-        let text = ffi::to_c_string(results.to_string())?;
+        // eMAG's own text of `results`: no tree is built and re-serialized.
+        let results = client.inner.call_raw(resource, action, data)?;
+        let text = ffi::to_c_string(results.json().to_owned())?;
         // SAFETY: checked non-NULL; written only on success.
         unsafe { *results_json_out = text };
         Ok(())
