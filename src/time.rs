@@ -14,6 +14,9 @@ pub const EMAG_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 /// A local time that happens twice (the autumn change) is read as the first occurrence; one
 /// that does not exist (the spring gap) is read as the instant the clocks jumped to.
 pub fn parse_local(text: &str, tz: Tz) -> Result<DateTime<Utc>> {
+    if let Some(naive) = parse_exact(text.trim()) {
+        return Ok(resolve(naive, tz));
+    }
     let naive = NaiveDateTime::parse_from_str(text.trim(), EMAG_FORMAT).map_err(|e| {
         Error::invalid_argument(format!(
             "{text:?} is not an eMAG timestamp (YYYY-mm-dd HH:ii:ss): {e}"
@@ -35,6 +38,28 @@ pub fn parse_instant(text: &str, tz: Tz) -> Result<DateTime<Utc>> {
                 ))
             })
     })
+}
+
+/// The usual form, exactly `YYYY-mm-dd HH:ii:ss`, read without interpreting a format string
+/// (a sync reads two per order); anything else is left to chrono's parser.
+fn parse_exact(t: &str) -> Option<NaiveDateTime> {
+    let b = t.as_bytes();
+    if b.len() != 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b' '
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let num = |from: usize, to: usize| -> Option<u32> {
+        b[from..to].iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let date = chrono::NaiveDate::from_ymd_opt(num(0, 4)? as i32, num(5, 7)?, num(8, 10)?)?;
+    date.and_hms_opt(num(11, 13)?, num(14, 16)?, num(17, 19)?)
 }
 
 fn resolve(naive: NaiveDateTime, tz: Tz) -> DateTime<Utc> {
@@ -71,6 +96,34 @@ pub fn add_month(naive: NaiveDateTime) -> NaiveDateTime {
 mod tests {
     use super::*;
     use chrono_tz::Europe::Bucharest;
+
+    #[test]
+    fn the_exact_form_reads_as_chrono_reads_it() {
+        for t in [
+            "2025-07-01 12:00:00",
+            "2024-02-29 23:59:59",
+            "0001-01-01 00:00:00",
+            "2025-02-29 10:00:00",
+            "2025-13-01 10:00:00",
+            "2025-07-01 24:00:00",
+            "2025-07-01 12:60:00",
+            "2025-07-0a 12:00:00",
+            "2025/07/01 12:00:00",
+            "2025-07-01T12:00:00",
+            "2025-7-1 1:2:3",
+            "+025-07-01 12:00:00",
+        ] {
+            let chrono = NaiveDateTime::parse_from_str(t, EMAG_FORMAT).ok();
+            if let Some(fast) = parse_exact(t) {
+                assert_eq!(Some(fast), chrono, "{t}");
+            }
+            assert_eq!(
+                parse_local(t, Bucharest).ok(),
+                chrono.map(|n| resolve(n, Bucharest)),
+                "{t}"
+            );
+        }
+    }
 
     #[test]
     fn summer_and_winter_offsets() {

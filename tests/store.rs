@@ -351,3 +351,46 @@ fn a_page_kept_as_text_is_stored_byte_for_byte_and_counted_like_values() {
     assert_eq!((out.counts.updated, out.new_orders.len()), (1, 0));
     assert_eq!(store.get_order(7, None).unwrap().unwrap()["status"], 2);
 }
+
+#[test]
+fn bulk_ingest_stores_every_page_like_the_sync_and_stops_at_a_bad_one() {
+    use magflow_emag::client::RawItems;
+    use magflow_emag::sync::ingest_order_pages;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("s.db")).unwrap();
+    let s = scope();
+    let text = |id: i64, status: i64| serde_json::to_string(&order(id, status)).unwrap();
+    // 30 pages of 10; page 3 repeats an id (the second copy is an update of the first).
+    let pages: Vec<magflow_emag::Result<RawItems>> = (0..30)
+        .map(|p| {
+            let mut texts: Vec<String> = (0..10).map(|i| text(p * 10 + i + 1, 1)).collect();
+            if p == 3 {
+                texts[9] = text(31, 2);
+            }
+            Ok(RawItems::from_texts(&texts))
+        })
+        .collect();
+    let total = ingest_order_pages(&store, &s, pages).unwrap();
+    assert_eq!(
+        (
+            total.counts.created,
+            total.counts.updated,
+            total.counts.failed
+        ),
+        (299, 1, 0)
+    );
+    assert_eq!(total.new_orders.len(), 299);
+    assert_eq!(store.count_orders(Some(&s)).unwrap(), 299);
+    assert_eq!(store.get_order(31, None).unwrap().unwrap()["status"], 2);
+    // Again: unchanged. A failing page stops the load; the pages before it stay written.
+    let again: Vec<magflow_emag::Result<RawItems>> = vec![
+        Ok(RawItems::from_texts(&[text(1, 1)])),
+        Ok(RawItems::from_texts(&[text(1000, 1)])),
+        Err(magflow_emag::Error::internal("page 3 is unreadable")),
+        Ok(RawItems::from_texts(&[text(2000, 1)])),
+    ];
+    let err = ingest_order_pages(&store, &s, again).unwrap_err();
+    assert!(err.to_string().contains("page 3 is unreadable"), "{err}");
+    assert!(store.get_order(1000, None).unwrap().is_some());
+    assert!(store.get_order(2000, None).unwrap().is_none());
+}

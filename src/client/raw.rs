@@ -134,7 +134,38 @@ impl std::fmt::Debug for RawItems {
     }
 }
 
+/// The envelope of a list answer, borrowed, its items found in the same pass.
+#[derive(Deserialize)]
+struct ListEnvelope<'a> {
+    #[serde(rename = "isError", borrow)]
+    is_error: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    results: Option<Vec<&'a RawValue>>,
+}
+
 impl RawItems {
+    /// The items of a body whose envelope says `isError: false` and whose `results` is a list
+    /// (or null or missing: no items), found in one pass over the body. `None` for any other
+    /// body; [`RawResults::from_success_body`] and [`RawResults::items`] then say what it is.
+    pub fn from_success_body(body: Bytes) -> Option<RawItems> {
+        let text = std::str::from_utf8(&body).ok()?;
+        let envelope: ListEnvelope<'_> = serde_json::from_str(text).ok()?;
+        if envelope.is_error.map(RawValue::get) != Some("false") {
+            return None;
+        }
+        let base = text.as_ptr() as usize;
+        let ranges = envelope
+            .results
+            .unwrap_or_default()
+            .iter()
+            .map(|r| {
+                let start = r.get().as_ptr() as usize - base;
+                start..start + r.get().len()
+            })
+            .collect();
+        Some(RawItems { body, ranges })
+    }
+
     /// Items from texts (each must be one JSON value); for callers that hold pages of their
     /// own, such as a file of saved answers.
     pub fn from_texts<S: AsRef<str>>(texts: &[S]) -> RawItems {
@@ -231,6 +262,30 @@ mod tests {
             assert!(raw(body).is_none(), "{body}");
         }
         assert!(RawResults::from_success_body(Bytes::from_static(b"\xff\xfe")).is_none());
+    }
+
+    #[test]
+    fn items_in_one_pass_agree_with_two() {
+        for body in [
+            r#"{"isError":false,"messages":[],"results":[{"id":1}, [2] ,"x"]}"#,
+            r#"{"results":[],"isError":false}"#,
+            r#"{"isError":false,"results":null}"#,
+            r#"{"isError":false}"#,
+        ] {
+            let one = RawItems::from_success_body(Bytes::from(body.to_owned())).unwrap();
+            let two = raw(body).unwrap().items("x").unwrap();
+            assert_eq!(
+                one.iter().collect::<Vec<_>>(),
+                two.iter().collect::<Vec<_>>()
+            );
+        }
+        for body in [
+            r#"{"isError":false,"results":{"a":1}}"#,
+            r#"{"isError":true,"results":[]}"#,
+            "not json",
+        ] {
+            assert!(RawItems::from_success_body(Bytes::from(body.to_owned())).is_none());
+        }
     }
 
     #[test]

@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 pub use queries::{ProductStats, SyncRun, SyncStats};
 pub use schema::SCHEMA_VERSION;
 
+use crate::client::RawItems;
 use crate::error::{Error, Result};
 use crate::jsonview::JsonView;
 use crate::models::lenient::{as_f64, as_i64};
@@ -169,25 +170,22 @@ impl Store {
             .iter()
             .map(serde_json::to_string)
             .collect::<serde_json::Result<Vec<String>>>()?;
-        let mut views = Vec::with_capacity(texts.len());
-        for text in &texts {
-            views.push(OrderText::parse(text));
-        }
-        self.upsert_order_texts(scope, &views, checkpoint)
+        let page = PreparedOrders::new(RawItems::from_texts(&texts), scope.time_zone, |_, _| {});
+        self.upsert_prepared_orders(scope, &page, checkpoint)
     }
 
-    /// [`Store::upsert_orders`] for orders kept as the JSON text eMAG sent, already parsed
-    /// into views: the text is stored as it is (no re-serialization), and its hash detects
-    /// changes.
-    pub fn upsert_order_texts(
+    /// Upsert orders already prepared ([`PreparedOrders`]: parsed, their columns and hashes
+    /// computed, possibly on another thread) in one transaction, with the checkpoint. Each
+    /// order's text is stored as it is.
+    pub fn upsert_prepared_orders(
         &self,
         scope: &Scope,
-        orders: &[OrderText<'_>],
+        page: &PreparedOrders,
         checkpoint: Option<(&str, &Value)>,
     ) -> Result<UpsertCounts> {
         let mut conn = self.write()?;
         let tx = conn.transaction()?;
-        let counts = upsert_orders_tx(&tx, scope, orders)?;
+        let counts = upsert_orders_tx(&tx, scope, page)?;
         if let Some((kind, state)) = checkpoint {
             save_checkpoint_tx(&tx, scope, kind, state)?;
         }
@@ -293,22 +291,113 @@ fn save_checkpoint_tx(conn: &Connection, scope: &Scope, kind: &str, state: &Valu
     Ok(())
 }
 
-/// One order to store: the JSON text as read and the view parsed from it (`None` when the
-/// text is not JSON, which is counted as a failed item).
-#[derive(Debug)]
-pub struct OrderText<'a> {
-    /// The order's JSON text, stored as it is.
-    pub text: &'a str,
-    /// The parsed text.
-    pub view: Option<JsonView<'a>>,
+/// One order ready to store: its key, the columns the ERP queries and the hash of its text,
+/// all owned, so a page can be prepared on one thread and written on another.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreparedOrder {
+    /// Position of the order's text in the page.
+    pub item: usize,
+    /// eMAG's order id.
+    pub id: i64,
+    /// `status`.
+    pub status: Option<i64>,
+    /// `type`.
+    pub kind: Option<i64>,
+    /// `payment_mode_id`.
+    pub payment_mode_id: Option<i64>,
+    /// `date` as eMAG wrote it.
+    pub date: Option<String>,
+    /// `modified` as eMAG wrote it.
+    pub modified: Option<String>,
+    /// `date` in UTC (ISO 8601).
+    pub created_at: Option<String>,
+    /// `modified` in UTC (ISO 8601).
+    pub modified_at: Option<String>,
+    /// Active lines' quantity x price plus shipping.
+    pub total: Option<f64>,
+    /// `customer.name`.
+    pub customer_name: Option<String>,
+    /// Number of lines.
+    pub products_count: Option<i64>,
+    /// SHA-256 (hex) of the text.
+    pub hash: String,
 }
 
-impl<'a> OrderText<'a> {
-    /// Parse `text` into its view.
-    pub fn parse(text: &'a str) -> OrderText<'a> {
-        OrderText {
-            text,
-            view: JsonView::parse(text).ok(),
+impl PreparedOrder {
+    /// The columns of one order read from its view (`None`: not an order with a positive
+    /// integer id).
+    pub fn from_view(item: usize, text: &str, order: &JsonView<'_>, tz: Tz) -> Option<Self> {
+        let int = |key: &str| order.member(key).and_then(JsonView::lenient_i64);
+        let string = |key: &str| order.member(key).and_then(JsonView::as_str);
+        let id = int("id").filter(|id| *id > 0)?;
+        if !matches!(order, JsonView::Map(_)) {
+            return None;
+        }
+        Some(PreparedOrder {
+            item,
+            id,
+            status: int("status"),
+            kind: int("type"),
+            payment_mode_id: int("payment_mode_id"),
+            date: string("date").map(str::to_owned),
+            modified: string("modified").map(str::to_owned),
+            created_at: utc_of(order.member("date"), tz),
+            modified_at: utc_of(order.member("modified"), tz),
+            total: order_total(order),
+            customer_name: order
+                .member("customer")
+                .and_then(|c| c.member("name"))
+                .and_then(JsonView::as_str)
+                .map(str::to_owned),
+            products_count: order
+                .member("products")
+                .and_then(JsonView::as_list)
+                .map(|p| p.len() as i64),
+            hash: content_hash(text),
+        })
+    }
+}
+
+/// A page of orders ready to store: the texts as read, and for each order that could be
+/// read its [`PreparedOrder`]; the others are described in `failures`.
+#[derive(Debug, Clone)]
+pub struct PreparedOrders {
+    /// The orders' texts.
+    pub items: RawItems,
+    /// The orders that read, in page order.
+    pub rows: Vec<PreparedOrder>,
+    /// One message per item that is not an order with a positive integer id.
+    pub failures: Vec<String>,
+}
+
+impl PreparedOrders {
+    /// Parse each item once into a [`JsonView`], hand it to `inspect` (the sync validates
+    /// there), and keep its columns. No `serde_json::Value` is built.
+    pub fn new(
+        items: RawItems,
+        tz: Tz,
+        mut inspect: impl FnMut(&PreparedOrder, &JsonView<'_>),
+    ) -> PreparedOrders {
+        let mut rows = Vec::with_capacity(items.len());
+        let mut failures = Vec::new();
+        for (index, text) in items.iter().enumerate() {
+            let row = JsonView::parse(text).ok().and_then(|view| {
+                PreparedOrder::from_view(index, text, &view, tz).map(|r| (r, view))
+            });
+            match row {
+                Some((row, view)) => {
+                    inspect(&row, &view);
+                    rows.push(row);
+                }
+                None => failures.push(format!(
+                    "item {index}: not an order with a positive integer id"
+                )),
+            }
+        }
+        PreparedOrders {
+            items,
+            rows,
+            failures,
         }
     }
 }
@@ -343,22 +432,66 @@ fn order_total(order: &JsonView<'_>) -> Option<f64> {
 
 /// The UTC ISO form of an eMAG timestamp, if it reads.
 fn utc_of(v: Option<&JsonView<'_>>, tz: Tz) -> Option<String> {
-    let text = v?.as_str()?;
-    crate::time::parse_local(text, tz)
-        .ok()
-        .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+    use chrono::{Datelike, Timelike};
+    let t = crate::time::parse_local(v?.as_str()?, tz).ok()?;
+    if !(0..=9999).contains(&t.year()) {
+        return Some(t.to_rfc3339_opts(SecondsFormat::Secs, true));
+    }
+    // What `to_rfc3339_opts(Secs, true)` writes, without a formatter (two per order).
+    Some(format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    ))
+}
+
+/// The stored hash of each of `ids` that is in the store: one query per 500 ids instead of
+/// one per order.
+fn existing_hashes(
+    tx: &Transaction<'_>,
+    scope: &Scope,
+    ids: impl Iterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, String>> {
+    const CHUNK: usize = 500;
+    let ids: Vec<i64> = ids.collect();
+    let mut found = std::collections::HashMap::with_capacity(ids.len());
+    let platform = scope.platform.code();
+    for chunk in ids.chunks(CHUNK) {
+        let placeholders = (3..3 + chunk.len())
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut stmt = tx.prepare_cached(&format!(
+            "SELECT order_id, content_hash FROM orders WHERE platform = ?1 AND account = ?2 \
+             AND order_id IN ({placeholders})"
+        ))?;
+        let mut values: Vec<&dyn rusqlite::ToSql> = vec![&platform, &scope.account];
+        values.extend(chunk.iter().map(|id| id as &dyn rusqlite::ToSql));
+        let mut rows = stmt.query(values.as_slice())?;
+        while let Some(r) = rows.next()? {
+            found.insert(r.get::<_, i64>(0)?, r.get::<_, String>(1)?);
+        }
+    }
+    Ok(found)
 }
 
 fn upsert_orders_tx(
     tx: &Transaction<'_>,
     scope: &Scope,
-    orders: &[OrderText<'_>],
+    page: &PreparedOrders,
 ) -> Result<UpsertCounts> {
-    let mut counts = UpsertCounts::default();
+    let mut counts = UpsertCounts {
+        failed: page.failures.len() as u64,
+        failures: page.failures.clone(),
+        ..UpsertCounts::default()
+    };
     let now = now_utc();
-    let mut select = tx.prepare_cached(
-        "SELECT content_hash FROM orders WHERE platform = ?1 AND account = ?2 AND order_id = ?3",
-    )?;
+    let platform = scope.platform.code();
+    let mut existing = existing_hashes(tx, scope, page.rows.iter().map(|r| r.id))?;
     let mut insert = tx.prepare_cached(
         "INSERT INTO orders (platform, account, order_id, status, type, payment_mode_id, emag_date,
              emag_modified, created_at, modified_at, total, customer_name, products_count, data,
@@ -374,58 +507,35 @@ fn upsert_orders_tx(
     let mut touch = tx.prepare_cached(
         "UPDATE orders SET synced_at = ?4 WHERE platform = ?1 AND account = ?2 AND order_id = ?3",
     )?;
-    for (index, item) in orders.iter().enumerate() {
-        let id = item.view.as_ref().and_then(|order| {
-            order
-                .member("id")
-                .and_then(JsonView::lenient_i64)
-                .filter(|id| *id > 0)
-        });
-        let (Some(order), Some(id)) = (item.view.as_ref(), id) else {
-            counts.failed += 1;
-            counts.failures.push(format!(
-                "item {index}: not an order with a positive integer id"
-            ));
-            continue;
-        };
-        let hash = content_hash(item.text);
-        let existing: Option<String> = select
-            .query_row(params![scope.platform.code(), scope.account, id], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        match existing {
-            Some(h) if h == hash => {
-                touch.execute(params![scope.platform.code(), scope.account, id, now])?;
+    for row in &page.rows {
+        let text = page
+            .items
+            .get(row.item)
+            .ok_or_else(|| Error::internal("a prepared order points past its page"))?;
+        // The same id twice in a page compares with its first copy.
+        let found = existing.insert(row.id, row.hash.clone());
+        match found {
+            Some(h) if h == row.hash => {
+                touch.execute(params![platform, scope.account, row.id, now])?;
                 counts.unchanged += 1;
             }
             found => {
-                let customer_name = order
-                    .member("customer")
-                    .and_then(|c| c.member("name"))
-                    .and_then(JsonView::as_str);
-                let products_count = order
-                    .member("products")
-                    .and_then(JsonView::as_list)
-                    .map(|p| p.len() as i64);
-                let int = |key: &str| order.member(key).and_then(JsonView::lenient_i64);
-                let text = |key: &str| order.member(key).and_then(JsonView::as_str);
                 let values = params![
-                    scope.platform.code(),
+                    platform,
                     scope.account,
-                    id,
-                    int("status"),
-                    int("type"),
-                    int("payment_mode_id"),
-                    text("date"),
-                    text("modified"),
-                    utc_of(order.member("date"), scope.time_zone),
-                    utc_of(order.member("modified"), scope.time_zone),
-                    order_total(order),
-                    customer_name,
-                    products_count,
-                    item.text,
-                    hash,
+                    row.id,
+                    row.status,
+                    row.kind,
+                    row.payment_mode_id,
+                    row.date,
+                    row.modified,
+                    row.created_at,
+                    row.modified_at,
+                    row.total,
+                    row.customer_name,
+                    row.products_count,
+                    text,
+                    row.hash,
                     now,
                 ];
                 if found.is_some() {
@@ -499,4 +609,30 @@ fn upsert_offers_tx(tx: &Transaction<'_>, scope: &Scope, offers: &[Value]) -> Re
         }
     }
     Ok(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_columns_are_what_chrono_writes() {
+        for (text, tz) in [
+            ("2025-07-01 12:00:00", chrono_tz::Europe::Bucharest),
+            ("2025-03-30 03:30:00", chrono_tz::Europe::Bucharest),
+            ("2025-10-26 03:30:00", chrono_tz::Europe::Sofia),
+            ("2025-01-01 00:00:00", chrono_tz::Europe::Budapest),
+        ] {
+            let view = JsonView::Str(text.into());
+            let chrono = crate::time::parse_local(text, tz)
+                .unwrap()
+                .to_rfc3339_opts(SecondsFormat::Secs, true);
+            assert_eq!(utc_of(Some(&view), tz), Some(chrono), "{text}");
+        }
+        assert_eq!(
+            utc_of(Some(&JsonView::Str("no".into())), chrono_tz::UTC),
+            None
+        );
+        assert_eq!(utc_of(Some(&JsonView::Int(1)), chrono_tz::UTC), None);
+    }
 }

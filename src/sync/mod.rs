@@ -22,9 +22,8 @@ pub use progress::{Progress, ProgressFn};
 use crate::client::{Client, RawItems};
 use crate::error::{Error, Result};
 use crate::hooks::Bucket;
-use crate::jsonview::JsonView;
 use crate::models::lenient::as_i64;
-use crate::store::{OrderText, Scope, Store, SyncRun, UpsertCounts};
+use crate::store::{PreparedOrders, Scope, Store, SyncRun, UpsertCounts};
 use crate::time::EMAG_FORMAT;
 
 /// Cooperative cancellation: checked between pages.
@@ -174,10 +173,75 @@ pub struct PageOutcome {
     pub new_orders: Vec<(i64, Option<i64>)>,
 }
 
-/// Store one page of orders as the sync does: validate each order as read
-/// ([`crate::validate::validate_order_data`]), then upsert the whole page in one transaction
-/// (with the checkpoint, if any). Orders with validation messages are stored as read, never
-/// dropped: the messages are logged and returned.
+/// A page of orders checked and prepared for the store, not yet written
+/// ([`prepare_orders_page`]); owned, so it can cross threads.
+#[derive(Debug, Clone)]
+pub struct PreparedPage {
+    /// The rows, their columns and hashes.
+    pub orders: PreparedOrders,
+    /// Orders with validation messages (stored all the same).
+    pub invalid: u64,
+    /// Those messages, `order <id>: <path>: <problem>`, at most 20.
+    pub warnings: Vec<String>,
+    /// `(id, type)` of every order in status 1 (new).
+    pub new_orders: Vec<(i64, Option<i64>)>,
+}
+
+/// Check a page of orders as the sync does and prepare its rows: each order is parsed once
+/// into a borrowed [`crate::jsonview::JsonView`], validated ([`crate::validate::validate_order_data`]), and its
+/// columns and hash computed. Orders with validation messages are kept (nothing read is
+/// dropped): the messages are logged and returned.
+pub fn prepare_orders_page(scope: &Scope, items: RawItems) -> PreparedPage {
+    let mut invalid = 0;
+    let mut warnings = Vec::new();
+    let mut new_orders = Vec::new();
+    let orders = PreparedOrders::new(items, scope.time_zone, |row, view| {
+        if row.status == Some(1) {
+            new_orders.push((row.id, row.kind));
+        }
+        let messages = crate::validate::validate_order_data(view);
+        if messages.is_empty() {
+            return;
+        }
+        invalid += 1;
+        log::warn!(
+            "order {} read from eMAG breaks {} rule(s): {}",
+            row.id,
+            messages.len(),
+            messages.join("; ")
+        );
+        for m in messages {
+            if warnings.len() < 20 {
+                warnings.push(format!("order {}: {m}", row.id));
+            }
+        }
+    });
+    PreparedPage {
+        orders,
+        invalid,
+        warnings,
+        new_orders,
+    }
+}
+
+/// Write a prepared page in one transaction (with the checkpoint, if any).
+pub fn store_prepared_page(
+    store: &Store,
+    scope: &Scope,
+    page: PreparedPage,
+    checkpoint: Option<(&str, &Value)>,
+) -> Result<PageOutcome> {
+    let counts = store.upsert_prepared_orders(scope, &page.orders, checkpoint)?;
+    Ok(PageOutcome {
+        counts,
+        invalid: page.invalid,
+        warnings: page.warnings,
+        new_orders: page.new_orders,
+    })
+}
+
+/// Store one page of orders as the sync does ([`prepare_orders_page`], then one transaction
+/// with the checkpoint, if any). Each order is stored as its compact serialization.
 pub fn store_orders_page(
     store: &Store,
     scope: &Scope,
@@ -188,13 +252,11 @@ pub fn store_orders_page(
         .iter()
         .map(serde_json::to_string)
         .collect::<serde_json::Result<Vec<String>>>()?;
-    let items: Vec<OrderText<'_>> = texts.iter().map(|t| OrderText::parse(t)).collect();
-    store_order_texts(store, scope, &items, checkpoint)
+    store_orders_page_raw(store, scope, &RawItems::from_texts(&texts), checkpoint)
 }
 
 /// [`store_orders_page`] for a page kept as the text eMAG sent ([`Pager::next_page_raw`]):
-/// each order is parsed once into a borrowed view for the checks and the columns, and its
-/// text is stored as it came.
+/// each order's text is stored as it came.
 ///
 /// [`Pager::next_page_raw`]: crate::client::pagination::Pager::next_page_raw
 pub fn store_orders_page_raw(
@@ -203,50 +265,79 @@ pub fn store_orders_page_raw(
     orders: &RawItems,
     checkpoint: Option<(&str, &Value)>,
 ) -> Result<PageOutcome> {
-    let items: Vec<OrderText<'_>> = orders.iter().map(OrderText::parse).collect();
-    store_order_texts(store, scope, &items, checkpoint)
+    let page = prepare_orders_page(scope, orders.clone());
+    store_prepared_page(store, scope, page, checkpoint)
 }
 
-fn store_order_texts(
-    store: &Store,
-    scope: &Scope,
-    orders: &[OrderText<'_>],
-    checkpoint: Option<(&str, &Value)>,
-) -> Result<PageOutcome> {
-    let mut invalid = 0;
-    let mut warnings = Vec::new();
-    let mut new_orders = Vec::new();
-    for order in orders.iter().filter_map(|o| o.view.as_ref()) {
-        let int = |key: &str| order.member(key).and_then(JsonView::lenient_i64);
-        if int("status") == Some(1) {
-            if let Some(id) = int("id") {
-                new_orders.push((id, int("type")));
+/// Load many pages of orders at once (saved answers, an export, a first import): the same
+/// checks and writes as [`store_orders_page_raw`], page by page, one transaction each, with
+/// the parsing and checking of the next pages on a second thread while SQLite writes the
+/// current one. Stops at the first error (pages already written stay written, as a sync's
+/// would). Returns the pages' outcomes added up (warnings and failures: the first 20).
+pub fn ingest_order_pages<I>(store: &Store, scope: &Scope, pages: I) -> Result<PageOutcome>
+where
+    I: IntoIterator<Item = Result<RawItems>>,
+    I::IntoIter: Send,
+{
+    // Pages in flight: enough for the parser to run on while the writer waits on an fsync
+    // at a WAL checkpoint; about 250 KB of text each.
+    const IN_FLIGHT: usize = 16;
+    let pages = pages.into_iter();
+    std::thread::scope(|threads| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<PreparedPage>>(IN_FLIGHT);
+        let producer = std::thread::Builder::new()
+            .name("mf-ingest-parse".into())
+            .spawn_scoped(threads, move || {
+                for page in pages {
+                    let prepared = page.map(|items| prepare_orders_page(scope, items));
+                    let failed = prepared.is_err();
+                    if tx.send(prepared).is_err() || failed {
+                        return;
+                    }
+                }
+            })
+            .map_err(|e| Error::internal(format!("cannot start the ingest thread: {e}")))?;
+        let mut total = PageOutcome::default();
+        let mut outcome = Ok(());
+        for prepared in rx.iter() {
+            let written = prepared.and_then(|page| store_prepared_page(store, scope, page, None));
+            match written {
+                Ok(page) => total.absorb(page),
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
+                }
             }
         }
-        let messages = crate::validate::validate_order_data(order);
-        if messages.is_empty() {
-            continue;
-        }
-        invalid += 1;
-        let id = int("id").map_or_else(|| "?".to_owned(), |id| id.to_string());
-        log::warn!(
-            "order {id} read from eMAG breaks {} rule(s): {}",
-            messages.len(),
-            messages.join("; ")
-        );
-        for m in messages {
-            if warnings.len() < 20 {
-                warnings.push(format!("order {id}: {m}"));
-            }
-        }
-    }
-    let counts = store.upsert_order_texts(scope, orders, checkpoint)?;
-    Ok(PageOutcome {
-        counts,
-        invalid,
-        warnings,
-        new_orders,
+        // Dropping the receiver ends a producer still sending.
+        drop(rx);
+        producer
+            .join()
+            .map_err(|_| Error::internal("the ingest thread panicked"))?;
+        outcome.map(|()| total)
     })
+}
+
+impl PageOutcome {
+    fn absorb(&mut self, page: PageOutcome) {
+        let c = &mut self.counts;
+        c.created += page.counts.created;
+        c.updated += page.counts.updated;
+        c.unchanged += page.counts.unchanged;
+        c.failed += page.counts.failed;
+        for f in page.counts.failures {
+            if c.failures.len() < 20 {
+                c.failures.push(f);
+            }
+        }
+        self.invalid += page.invalid;
+        for w in page.warnings {
+            if self.warnings.len() < 20 {
+                self.warnings.push(w);
+            }
+        }
+        self.new_orders.extend(page.new_orders);
+    }
 }
 
 impl SyncSummary {
