@@ -10,7 +10,6 @@ use magflow_emag::client::pagination::Pager;
 use magflow_emag::client::{RawItems, RawResults};
 use magflow_emag::{Client, ClientConfig, Credentials, Error, RetryPolicy};
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use serde_json::Value;
 use tokio::sync::Mutex as AsyncMutex;
@@ -47,14 +46,11 @@ pub fn to_py(py: Python<'_>, value: &Value) -> PyResult<Py<PyAny>> {
     }
 }
 
-/// JSON text -> Python value, by CPython's C `json` decoder: the text eMAG sent goes to
-/// Python without a `serde_json::Value` in between (measured in `benches/client_py.py`).
+/// JSON text -> Python value, built in one pass ([`crate::pyjson::loads`]): the text eMAG
+/// sent goes to Python without a `serde_json::Value` in between (measured in
+/// `benches/client_py.py`).
 pub fn json_text_to_py(py: Python<'_>, text: &str) -> PyResult<Py<PyAny>> {
-    static JSON_LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    let loads = JSON_LOADS.get_or_try_init(py, || {
-        PyResult::Ok(py.import("json")?.getattr("loads")?.unbind())
-    })?;
-    loads.call1(py, (text,))
+    crate::pyjson::loads(py, text)
 }
 
 /// The results of a read as a list, as `Resource::read` shapes them: a list as is, `null`
@@ -537,7 +533,14 @@ impl PyPager {
     }
 }
 
+/// Test probe: JSON text -> Python value as the client builds results (`pyjson::loads`).
+#[pyfunction]
+fn _json_loads(py: Python<'_>, text: &str) -> PyResult<Py<PyAny>> {
+    crate::pyjson::loads(py, text)
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_json_loads, m)?)?;
     m.add_class::<PyRetryPolicy>()?;
     m.add_class::<PyClient>()?;
     m.add_class::<PyPager>()?;

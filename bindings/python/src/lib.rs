@@ -9,6 +9,7 @@ mod client;
 mod codes;
 mod errors;
 mod monitor;
+mod pyjson;
 mod ratelimit;
 mod sim;
 mod store;
