@@ -329,10 +329,8 @@ impl PreparedOrder {
     pub fn from_view(item: usize, text: &str, order: &JsonView<'_>, tz: Tz) -> Option<Self> {
         let int = |key: &str| order.member(key).and_then(JsonView::lenient_i64);
         let string = |key: &str| order.member(key).and_then(JsonView::as_str);
+        // `member` is None on anything but an object, so this also refuses non-objects.
         let id = int("id").filter(|id| *id > 0)?;
-        if !matches!(order, JsonView::Map(_)) {
-            return None;
-        }
         Some(PreparedOrder {
             item,
             id,
