@@ -18,7 +18,7 @@ use magflow_emag::store::{Scope, Store};
 use magflow_emag::Platform;
 
 mod support;
-use support::{env_count, median, peak_rss_mb, python, sample_orders_in_slices};
+use support::{env_count, median, peak_rss_mb, python_seconds, sample_orders_in_slices};
 
 /// The child: one round of create + verify + restore in each format; prints seconds and RSS.
 fn measure(db: &Path, dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
@@ -129,26 +129,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let mut py = Vec::new();
     for _ in 0..rounds {
-        let out = Command::new(python())
-            .arg("-c")
-            .arg(PYTHON_BASELINE)
-            .arg(&db)
-            .arg(work.path().join("baseline.json.gz"))
-            .output()?;
-        if !out.status.success() {
-            return Err(format!(
-                "python baseline failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-            .into());
-        }
-        let text = String::from_utf8(out.stdout)?;
-        py.push(
-            text.split_whitespace()
-                .next()
-                .ok_or("no output")?
-                .parse::<f64>()?,
-        );
+        py.push(python_seconds(
+            PYTHON_BASELINE,
+            &[&db, &work.path().join("baseline.json.gz")],
+        )?);
     }
     let (j, s, p) = (median(rust_json), median(rust_sqlite), median(py));
     let rate = |secs: f64| orders as f64 / secs;

@@ -20,7 +20,9 @@ use magflow_emag::sync::{ingest_order_pages, store_orders_page_raw};
 use magflow_emag::Platform;
 
 mod support;
-use support::{env_count, median, peak_rss_mb, python, quiet_disk, sample_orders_in_slices};
+use support::{
+    env_count, median, peak_rss_mb, python_seconds, quiet_disk, sample_orders_in_slices,
+};
 
 /// A saved answer: the envelope checked and the orders found in one pass, kept as sent.
 fn page_items(line: std::io::Result<Vec<u8>>) -> magflow_emag::Result<RawItems> {
@@ -159,26 +161,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &work.path().join("rust-bulk.db"),
             &db,
         ]);
-        let out = Command::new(python())
-            .arg("-c")
-            .arg(PYTHON_BASELINE)
-            .arg(&pages)
-            .arg(&db)
-            .output()?;
-        if !out.status.success() {
-            return Err(format!(
-                "python baseline failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-            .into());
-        }
-        let text = String::from_utf8(out.stdout)?;
-        py.push(
-            text.split_whitespace()
-                .next()
-                .ok_or("no output")?
-                .parse::<f64>()?,
-        );
+        py.push(python_seconds(PYTHON_BASELINE, &[&pages, &db])?);
     }
     let (o, b, p) = (median(ours), median(bulk), median(py));
     let rate = |s: f64| orders as f64 / s;

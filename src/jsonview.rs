@@ -214,15 +214,10 @@ impl<'b, 'a> Doc for &'b JsonView<'a> {
 
     #[inline]
     fn gather<const N: usize>(&self, fields: &Fields<N>) -> [Option<Self>; N] {
-        let mut out: [Option<&'b JsonView<'a>>; N] = [None; N];
-        if let JsonView::Map(m) = self {
-            for (k, v) in m {
-                if let Some(j) = fields.position(k) {
-                    out[j] = Some(v);
-                }
-            }
+        match self {
+            JsonView::Map(m) => fields.gather(m.iter().map(|(k, v)| (k.as_ref(), v))),
+            _ => [None; N],
         }
-        out
     }
 
     #[inline]

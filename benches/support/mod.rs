@@ -84,3 +84,30 @@ pub fn quiet_disk(paths: &[&std::path::Path]) {
     // SAFETY: sync(2) takes no arguments and cannot fail.
     unsafe { libc::sync() };
 }
+
+/// Run a Python baseline script with `args`; the seconds it prints first (its own timing of
+/// the measured part).
+#[allow(dead_code)]
+pub fn python_seconds(
+    script: &str,
+    args: &[&std::path::Path],
+) -> Result<f64, Box<dyn std::error::Error>> {
+    let out = std::process::Command::new(python())
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()?;
+    if !out.status.success() {
+        return Err(format!(
+            "python baseline failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    let text = String::from_utf8(out.stdout)?;
+    Ok(text
+        .split_whitespace()
+        .next()
+        .ok_or("no output")?
+        .parse::<f64>()?)
+}

@@ -231,7 +231,8 @@ pub fn count_from_results(results: &Value) -> Result<u64> {
     })
 }
 
-fn json_type(v: &Value) -> &'static str {
+/// The JSON type of a value, for messages.
+pub(crate) fn json_type(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "bool",

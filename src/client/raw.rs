@@ -38,23 +38,33 @@ struct Envelope<'a> {
     results: Option<&'a RawValue>,
 }
 
+/// The text of a body, when it is UTF-8.
+fn body_text(body: &Bytes) -> Option<&str> {
+    std::str::from_utf8(body).ok()
+}
+
+/// Whether an envelope's `isError` is exactly `false` (success is nothing else).
+fn is_success(is_error: Option<&RawValue>) -> bool {
+    is_error.map(RawValue::get) == Some("false")
+}
+
+/// Where `raw`, a value borrowed from `text`, lies in it.
+fn range_in(text: &str, raw: &RawValue) -> Range<usize> {
+    let start = raw.get().as_ptr() as usize - text.as_ptr() as usize;
+    start..start + raw.get().len()
+}
+
 impl RawResults {
     /// `results` of a body whose envelope says `isError: false`; `None` for any other body
     /// (not JSON, not an object, `isError` missing or not `false`), which the full
     /// interpretation then explains. A missing `results` reads as `null`.
     pub fn from_success_body(body: Bytes) -> Option<RawResults> {
-        let text = std::str::from_utf8(&body).ok()?;
+        let text = body_text(&body)?;
         let envelope: Envelope<'_> = serde_json::from_str(text).ok()?;
-        if envelope.is_error.map(RawValue::get) != Some("false") {
+        if !is_success(envelope.is_error) {
             return None;
         }
-        let results = match envelope.results {
-            Some(raw) => {
-                let start = raw.get().as_ptr() as usize - text.as_ptr() as usize;
-                start..start + raw.get().len()
-            }
-            None => 0..0,
-        };
+        let results = envelope.results.map_or(0..0, |raw| range_in(text, raw));
         Some(RawResults { body, results })
     }
 
@@ -91,7 +101,7 @@ impl RawResults {
             Ok(list) => list.unwrap_or_default(),
             Err(_) => {
                 let kind = serde_json::from_str::<Value>(text)
-                    .map(|v| json_type(&v))
+                    .map(|v| super::pagination::json_type(&v))
                     .unwrap_or("unreadable JSON");
                 return Err(Error::ApiResponse {
                     message: format!(
@@ -104,14 +114,8 @@ impl RawResults {
                 });
             }
         };
-        let base = self.body.as_ptr() as usize;
-        let ranges = raw
-            .iter()
-            .map(|r| {
-                let start = r.get().as_ptr() as usize - base;
-                start..start + r.get().len()
-            })
-            .collect();
+        let body = body_text(&self.body).unwrap_or("");
+        let ranges = raw.iter().map(|r| range_in(body, r)).collect();
         Ok(RawItems {
             body: self.body.clone(),
             ranges,
@@ -148,20 +152,16 @@ impl RawItems {
     /// (or null or missing: no items), found in one pass over the body. `None` for any other
     /// body; [`RawResults::from_success_body`] and [`RawResults::items`] then say what it is.
     pub fn from_success_body(body: Bytes) -> Option<RawItems> {
-        let text = std::str::from_utf8(&body).ok()?;
+        let text = body_text(&body)?;
         let envelope: ListEnvelope<'_> = serde_json::from_str(text).ok()?;
-        if envelope.is_error.map(RawValue::get) != Some("false") {
+        if !is_success(envelope.is_error) {
             return None;
         }
-        let base = text.as_ptr() as usize;
         let ranges = envelope
             .results
             .unwrap_or_default()
             .iter()
-            .map(|r| {
-                let start = r.get().as_ptr() as usize - base;
-                start..start + r.get().len()
-            })
+            .map(|r| range_in(text, r))
             .collect();
         Some(RawItems { body, ranges })
     }
@@ -180,6 +180,15 @@ impl RawItems {
             body: Bytes::from(body),
             ranges,
         }
+    }
+
+    /// Items from values, each as its compact serialization (for orders held as `Value`s).
+    pub fn from_values(values: &[Value]) -> Result<RawItems> {
+        let texts = values
+            .iter()
+            .map(serde_json::to_string)
+            .collect::<serde_json::Result<Vec<String>>>()?;
+        Ok(RawItems::from_texts(&texts))
     }
 
     /// How many items.
@@ -214,18 +223,6 @@ impl RawItems {
                     .map_err(|e| Error::internal(format!("an item no longer parses: {e}")))
             })
             .collect()
-    }
-}
-
-/// The JSON type of a value, for messages.
-pub(crate) fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
     }
 }
 

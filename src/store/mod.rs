@@ -166,11 +166,7 @@ impl Store {
         orders: &[Value],
         checkpoint: Option<(&str, &Value)>,
     ) -> Result<UpsertCounts> {
-        let texts = orders
-            .iter()
-            .map(serde_json::to_string)
-            .collect::<serde_json::Result<Vec<String>>>()?;
-        let page = PreparedOrders::new(RawItems::from_texts(&texts), scope.time_zone, |_, _| {});
+        let page = PreparedOrders::new(RawItems::from_values(orders)?, scope.time_zone, |_, _| {});
         self.upsert_prepared_orders(scope, &page, checkpoint)
     }
 

@@ -248,11 +248,7 @@ pub fn store_orders_page(
     orders: &[Value],
     checkpoint: Option<(&str, &Value)>,
 ) -> Result<PageOutcome> {
-    let texts = orders
-        .iter()
-        .map(serde_json::to_string)
-        .collect::<serde_json::Result<Vec<String>>>()?;
-    store_orders_page_raw(store, scope, &RawItems::from_texts(&texts), checkpoint)
+    store_orders_page_raw(store, scope, &RawItems::from_values(orders)?, checkpoint)
 }
 
 /// [`store_orders_page`] for a page kept as the text eMAG sent ([`Pager::next_page_raw`]):

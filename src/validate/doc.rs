@@ -235,6 +235,19 @@ impl<const N: usize> Fields<N> {
         &self.keys
     }
 
+    /// The members of the group among an object's `entries`, in one pass (a repeated key:
+    /// the last one counts). For [`Doc::gather`] implementations.
+    #[inline]
+    pub fn gather<'k, V>(&self, entries: impl Iterator<Item = (&'k str, V)>) -> [Option<V>; N] {
+        let mut out: [Option<V>; N] = std::array::from_fn(|_| None);
+        for (k, v) in entries {
+            if let Some(j) = self.position(k) {
+                out[j] = Some(v);
+            }
+        }
+        out
+    }
+
     /// The position of `name` in the group, if it is one of its keys.
     #[inline]
     pub fn position(&self, name: &str) -> Option<usize> {
@@ -281,7 +294,7 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
-impl<'a> Doc for &'a Value {
+impl Doc for &Value {
     #[inline]
     fn kind(&self) -> Kind {
         match self {
@@ -305,15 +318,10 @@ impl<'a> Doc for &'a Value {
 
     #[inline]
     fn gather<const N: usize>(&self, fields: &Fields<N>) -> [Option<Self>; N] {
-        let mut out: [Option<&'a Value>; N] = [None; N];
-        if let Value::Object(m) = self {
-            for (k, v) in m {
-                if let Some(j) = fields.position(k) {
-                    out[j] = Some(v);
-                }
-            }
+        match self {
+            Value::Object(m) => fields.gather(m.iter().map(|(k, v)| (k.as_str(), v))),
+            _ => [None; N],
         }
-        out
     }
 
     #[inline]
