@@ -101,8 +101,16 @@ pub fn now_utc() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// SHA-256 of the text, in lowercase hex (what `content_hash` holds).
 fn content_hash(text: &str) -> String {
-    hex::encode(Sha256::digest(text.as_bytes()))
+    let digest = Sha256::digest(text.as_bytes());
+    let mut hex = [0u8; 64];
+    // `encode_to_slice` fills a buffer in one go (`hex::encode` goes char by char); it cannot
+    // fail for 32 bytes into 64, and would fall back to the slow path if it did.
+    match hex::encode_to_slice(digest, &mut hex) {
+        Ok(()) => hex.iter().map(|&b| b as char).collect(),
+        Err(_) => hex::encode(digest),
+    }
 }
 
 impl Store {
@@ -185,6 +193,24 @@ impl Store {
         if let Some((kind, state)) = checkpoint {
             save_checkpoint_tx(&tx, scope, kind, state)?;
         }
+        tx.commit()?;
+        Ok(counts)
+    }
+
+    /// Upsert several pages of orders in one transaction (a bulk load: one commit for many
+    /// pages writes each touched index page to the WAL once instead of once per page).
+    /// Returns each page's counts, in order; on an error nothing of these pages is written.
+    pub fn upsert_prepared_order_pages(
+        &self,
+        scope: &Scope,
+        pages: &[&PreparedOrders],
+    ) -> Result<Vec<UpsertCounts>> {
+        let mut conn = self.write()?;
+        let tx = conn.transaction()?;
+        let counts = pages
+            .iter()
+            .map(|page| upsert_orders_tx(&tx, scope, page))
+            .collect::<Result<Vec<_>>>()?;
         tx.commit()?;
         Ok(counts)
     }
@@ -315,14 +341,12 @@ pub struct PreparedOrder {
     pub customer_name: Option<String>,
     /// Number of lines.
     pub products_count: Option<i64>,
-    /// SHA-256 (hex) of the text.
-    pub hash: String,
 }
 
 impl PreparedOrder {
     /// The columns of one order read from its view (`None`: not an order with a positive
     /// integer id).
-    pub fn from_view(item: usize, text: &str, order: &JsonView<'_>, tz: Tz) -> Option<Self> {
+    pub fn from_view(item: usize, order: &JsonView<'_>, tz: Tz) -> Option<Self> {
         let int = |key: &str| order.member(key).and_then(JsonView::lenient_i64);
         let string = |key: &str| order.member(key).and_then(JsonView::as_str);
         // `member` is None on anything but an object, so this also refuses non-objects.
@@ -347,7 +371,6 @@ impl PreparedOrder {
                 .member("products")
                 .and_then(JsonView::as_list)
                 .map(|p| p.len() as i64),
-            hash: content_hash(text),
         })
     }
 }
@@ -375,9 +398,9 @@ impl PreparedOrders {
         let mut rows = Vec::with_capacity(items.len());
         let mut failures = Vec::new();
         for (index, text) in items.iter().enumerate() {
-            let row = JsonView::parse(text).ok().and_then(|view| {
-                PreparedOrder::from_view(index, text, &view, tz).map(|r| (r, view))
-            });
+            let row = JsonView::parse(text)
+                .ok()
+                .and_then(|view| PreparedOrder::from_view(index, &view, tz).map(|r| (r, view)));
             match row {
                 Some((row, view)) => {
                     inspect(&row, &view);
@@ -506,10 +529,13 @@ fn upsert_orders_tx(
             .items
             .get(row.item)
             .ok_or_else(|| Error::internal("a prepared order points past its page"))?;
+        // Hashed here rather than where the page is parsed: a bulk load parses on a second
+        // thread, and this one otherwise waits on SQLite's writes.
+        let hash = content_hash(text);
         // The same id twice in a page compares with its first copy.
-        let found = existing.insert(row.id, row.hash.clone());
+        let found = existing.insert(row.id, hash.clone());
         match found {
-            Some(h) if h == row.hash => {
+            Some(h) if h == hash => {
                 touch.execute(params![platform, scope.account, row.id, now])?;
                 counts.unchanged += 1;
             }
@@ -529,7 +555,7 @@ fn upsert_orders_tx(
                     row.customer_name,
                     row.products_count,
                     text,
-                    row.hash,
+                    hash,
                     now,
                 ];
                 if found.is_some() {
