@@ -5,7 +5,9 @@
 //! - `Value::clone`: one deep copy of the order, the cheapest thing any consumer of the JSON
 //!   does (a store, a queue);
 //! - typed decode: `models::Order::from_value` of a clone, what reading it into the typed model
-//!   costs.
+//!   costs;
+//! - a walk: one visit of every key and value of the order, checking nothing: a floor for
+//!   any validator that reads this tree (it must at least find its fields among the others).
 //!
 //! Goal: >= 2,000,000 orders/s. `MF_BENCH_ROUNDS` (default 7) and `MF_BENCH_ORDERS` (default
 //! 400,000 per round) change the run.
@@ -70,6 +72,15 @@ fn realistic_order() -> Value {
         "is_storno": false, "reason_cancellation": null, "enforced_vendor_courier_accounts": null,
         "emag_club": 1, "weekend_delivery": 0, "maximum_date_for_shipment": "2025-08-16 10:21:07"
     })
+}
+
+/// Visit every key and value once (the walk baseline); returns something that depends on all.
+fn walk(v: &Value) -> usize {
+    match v {
+        Value::Object(m) => m.iter().map(|(k, v)| k.len() + walk(v)).sum(),
+        Value::Array(a) => a.iter().map(walk).sum::<usize>() + 1,
+        _ => 1,
+    }
 }
 
 fn env(name: &str, default: usize) -> usize {
@@ -146,6 +157,9 @@ fn main() {
     let typed = measure(rounds, n / 8, || {
         black_box(Order::from_value(black_box(&order).clone()).ok());
     });
+    let walk_rate = measure(rounds, n, || {
+        black_box(walk(black_box(&order)));
+    });
     let bulk_orders = Value::Array((0..1000).map(|_| order.clone()).collect());
     let bulk = measure(rounds, (n / 1000).max(5), || {
         black_box(validate_bulk_order_update(black_box(&bulk_orders)));
@@ -178,6 +192,12 @@ fn main() {
         "  baseline Value::clone              {:>12.0} orders/s  -> validation is {:.1}x the speed of one deep copy",
         clone,
         validate / clone
+    );
+    println!(
+        "  baseline walk of every entry       {:>12.0} orders/s  ({:.0} ns/order) -> validation takes {:.1}x a bare walk of the tree",
+        walk_rate,
+        1e9 / walk_rate,
+        walk_rate / validate
     );
     println!(
         "  baseline typed decode (Order)      {:>12.0} orders/s  -> validation is {:.1}x the speed of reading into models::Order",

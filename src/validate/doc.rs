@@ -249,7 +249,7 @@ impl<const N: usize> Fields<N> {
     }
 
     /// The position of `name` in the group, if it is one of its keys.
-    #[inline]
+    #[inline(always)]
     pub fn position(&self, name: &str) -> Option<usize> {
         let mut mask = if name.len() <= MAX_KEY_LEN {
             self.by_len[name.len()]
