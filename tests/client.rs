@@ -417,10 +417,30 @@ fn credentials_never_reach_logs_errors_or_debug_output() {
     )
     .unwrap();
     let err = bad.call("vat", "read", None).unwrap_err();
+    // A secret inside the data itself is scrubbed from the wire log too.
+    let _ = c.call(
+        "order",
+        "read",
+        Some(json!({"itemsPerPage": 1, "note": PASSWORD})),
+    );
     let lines = capture.0.lock().unwrap().join("\n");
     assert!(
         lines.contains("order/read"),
         "debug logging is on and captured"
+    );
+    // The wire log has the bodies: what was sent and (an excerpt of) what came back.
+    let wire: Vec<&str> = lines
+        .lines()
+        .filter(|l| l.starts_with(magflow_emag::client::WIRE_TARGET))
+        .collect();
+    assert!(
+        wire.iter()
+            .any(|l| l.contains("\"itemsPerPage\":2") && l.contains("\"isError\":false")),
+        "{wire:?}"
+    );
+    assert!(
+        wire.iter().any(|l| l.contains("\"note\":\"***\"")),
+        "{wire:?}"
     );
     let basic = Credentials::new(sim.username(), PASSWORD)
         .unwrap()

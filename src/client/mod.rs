@@ -33,6 +33,14 @@ use crate::retry::{retry_safety, should_retry, RetryBudget, RetrySafety};
 /// The `User-Agent` every request carries.
 pub const USER_AGENT_VALUE: &str = concat!("magflow-emag/", env!("CARGO_PKG_VERSION"));
 
+/// The log target of request and response bodies (debug level, credentials removed, at most
+/// [`WIRE_EXCERPT`] bytes each). Separate from the client's one-line-per-request debug log so
+/// that bodies, which hold customer data, are logged only when asked for by name.
+pub const WIRE_TARGET: &str = "magflow_emag::wire";
+
+/// How much of a body the wire log keeps.
+pub const WIRE_EXCERPT: usize = 2048;
+
 /// What to send: a route, a method, and a payload.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -390,6 +398,9 @@ impl Client {
                 );
             }
         }
+        if log::log_enabled!(target: WIRE_TARGET, log::Level::Debug) {
+            self.log_wire(req, status, &bytes);
+        }
         let raw = response::RawResponse {
             status,
             retry_after: retry_after.as_deref(),
@@ -405,6 +416,25 @@ impl Client {
         let result = response::interpret(&raw, &self.inner.config.credentials)
             .map(|v| Attempt::Json(RawResults::from_value(&v)));
         (result, Some(status))
+    }
+
+    /// The request's data and the answer's body, scrubbed and cut to [`WIRE_EXCERPT`].
+    fn log_wire(&self, req: &Request, status: u16, body: &[u8]) {
+        let creds = &self.inner.config.credentials;
+        let sent = req
+            .raw_json
+            .as_ref()
+            .or(req.data.as_ref())
+            .map_or_else(|| "(no data)".to_owned(), Value::to_string);
+        log::debug!(
+            target: WIRE_TARGET,
+            "{} {} sent {} | answered {status}: {}",
+            req.method,
+            req.path,
+            // Scrubbed before cutting, so a secret across the cut cannot leave a part behind.
+            excerpt(creds.redact(&sent).as_bytes()),
+            excerpt(creds.redact(&String::from_utf8_lossy(body)).as_bytes()),
+        );
     }
 
     fn transport_error(&self, e: &reqwest::Error) -> Error {
@@ -444,4 +474,41 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
+}
+
+/// At most [`WIRE_EXCERPT`] bytes of a body as text (cut at a character boundary), with the
+/// full length when it was cut.
+fn excerpt(body: &[u8]) -> String {
+    if body.len() <= WIRE_EXCERPT {
+        return String::from_utf8_lossy(body).into_owned();
+    }
+    let mut end = WIRE_EXCERPT;
+    // Back up to the start of a UTF-8 character (at most 3 continuation bytes).
+    while end > 0 && (body[end] & 0xC0) == 0x80 {
+        end -= 1;
+    }
+    format!(
+        "{}... ({} bytes in all)",
+        String::from_utf8_lossy(&body[..end]),
+        body.len()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_excerpts_are_cut_at_a_character_and_say_the_length() {
+        assert_eq!(excerpt(b"{\"isError\":false}"), "{\"isError\":false}");
+        // 'ă' is two bytes: a cut inside it backs up to its start.
+        let body = format!("{}ă{}", "a".repeat(WIRE_EXCERPT - 1), "b".repeat(10));
+        let cut = excerpt(body.as_bytes());
+        assert!(cut.starts_with(&"a".repeat(WIRE_EXCERPT - 1)));
+        assert!(
+            cut.ends_with(&format!("... ({} bytes in all)", body.len())),
+            "{cut}"
+        );
+        assert!(!cut.contains('ă') && !cut.contains('\u{FFFD}'));
+    }
 }
