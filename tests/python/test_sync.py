@@ -74,3 +74,21 @@ def test_bad_arguments(setup, tmp_path):
     junk.write_bytes(b"not a database at all, just bytes" * 10)
     with pytest.raises(m.StoreError):
         m.Store(str(junk))
+
+
+def test_get_order_is_built_from_the_stored_text_and_a_corrupt_one_is_a_store_error(setup, tmp_path):
+    import json
+    import sqlite3
+
+    sim, client, store = setup
+    m.sync_orders(client, store)
+    path = str(tmp_path / "store.db")
+    with sqlite3.connect(path) as db:
+        order_id, text = db.execute("SELECT order_id, data FROM orders ORDER BY order_id LIMIT 1").fetchone()
+        # Exactly what json.loads makes of the stored text, key order and float values included.
+        got = store.get_order(order_id)
+        assert got == json.loads(text)
+        assert list(got) == list(json.loads(text))
+        db.execute("UPDATE orders SET data = '{\"id\": 1, broken' WHERE order_id = ?", (order_id,))
+    with pytest.raises(m.StoreError, match=f"order {order_id} is corrupt"):
+        store.get_order(order_id)

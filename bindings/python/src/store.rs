@@ -89,8 +89,18 @@ impl PyStore {
         account: Option<&str>,
     ) -> PyResult<Option<Py<PyAny>>> {
         let scope = scope(platform, account)?;
-        let found = blocking(py, || self.inner.get_order(order_id, scope.as_ref()))?;
-        found.map(|v| to_py(py, &v)).transpose()
+        let found = blocking(py, || self.inner.get_order_text(order_id, scope.as_ref()))?;
+        // Built from the stored text as eMAG sent it (as `json.loads` would build it).
+        found
+            .map(|text| {
+                crate::pyjson::loads(py, &text).or_else(|_| {
+                    Err(Error::store(format!(
+                        "order {order_id} is corrupt: its stored JSON does not parse"
+                    )))
+                    .py()
+                })
+            })
+            .transpose()
     }
 
     /// An offer as read, or None.
