@@ -4,8 +4,9 @@
     json.loads and the isError check): the baseline;
   * the Python `Client` (`client.orders.read(...)`);
   * the Rust client (no Python in the loop), building `Value`s as `read` does, and keeping
-    the results as eMAG's text (`read_raw`): the client's cost with no objects built, which
-    bounds what any client can reach against this simulator.
+    the results as eMAG's text (`read_raw`): the client's cost with no objects built;
+  * a hand-written request on a raw socket that reads the answer's bytes and parses nothing:
+    the simulator and loopback alone, the ceiling of any client against this simulator.
 
 Goals: the Python Client at least matches the plain loop; the Rust client >= 3x it.
 Run after a release wheel is installed: `make bench` does it.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import socket
 import statistics
 import sys
 import time
@@ -49,6 +51,39 @@ def plain_loop(url: str, user: str, password: str, n: int) -> float:
     return elapsed
 
 
+def raw_socket_loop(url: str, user: str, password: str, n: int) -> float:
+    """The same request written by hand on one socket, the answer's bytes read and nothing else
+    (no JSON parsed, no isError checked): what the simulator and loopback cost alone, the ceiling
+    of any client here."""
+    parsed = urllib.parse.urlparse(url)
+    auth = base64.b64encode(f"{user}:{password}".encode()).decode()
+    body = urllib.parse.urlencode({"data[itemsPerPage]": PER_PAGE}).encode()
+    request = (
+        f"POST {parsed.path}/order/read HTTP/1.1\r\nHost: {parsed.hostname}\r\n"
+        f"Authorization: Basic {auth}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    sock = socket.create_connection((parsed.hostname, parsed.port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    reader = sock.makefile("rb")
+    started = time.perf_counter()
+    for _ in range(n):
+        sock.sendall(request)
+        length = 0
+        while True:
+            line = reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":", 1)[1])
+        if len(reader.read(length)) != length or not length:
+            raise RuntimeError("short answer")
+    elapsed = time.perf_counter() - started
+    reader.close()
+    sock.close()
+    return elapsed
+
+
 def python_client(url: str, user: str, password: str, n: int) -> float:
     client = m.Client(user, password, base_url=url, rate_limiter=False, retry=m.RetryPolicy(max_retries=0))
     started = time.perf_counter()
@@ -65,6 +100,7 @@ def main() -> None:
             "Python Client": [],
             "Rust client": [],
             "Rust client, results as text (floor)": [],
+            "raw socket, bytes only (ceiling)": [],
         }
         for _ in range(ROUNDS):
             results["plain http.client loop (baseline)"].append(REQUESTS / plain_loop(*args, REQUESTS))
@@ -73,6 +109,7 @@ def main() -> None:
             results["Rust client, results as text (floor)"].append(
                 REQUESTS / _native._bench_rust_reads(*args, REQUESTS, PER_PAGE, True)
             )
+            results["raw socket, bytes only (ceiling)"].append(REQUESTS / raw_socket_loop(*args, REQUESTS))
     base = statistics.median(results["plain http.client loop (baseline)"])
     print(f"client overhead: {REQUESTS} sequential order/read ({PER_PAGE} per page), median of {ROUNDS} rounds")
     for name, rates in results.items():
