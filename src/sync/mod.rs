@@ -331,6 +331,8 @@ where
                     }
                 }
                 Err(e) => {
+                    // These pages come before any unreadable one of the group: their error
+                    // is the first in page order.
                     outcome = Err(e);
                     break 'pages;
                 }
