@@ -69,6 +69,9 @@ def raw_socket_loop(url: str, user: str, password: str, n: int) -> float:
     started = time.perf_counter()
     for _ in range(n):
         sock.sendall(request)
+        status = reader.readline()
+        if not status.startswith(b"HTTP/1.1 200"):
+            raise RuntimeError(f"unexpected answer {status!r}")
         length = 0
         while True:
             line = reader.readline()

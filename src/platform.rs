@@ -165,11 +165,32 @@ impl Credentials {
         if pw.len() >= 3 && out.contains(pw) {
             out = out.replace(pw, "***");
         }
+        // As it appears inside a JSON string (a password with `"`, `\` or control characters).
+        let escaped = json_escaped(pw);
+        if escaped != pw && escaped.len() >= 3 && out.contains(&escaped) {
+            out = out.replace(&escaped, "***");
+        }
         let basic = self.basic_token();
         if out.contains(&basic) {
             out = out.replace(&basic, "***");
         }
         out
+    }
+
+    /// Whether [`Credentials::redact`] can scrub the password (it leaves one of 1 or 2
+    /// characters alone: replacing every such character of a text would mangle it).
+    pub fn password_is_scrubbable(&self) -> bool {
+        self.password.expose().len() >= 3
+    }
+
+    /// The longest text [`Credentials::redact`] looks for (to know how much of a text cut
+    /// short might hold part of a secret).
+    pub fn longest_secret_len(&self) -> usize {
+        let pw = self.password.expose();
+        self.basic_token()
+            .len()
+            .max(json_escaped(pw).len())
+            .max(pw.len())
     }
 
     /// `base64(username:password)` for the Authorization header.
@@ -190,4 +211,14 @@ impl fmt::Debug for Credentials {
             .field("password", &self.password)
             .finish()
     }
+}
+
+/// `text` as it appears between the quotes of a JSON string.
+fn json_escaped(text: &str) -> String {
+    let quoted = serde_json::to_string(text).unwrap_or_default();
+    quoted
+        .strip_prefix('"')
+        .and_then(|q| q.strip_suffix('"'))
+        .unwrap_or(text)
+        .to_owned()
 }

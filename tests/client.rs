@@ -405,7 +405,12 @@ fn observers_see_every_attempt() {
 fn credentials_never_reach_logs_errors_or_debug_output() {
     let capture = logs();
     let sim = sim(10, 0);
-    let c = client(&sim);
+    // Bodies are logged only by a client that asks for it.
+    let quiet = client(&sim);
+    quiet
+        .call("order", "read", Some(json!({"itemsPerPage": 3})))
+        .unwrap();
+    let c = BlockingClient::new(config(&sim).with_wire_log(true)).unwrap();
     c.call("order", "read", Some(json!({"itemsPerPage": 2})))
         .unwrap();
     sim.inject(Fault::Http500, 1, None, None);
@@ -441,6 +446,10 @@ fn credentials_never_reach_logs_errors_or_debug_output() {
     assert!(
         wire.iter().any(|l| l.contains("\"note\":\"***\"")),
         "{wire:?}"
+    );
+    assert!(
+        !wire.iter().any(|l| l.contains("\"itemsPerPage\":3")),
+        "a client without wire_log wrote bodies: {wire:?}"
     );
     let basic = Credentials::new(sim.username(), PASSWORD)
         .unwrap()

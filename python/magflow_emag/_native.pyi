@@ -66,6 +66,7 @@ class _Client:
         account: str = "main",
         limiter: Any = None,
         monitor: Optional[Monitor] = None,
+        wire_log: bool = False,
     ) -> _Client: ...
     @property
     def monitor(self) -> Monitor: ...

@@ -33,6 +33,7 @@ def _native_client(
     body_mode: str,
     account: str,
     monitor: Any = None,
+    wire_log: bool = False,
 ) -> _Client:
     return _Client(
         username,
@@ -45,6 +46,7 @@ def _native_client(
         account=account,
         limiter=rate_limiter,
         monitor=monitor,
+        wire_log=wire_log,
     )
 
 
@@ -167,6 +169,8 @@ class Client:
         body_mode: ``form`` (documented), ``json`` or ``json_data``.
         account: a label for logs and metrics (e.g. ``main``, ``fbe``).
         monitor: a ``Monitor`` to feed (default: the client's own, at ``client.monitor``).
+        wire_log: log request and response bodies (scrubbed of credentials, 2 KiB each) at
+            DEBUG on the ``magflow_emag.wire`` logger. Off by default: bodies hold customer data.
     """
 
     def __init__(
@@ -181,8 +185,11 @@ class Client:
         body_mode: str = "form",
         account: str = "main",
         monitor: Any = None,
+        wire_log: bool = False,
     ) -> None:
-        self._native = _native_client(username, password, platform, base_url, timeout, retry, rate_limiter, body_mode, account, monitor)
+        self._native = _native_client(
+            username, password, platform, base_url, timeout, retry, rate_limiter, body_mode, account, monitor, wire_log
+        )
         n = self._native
         self.orders = _Orders(n, "order")
         self.offers = _Offers(n, "product_offer")
@@ -338,8 +345,11 @@ class AsyncClient:
         body_mode: str = "form",
         account: str = "main",
         monitor: Any = None,
+        wire_log: bool = False,
     ) -> None:
-        self._native = _native_client(username, password, platform, base_url, timeout, retry, rate_limiter, body_mode, account, monitor)
+        self._native = _native_client(
+            username, password, platform, base_url, timeout, retry, rate_limiter, body_mode, account, monitor, wire_log
+        )
         n = self._native
         self.orders = _AsyncOrders(n, "order")
         self.offers = _AsyncOffers(n, "product_offer")

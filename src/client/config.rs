@@ -77,6 +77,10 @@ pub struct ClientConfig {
     pub time_zone: Option<Tz>,
     /// A label for logs and metrics (e.g. `main`, `fbe`); never a secret.
     pub account: String,
+    /// Log request and response bodies (scrubbed of credentials, cut to 2 KiB) at debug level
+    /// under [`crate::client::WIRE_TARGET`]. Off by default: bodies hold customer data, so
+    /// enabling debug logs for the library must not be enough to write them.
+    pub wire_log: bool,
 }
 
 impl fmt::Debug for ClientConfig {
@@ -92,6 +96,7 @@ impl fmt::Debug for ClientConfig {
             .field("default_rate_limit", &self.default_rate_limit)
             .field("observers", &self.observers.len())
             .field("account", &self.account)
+            .field("wire_log", &self.wire_log)
             .finish()
     }
 }
@@ -114,6 +119,7 @@ impl ClientConfig {
             monitor: None,
             time_zone: None,
             account: "main".to_owned(),
+            wire_log: false,
         }
     }
 
@@ -138,6 +144,12 @@ impl ClientConfig {
     /// Set the body mode.
     pub fn with_body_mode(mut self, mode: BodyMode) -> Self {
         self.body_mode = mode;
+        self
+    }
+
+    /// Log request and response bodies at debug level (see [`ClientConfig::wire_log`]).
+    pub fn with_wire_log(mut self, on: bool) -> Self {
+        self.wire_log = on;
         self
     }
 
@@ -217,7 +229,8 @@ impl ClientConfig {
     /// Read a JSON configuration:
     /// `{"username", "password", "platform", "base_url", "timeout_s", "body_mode",
     ///   "retry": {"max_retries", "base_delay", "max_delay", "jitter", "deadline"}, "account",
-    ///   "rate_limit": true}` (`rate_limit` false: no local limiter with eMAG's quotas).
+    ///   "rate_limit": true, "wire_log": false}` (`rate_limit` false: no local limiter with
+    ///   eMAG's quotas; `wire_log` true: bodies at debug level, see [`ClientConfig::wire_log`]).
     pub fn from_json(text: &str) -> Result<Self> {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
@@ -241,6 +254,7 @@ impl ClientConfig {
             retry: Option<RetryJson>,
             account: Option<String>,
             rate_limit: Option<bool>,
+            wire_log: Option<bool>,
         }
         let raw: ConfigJson = serde_json::from_str(text).map_err(|e| {
             Error::invalid_argument(format!("client configuration: {}", without_values(&e)))
@@ -272,6 +286,7 @@ impl ClientConfig {
         if let Some(a) = raw.account {
             config.account = a;
         }
+        config.wire_log = raw.wire_log.unwrap_or(false);
         if !raw.rate_limit.unwrap_or(true) {
             config = config.without_rate_limit();
         }

@@ -28,14 +28,16 @@ use crate::error::{Error, Result};
 use crate::hooks::{Bucket, Outcome, RequestEvent};
 use crate::monitor::{Monitor, MonitorConfig};
 use crate::phpform;
+use crate::platform::Credentials;
 use crate::retry::{retry_safety, should_retry, RetryBudget, RetrySafety};
 
 /// The `User-Agent` every request carries.
 pub const USER_AGENT_VALUE: &str = concat!("magflow-emag/", env!("CARGO_PKG_VERSION"));
 
 /// The log target of request and response bodies (debug level, credentials removed, at most
-/// [`WIRE_EXCERPT`] bytes each). Separate from the client's one-line-per-request debug log so
-/// that bodies, which hold customer data, are logged only when asked for by name.
+/// [`WIRE_EXCERPT`] bytes each), written only by a client configured with
+/// [`ClientConfig::with_wire_log`]: bodies hold customer data, so turning on the library's
+/// debug logs is not enough to write them.
 pub const WIRE_TARGET: &str = "magflow_emag::wire";
 
 /// How much of a body the wire log keeps.
@@ -398,7 +400,7 @@ impl Client {
                 );
             }
         }
-        if log::log_enabled!(target: WIRE_TARGET, log::Level::Debug) {
+        if self.inner.config.wire_log && log::log_enabled!(target: WIRE_TARGET, log::Level::Debug) {
             self.log_wire(req, status, &bytes);
         }
         let raw = response::RawResponse {
@@ -421,6 +423,15 @@ impl Client {
     /// The request's data and the answer's body, scrubbed and cut to [`WIRE_EXCERPT`].
     fn log_wire(&self, req: &Request, status: u16, body: &[u8]) {
         let creds = &self.inner.config.credentials;
+        if !creds.password_is_scrubbable() {
+            log::debug!(
+                target: WIRE_TARGET,
+                "{} {} answered {status}: bodies not logged (a password this short cannot be scrubbed)",
+                req.method,
+                req.path
+            );
+            return;
+        }
         let sent = req
             .raw_json
             .as_ref()
@@ -431,9 +442,8 @@ impl Client {
             "{} {} sent {} | answered {status}: {}",
             req.method,
             req.path,
-            // Scrubbed before cutting, so a secret across the cut cannot leave a part behind.
-            excerpt(creds.redact(&sent).as_bytes()),
-            excerpt(creds.redact(&String::from_utf8_lossy(body)).as_bytes()),
+            scrubbed_excerpt(creds, sent.as_bytes()),
+            scrubbed_excerpt(creds, body),
         );
     }
 
@@ -476,22 +486,40 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-/// At most [`WIRE_EXCERPT`] bytes of a body as text (cut at a character boundary), with the
-/// full length when it was cut.
-fn excerpt(body: &[u8]) -> String {
-    if body.len() <= WIRE_EXCERPT {
-        return String::from_utf8_lossy(body).into_owned();
+/// At most [`WIRE_EXCERPT`] bytes of a body as text, scrubbed of credentials, with the body's
+/// full length when it was cut. Only a prefix is scrubbed (a long answer is not copied
+/// whole); the scrubbing happens before the cut, and the prefix's last `longest secret` bytes
+/// are dropped, so a secret that the prefix cuts in two leaves no part behind.
+fn scrubbed_excerpt(creds: &Credentials, body: &[u8]) -> String {
+    let margin = creds.longest_secret_len();
+    let prefix_len = WIRE_EXCERPT + 2 * margin;
+    if body.len() <= prefix_len {
+        return excerpt(&creds.redact(&String::from_utf8_lossy(body)), None);
     }
-    let mut end = WIRE_EXCERPT;
-    // Back up to the start of a UTF-8 character (at most 3 continuation bytes).
-    while end > 0 && (body[end] & 0xC0) == 0x80 {
+    let scrubbed = creds.redact(&String::from_utf8_lossy(&body[..prefix_len]));
+    let keep = char_floor(&scrubbed, scrubbed.len().saturating_sub(margin));
+    excerpt(&scrubbed[..keep], Some(body.len()))
+}
+
+/// `text` cut to at most [`WIRE_EXCERPT`] bytes at a character boundary, saying the full
+/// length when anything is left out. `cut_from`: the length of the whole body when `text` is
+/// already only its beginning (None: `text` is all of it).
+fn excerpt(text: &str, cut_from: Option<usize>) -> String {
+    if text.len() <= WIRE_EXCERPT && cut_from.is_none() {
+        return text.to_owned();
+    }
+    let end = char_floor(text, WIRE_EXCERPT);
+    let total = cut_from.unwrap_or(text.len());
+    format!("{}... ({total} bytes in all)", &text[..end])
+}
+
+/// The largest character boundary of `text` at or below `at`.
+fn char_floor(text: &str, at: usize) -> usize {
+    let mut end = at.min(text.len());
+    while !text.is_char_boundary(end) {
         end -= 1;
     }
-    format!(
-        "{}... ({} bytes in all)",
-        String::from_utf8_lossy(&body[..end]),
-        body.len()
-    )
+    end
 }
 
 #[cfg(test)]
@@ -500,15 +528,44 @@ mod tests {
 
     #[test]
     fn wire_excerpts_are_cut_at_a_character_and_say_the_length() {
-        assert_eq!(excerpt(b"{\"isError\":false}"), "{\"isError\":false}");
+        assert_eq!(excerpt("{\"isError\":false}", None), "{\"isError\":false}");
         // 'ă' is two bytes: a cut inside it backs up to its start.
         let body = format!("{}ă{}", "a".repeat(WIRE_EXCERPT - 1), "b".repeat(10));
-        let cut = excerpt(body.as_bytes());
+        let cut = excerpt(&body, None);
         assert!(cut.starts_with(&"a".repeat(WIRE_EXCERPT - 1)));
         assert!(
             cut.ends_with(&format!("... ({} bytes in all)", body.len())),
             "{cut}"
         );
         assert!(!cut.contains('ă') && !cut.contains('\u{FFFD}'));
+    }
+
+    #[test]
+    fn wire_excerpts_leave_no_part_of_a_secret_wherever_the_cuts_fall() {
+        let creds = Credentials::new("user", "Pa\"ss-w0rd-long").unwrap();
+        let escaped = "Pa\\\"ss-w0rd-long";
+        let basic = creds.basic_token();
+        let margin = creds.longest_secret_len();
+        for secret in ["Pa\"ss-w0rd-long", escaped, basic.as_str()] {
+            // The secret at every offset around both cuts (the excerpt's and the prefix's),
+            // after a run of earlier copies that the scrubbing shortens.
+            for at in (WIRE_EXCERPT - 40..WIRE_EXCERPT + 3 * margin + 40).step_by(3) {
+                let head = format!("{secret} ").repeat(20);
+                let pad = "x".repeat(at.saturating_sub(head.len()));
+                let body = format!("{head}{pad}{secret}{}", "y".repeat(5000));
+                let out = scrubbed_excerpt(&creds, body.as_bytes());
+                assert!(out.len() <= WIRE_EXCERPT + 40, "{}", out.len());
+                assert!(out.ends_with(&format!("({} bytes in all)", body.len())));
+                for part in [&secret[..8], &secret[secret.len() - 8..]] {
+                    assert!(!out.contains(part), "part {part:?} of a secret at {at}");
+                }
+            }
+        }
+        // A short answer is scrubbed whole and kept whole.
+        let short = format!("{{\"x\":\"{escaped}\"}}");
+        assert_eq!(
+            scrubbed_excerpt(&creds, short.as_bytes()),
+            "{\"x\":\"***\"}"
+        );
     }
 }

@@ -108,7 +108,7 @@ fn content_hash(text: &str) -> String {
     // `encode_to_slice` fills a buffer in one go (`hex::encode` goes char by char); it cannot
     // fail for 32 bytes into 64, and would fall back to the slow path if it did.
     match hex::encode_to_slice(digest, &mut hex) {
-        Ok(()) => hex.iter().map(|&b| b as char).collect(),
+        Ok(()) => String::from_utf8(hex.to_vec()).unwrap_or_else(|_| hex::encode(digest)),
         Err(_) => hex::encode(digest),
     }
 }
@@ -178,9 +178,9 @@ impl Store {
         self.upsert_prepared_orders(scope, &page, checkpoint)
     }
 
-    /// Upsert orders already prepared ([`PreparedOrders`]: parsed, their columns and hashes
-    /// computed, possibly on another thread) in one transaction, with the checkpoint. Each
-    /// order's text is stored as it is.
+    /// Upsert orders already prepared ([`PreparedOrders`]: parsed and their columns read,
+    /// possibly on another thread) in one transaction, with the checkpoint. Each order's text
+    /// is stored as it is, with its SHA-256 (computed here) for change detection.
     pub fn upsert_prepared_orders(
         &self,
         scope: &Scope,
@@ -313,8 +313,8 @@ fn save_checkpoint_tx(conn: &Connection, scope: &Scope, kind: &str, state: &Valu
     Ok(())
 }
 
-/// One order ready to store: its key, the columns the ERP queries and the hash of its text,
-/// all owned, so a page can be prepared on one thread and written on another.
+/// One order ready to store: its key and the columns the ERP queries (the hash of its text is
+/// computed when it is written), all owned, so a page can be prepared on one thread and written on another.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PreparedOrder {
     /// Position of the order's text in the page.

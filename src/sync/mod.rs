@@ -177,7 +177,7 @@ pub struct PageOutcome {
 /// ([`prepare_orders_page`]); owned, so it can cross threads.
 #[derive(Debug, Clone)]
 pub struct PreparedPage {
-    /// The rows, their columns and hashes.
+    /// The texts and, for each order, its columns.
     pub orders: PreparedOrders,
     /// Orders with validation messages (stored all the same).
     pub invalid: u64,
@@ -189,7 +189,7 @@ pub struct PreparedPage {
 
 /// Check a page of orders as the sync does and prepare its rows: each order is parsed once
 /// into a borrowed [`crate::jsonview::JsonView`], validated ([`crate::validate::validate_order_data`]), and its
-/// columns and hash computed. Orders with validation messages are kept (nothing read is
+/// columns read (the SHA-256 of its text is computed when it is written). Orders with validation messages are kept (nothing read is
 /// dropped): the messages are logged and returned.
 pub fn prepare_orders_page(scope: &Scope, items: RawItems) -> PreparedPage {
     let mut invalid = 0;
@@ -317,6 +317,9 @@ where
                         break;
                     }
                 }
+            }
+            if ready.is_empty() {
+                break;
             }
             let orders: Vec<&PreparedOrders> = ready.iter().map(|p| &p.orders).collect();
             match store.upsert_prepared_order_pages(scope, &orders) {

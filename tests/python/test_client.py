@@ -138,3 +138,19 @@ def test_shared_rate_limiter_paces_requests(sim):
         c.vat.read()
     assert limiter.stats()["other"]["requests"] == 4
     assert sim.stats()["max_in_any_second"]["other"] <= 3
+
+
+def test_wire_log_only_when_asked_and_without_the_password(sim, caplog):
+    import logging
+
+    quiet = m.Client(sim.username, sim.password, base_url=sim.url, rate_limiter=False)
+    loud = m.Client(sim.username, sim.password, base_url=sim.url, rate_limiter=False, wire_log=True)
+    with caplog.at_level(logging.DEBUG, logger="magflow_emag"):
+        quiet.orders.read(itemsPerPage=3)
+        loud.orders.read(itemsPerPage=2)
+        loud.call("order", "read", {"itemsPerPage": 1, "note": sim.password})
+    wire = [r.getMessage() for r in caplog.records if r.name == "magflow_emag.wire"]
+    assert any('"itemsPerPage":2' in w and '"isError":false' in w for w in wire), wire
+    assert not any('"itemsPerPage":3' in w for w in wire), wire
+    assert any('"note":"***"' in w for w in wire), wire
+    assert not any(sim.password in r.getMessage() for r in caplog.records)

@@ -191,7 +191,8 @@ impl PyClient {
 impl PyClient {
     #[new]
     #[pyo3(signature = (username, password, platform = "emag_ro", base_url = None, timeout = 30.0,
-                        retry = None, body_mode = "form", account = "main", limiter = None, monitor = None))]
+                        retry = None, body_mode = "form", account = "main", limiter = None, monitor = None,
+                        wire_log = false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         username: String,
@@ -204,6 +205,7 @@ impl PyClient {
         account: &str,
         limiter: Option<Py<PyAny>>,
         monitor: Option<PyRef<'_, crate::monitor::PyMonitor>>,
+        wire_log: bool,
     ) -> PyResult<Self> {
         let mut config = ClientConfig::new(Credentials::new(username, password).py()?)
             .with_platform(platform.parse().py()?)
@@ -218,6 +220,7 @@ impl PyClient {
             })?;
         config.base_url = base_url;
         config.account = account.to_owned();
+        config.wire_log = wire_log;
         if let Some(r) = retry {
             config.retry = r.inner;
         }

@@ -93,9 +93,15 @@ impl PyStore {
         // Built from the stored text as eMAG sent it (as `json.loads` would build it).
         found
             .map(|text| {
-                crate::pyjson::loads(py, &text).or_else(|_| {
+                crate::pyjson::loads(py, &text).or_else(|e| {
+                    // json.loads' ValueError (JSONDecodeError) means the text is bad; anything
+                    // else (MemoryError, RecursionError) is passed on as it is.
+                    if !e.is_instance_of::<pyo3::exceptions::PyValueError>(py) {
+                        return Err(e);
+                    }
                     Err(Error::store(format!(
-                        "order {order_id} is corrupt: its stored JSON does not parse"
+                        "order {order_id} is corrupt: its stored JSON does not parse ({})",
+                        e.value(py)
                     )))
                     .py()
                 })
