@@ -162,8 +162,11 @@ mf_status mf_transition_rule(int from_status, int to_status, const char **rule_o
  Create a client from a JSON configuration:
  `{"username": "...", "password": "...", "platform": "emag_ro", "base_url": null,
    "timeout_s": 30, "body_mode": "form", "retry": {"max_retries": 3, "base_delay": 2,
-   "max_delay": 64, "jitter": true, "deadline": null}, "account": "main"}`.
- Only username and password are required. Free with `mf_client_free`.
+   "max_delay": 64, "jitter": true, "deadline": null}, "account": "main",
+   "rate_limit": true, "wire_log": false}`.
+ Only username and password are required. `wire_log` true logs request and response bodies
+ (scrubbed of credentials, 2 KiB each) at debug level under `magflow_emag::wire`.
+ Free with `mf_client_free`.
 
  # Safety
  `config_json` must be NULL or a NUL-terminated string; `out` a valid pointer.
