@@ -380,6 +380,13 @@ mod tests {
         assert_eq!(c.timeout, Duration::from_millis(2500));
         assert_eq!(c.retry.max_retries, 1);
         assert!(!format!("{c:?}").contains("s3cr3t!"));
+        assert!(!c.wire_log, "bodies are not logged unless asked for");
+        let loud =
+            ClientConfig::from_json(r#"{"username":"u","password":"p","wire_log":true}"#).unwrap();
+        assert!(loud.wire_log);
+        assert!(
+            ClientConfig::from_json(r#"{"username":"u","password":"p","wire_log":"yes"}"#).is_err()
+        );
         assert!(ClientConfig::from_json(r#"{"username":"u"}"#).is_err());
         assert!(
             ClientConfig::from_json(r#"{"username":"u","password":"p","timeout_s":-1}"#).is_err()
