@@ -8,7 +8,7 @@
 //! view of the grouping. Also shown: the sync's own one-thread page path. Goals: >= 20,000
 //! orders/s, peak RSS <= 150 MB, >= 5x the baseline.
 //!
-//! Run: `cargo bench --bench ingest` (ORDERS=100000, ROUNDS=3; PYTHON as for the backup bench).
+//! Run: `cargo bench --bench ingest` (ORDERS=100000, ROUNDS=5; PYTHON as for the backup bench).
 //! The measured work runs in a child process, so preparing the pages does not count toward
 //! its peak RSS.
 
@@ -114,7 +114,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     let orders = env_count("ORDERS", 100_000);
-    let rounds = env_count("ROUNDS", 3);
+    let rounds = env_count("ROUNDS", 5);
     let work = tempfile::tempdir()?;
     // MF_BENCH_PAGES: reuse (or leave behind) the pages, to profile the measured part alone.
     let pages: PathBuf = std::env::var("MF_BENCH_PAGES")
