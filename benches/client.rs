@@ -2,6 +2,9 @@
 //! and through a bare reqwest loop (same pool settings, form body, Basic auth, JSON parse and
 //! the isError check) against the simulator with rate limits off. Prints medians and the ratio.
 //!
+//! Also the text path (`read_raw`) beside reqwest reading the answer's bytes and parsing
+//! nothing: the floor of any client built on reqwest.
+//!
 //! Run: `cargo bench --bench client` (REQUESTS=2000 by default).
 
 use std::time::Instant;
@@ -79,5 +82,45 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             o / r
         );
     }
+    // The text path against reqwest reading the bytes and nothing more: what reqwest itself
+    // costs per request, below which no reqwest-based client can go.
+    let (mut text, mut bytes_only) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        let c = client.clone();
+        text.push(runtime::block_on(async move {
+            let started = Instant::now();
+            for _ in 0..n {
+                c.resource("order")
+                    .read_raw(json!({"itemsPerPage": 10}))
+                    .await
+                    .expect("read_raw");
+            }
+            n as f64 / started.elapsed().as_secs_f64()
+        }));
+        let (b, u, a) = (bare.clone(), url.clone(), auth.clone());
+        bytes_only.push(runtime::block_on(async move {
+            let started = Instant::now();
+            for _ in 0..n {
+                let body = b
+                    .post(&u)
+                    .header("Authorization", &a)
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .body("data%5BitemsPerPage%5D=10")
+                    .send()
+                    .await
+                    .expect("send")
+                    .bytes()
+                    .await
+                    .expect("body");
+                assert!(!body.is_empty());
+            }
+            n as f64 / started.elapsed().as_secs_f64()
+        }));
+    }
+    let (t, b) = (median(text), median(bytes_only));
+    println!(
+        "client, {n} sequential order/read (10 per page), results as text: magflow-emag read_raw {t:.0} req/s | baseline bare reqwest reading the bytes only {b:.0} req/s | ratio {:.2}",
+        t / b
+    );
     Ok(())
 }
