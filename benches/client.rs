@@ -18,6 +18,39 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// The bare reqwest loop: `n` sequential reads of `per_page` orders; with `parse`, each body
+/// is parsed into a `Value` and its `isError` checked. Returns requests per second.
+async fn bare_reads(
+    http: reqwest::Client,
+    url: String,
+    auth: String,
+    n: usize,
+    per_page: u32,
+    parse: bool,
+) -> f64 {
+    let started = Instant::now();
+    for _ in 0..n {
+        let body = http
+            .post(&url)
+            .header("Authorization", &auth)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(format!("data%5BitemsPerPage%5D={per_page}"))
+            .send()
+            .await
+            .expect("send")
+            .bytes()
+            .await
+            .expect("body");
+        if parse {
+            let v: Value = serde_json::from_slice(&body).expect("json");
+            assert_eq!(v["isError"], json!(false));
+        } else {
+            assert!(!body.is_empty());
+        }
+    }
+    n as f64 / started.elapsed().as_secs_f64()
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n: usize = std::env::var("REQUESTS")
         .ok()
@@ -55,26 +88,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
                 n as f64 / started.elapsed().as_secs_f64()
             }));
-            let (b, u, a) = (bare.clone(), url.clone(), auth.clone());
-            raw.push(runtime::block_on(async move {
-                let started = Instant::now();
-                for _ in 0..n {
-                    let body = b
-                        .post(&u)
-                        .header("Authorization", &a)
-                        .header("Content-Type", "application/x-www-form-urlencoded")
-                        .body(format!("data%5BitemsPerPage%5D={per_page}"))
-                        .send()
-                        .await
-                        .expect("send")
-                        .bytes()
-                        .await
-                        .expect("body");
-                    let v: Value = serde_json::from_slice(&body).expect("json");
-                    assert_eq!(v["isError"], json!(false));
-                }
-                n as f64 / started.elapsed().as_secs_f64()
-            }));
+            raw.push(runtime::block_on(bare_reads(
+                bare.clone(),
+                url.clone(),
+                auth.clone(),
+                n,
+                per_page,
+                true,
+            )));
         }
         let (o, r) = (median(ours), median(raw));
         println!(
@@ -97,25 +118,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             n as f64 / started.elapsed().as_secs_f64()
         }));
-        let (b, u, a) = (bare.clone(), url.clone(), auth.clone());
-        bytes_only.push(runtime::block_on(async move {
-            let started = Instant::now();
-            for _ in 0..n {
-                let body = b
-                    .post(&u)
-                    .header("Authorization", &a)
-                    .header("Content-Type", "application/x-www-form-urlencoded")
-                    .body("data%5BitemsPerPage%5D=10")
-                    .send()
-                    .await
-                    .expect("send")
-                    .bytes()
-                    .await
-                    .expect("body");
-                assert!(!body.is_empty());
-            }
-            n as f64 / started.elapsed().as_secs_f64()
-        }));
+        bytes_only.push(runtime::block_on(bare_reads(
+            bare.clone(),
+            url.clone(),
+            auth.clone(),
+            n,
+            10,
+            false,
+        )));
     }
     let (t, b) = (median(text), median(bytes_only));
     println!(
