@@ -549,7 +549,7 @@ mod tests {
         for secret in ["Pa\"ss-w0rd-long", escaped, basic.as_str()] {
             // The secret at every offset around both cuts (the excerpt's and the prefix's),
             // after a run of earlier copies that the scrubbing shortens.
-            for at in (WIRE_EXCERPT - 40..WIRE_EXCERPT + 3 * margin + 40).step_by(3) {
+            for at in WIRE_EXCERPT - 40..WIRE_EXCERPT + 3 * margin + 40 {
                 let head = format!("{secret} ").repeat(20);
                 let pad = "x".repeat(at.saturating_sub(head.len()));
                 let body = format!("{head}{pad}{secret}{}", "y".repeat(5000));
