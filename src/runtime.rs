@@ -8,7 +8,8 @@
 //! that are not there).
 
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, Once};
 
 use tokio::runtime::{Builder, Handle, Runtime};
 
@@ -19,8 +20,37 @@ struct Shared {
 
 static RUNTIME: Mutex<Option<Shared>> = Mutex::new(None);
 
+/// Bumped in the child of every `fork()` (a `pthread_atfork` child handler, registered when
+/// the first runtime is built): anything bound to the parent's runtime (connection pools,
+/// timers, tasks) compares the generation it was made in with [`fork_generation`] and builds
+/// itself anew when they differ.
+static FORK_GENERATION: AtomicU64 = AtomicU64::new(0);
+static ATFORK: Once = Once::new();
+
+extern "C" fn after_fork_in_child() {
+    // Async-signal-safe: one atomic add, nothing else.
+    FORK_GENERATION.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Start counting forks (idempotent): called before anything fork-sensitive is built.
+pub fn watch_forks() {
+    ATFORK.call_once(|| {
+        // SAFETY: registers a handler that only does an atomic add (async-signal-safe).
+        unsafe {
+            libc::pthread_atfork(None, None, Some(after_fork_in_child));
+        }
+    });
+}
+
+/// How many `fork()`s separate this process from the one that first built a runtime (0 in
+/// that process). Cheap: one atomic load.
+pub fn fork_generation() -> u64 {
+    FORK_GENERATION.load(Ordering::SeqCst)
+}
+
 /// The shared runtime for this process, built on first use (and again in a forked child).
 pub fn runtime() -> &'static Runtime {
+    watch_forks();
     let pid = std::process::id();
     let mut slot = RUNTIME
         .lock()

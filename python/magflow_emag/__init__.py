@@ -7,7 +7,7 @@ sync, monitoring and backup. Everything here is re-exported from the native modu
 
 from __future__ import annotations
 
-from . import errors, testing
+from . import _logging, errors, testing
 from .client import AsyncClient, Client, RetryPolicy
 from ._native import (
     BackupManager,
@@ -103,3 +103,5 @@ __all__ = [
     "InvalidArgumentError",
     "InternalError",
 ]
+
+_logging.install()

@@ -92,8 +92,45 @@ struct Inner {
     config: ClientConfig,
     monitor: Arc<Monitor>,
     base: String,
-    http: reqwest::Client,
+    http: ForkAware<reqwest::Client>,
     budget: RetryBudget,
+}
+
+/// A value tied to the process's runtime (a connection pool registers its sockets with the
+/// runtime's reactor): rebuilt on first use after a `fork()`, since the parent's pooled
+/// connections would wait on a reactor that does not run in the child (a request then hung
+/// for the whole timeout).
+struct ForkAware<T: Clone> {
+    build: Box<dyn Fn() -> Result<T> + Send + Sync>,
+    current: std::sync::Mutex<(u64, T)>,
+}
+
+impl<T: Clone> ForkAware<T> {
+    fn new(build: impl Fn() -> Result<T> + Send + Sync + 'static) -> Result<Self> {
+        crate::runtime::watch_forks();
+        let value = build()?;
+        Ok(ForkAware {
+            build: Box::new(build),
+            current: std::sync::Mutex::new((crate::runtime::fork_generation(), value)),
+        })
+    }
+
+    fn get(&self) -> Result<T> {
+        let generation = crate::runtime::fork_generation();
+        let mut current = self
+            .current
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if current.0 != generation {
+            // The parent's value is leaked, not dropped: dropping a pool would touch sockets
+            // and tasks of a runtime that does not exist here.
+            let fresh = (self.build)()?;
+            let stale = std::mem::replace(&mut current.1, fresh);
+            std::mem::forget(stale);
+            current.0 = generation;
+        }
+        Ok(current.1.clone())
+    }
 }
 
 /// The asynchronous client. Cheap to clone (an `Arc`); safe to share between tasks and threads.
@@ -145,16 +182,20 @@ impl Client {
         let mut headers = HeaderMap::new();
         headers.insert(AUTHORIZATION, auth);
         headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
-        let http = reqwest::Client::builder()
-            .default_headers(headers)
-            .timeout(config.timeout)
-            .connect_timeout(config.connect_timeout)
-            .pool_idle_timeout(Duration::from_secs(60))
-            // Certificates are always verified; redirects are not followed (a redirect of a
-            // POST is a misconfiguration to report, not to chase with credentials).
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| Error::internal(format!("cannot build the HTTP client: {e}")))?;
+        let timeout = config.timeout;
+        let connect_timeout = config.connect_timeout;
+        let http = ForkAware::new(move || {
+            reqwest::Client::builder()
+                .default_headers(headers.clone())
+                .timeout(timeout)
+                .connect_timeout(connect_timeout)
+                .pool_idle_timeout(Duration::from_secs(60))
+                // Certificates are always verified; redirects are not followed (a redirect of a
+                // POST is a misconfiguration to report, not to chase with credentials).
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| Error::internal(format!("cannot build the HTTP client: {e}")))
+        })?;
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
@@ -188,6 +229,8 @@ impl Client {
 
     /// The JSON escape hatch: `POST {resource}/{action}` with `data`; returns `results`.
     pub async fn call(&self, resource: &str, action: &str, data: Option<Value>) -> Result<Value> {
+        guards::check_route_name("resource", resource)?;
+        guards::check_route_name("action", action)?;
         if let Some(d) = &data {
             guards::check_payload(resource, action, d)?;
         }
@@ -201,6 +244,8 @@ impl Client {
         action: &str,
         data: Option<Value>,
     ) -> Result<RawResults> {
+        guards::check_route_name("resource", resource)?;
+        guards::check_route_name("action", action)?;
         if let Some(d) = &data {
             guards::check_payload(resource, action, d)?;
         }
@@ -349,7 +394,11 @@ impl Client {
 
     async fn send_once(&self, req: &Request, binary: bool) -> (Result<Attempt>, Option<u16>) {
         let url = format!("{}/{}", self.inner.base, req.path);
-        let mut builder = self.inner.http.request(req.method.clone(), &url);
+        let http = match self.inner.http.get() {
+            Ok(http) => http,
+            Err(e) => return (Err(e), None),
+        };
+        let mut builder = http.request(req.method.clone(), &url);
         if !req.query.is_empty() {
             builder = builder.query(&req.query);
         }

@@ -107,8 +107,71 @@ pub fn check_order_date_filters(
     }
 }
 
+/// The deepest nesting of arrays and objects accepted in data sent to eMAG (and in any JSON
+/// the bindings convert): serde_json's own parser stops at 128 levels too, and eMAG's
+/// documented payloads nest at most five deep.
+pub const MAX_JSON_DEPTH: usize = 128;
+
+/// How deeply `value` nests (a scalar is 0, `[]` is 1), counted without recursion so that a
+/// hostile value cannot overflow the stack; stops counting past `limit`.
+pub fn json_depth(value: &Value, limit: usize) -> usize {
+    let mut deepest = 0;
+    let mut stack: Vec<(&Value, usize)> = vec![(value, 0)];
+    while let Some((v, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        let depth = depth + 1;
+        deepest = deepest.max(depth);
+        if deepest > limit {
+            return deepest;
+        }
+        stack.extend(children.map(|c| (c, depth)));
+    }
+    deepest
+}
+
+/// Refuse data nested deeper than [`MAX_JSON_DEPTH`] (an invalid argument, not a validation
+/// message: no eMAG payload is shaped like that).
+pub fn check_depth(data: &Value) -> Result<()> {
+    if json_depth(data, MAX_JSON_DEPTH) > MAX_JSON_DEPTH {
+        return Err(Error::invalid_argument(format!(
+            "data: nests deeper than {MAX_JSON_DEPTH} levels of lists and objects"
+        )));
+    }
+    Ok(())
+}
+
+/// Check that a resource or action name is shaped like eMAG's own (`order`,
+/// `order/attachments`, `smart-deals-price-check`): lowercase ASCII letters, digits, `_` and
+/// `-`, with `/` between segments. Anything else (`..`, `?`, `%`, spaces, ...) could move
+/// the request off the API path on the same host.
+pub fn check_route_name(what: &str, name: &str) -> Result<()> {
+    let trimmed = name.trim_matches('/');
+    let ok = !trimmed.is_empty()
+        && trimmed.split('/').all(|segment| {
+            !segment.is_empty()
+                && segment
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid_argument(format!(
+            "{what}: {name:?} is not an eMAG {what} name (lowercase letters, digits, '_' and '-', \
+             with '/' between segments, e.g. \"order\", \"order/attachments\")"
+        )))
+    }
+}
+
 /// Check a payload before it is sent.
 pub fn check_payload(resource: &str, action: &str, data: &Value) -> Result<()> {
+    check_route_name("resource", resource)?;
+    check_route_name("action", action)?;
+    check_depth(data)?;
     let mut errors = Vec::new();
     if let Value::Array(items) = data {
         if action == "save" && items.len() > MAX_BULK_ENTITIES {
@@ -225,5 +288,54 @@ mod tests {
             &json!({"modifiedBefore": "2020-01-01 00:00:00"})
         )
         .is_ok());
+    }
+
+    #[test]
+    fn depth_is_bounded_without_recursion() {
+        let mut deep = json!([]);
+        for _ in 0..1_000 {
+            deep = Value::Array(vec![deep]);
+        }
+        let err = check_payload("order", "read", &json!({ "x": deep })).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidArgument);
+        assert!(err.to_string().contains("deeper than 128"), "{err}");
+        let mut shallow = json!([]);
+        for _ in 0..(MAX_JSON_DEPTH - 1) {
+            shallow = Value::Array(vec![shallow]);
+        }
+        assert_eq!(json_depth(&shallow, MAX_JSON_DEPTH), MAX_JSON_DEPTH);
+        assert!(check_depth(&shallow).is_ok());
+        assert!(check_depth(&json!({ "x": shallow })).is_err());
+    }
+
+    #[test]
+    fn route_names_must_look_like_emags() {
+        for ok in [
+            "order",
+            "order/attachments",
+            "smart-deals-price-check",
+            "product_offer",
+            "api-3",
+        ] {
+            assert!(check_route_name("resource", ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "..",
+            "../../etc",
+            "order/../x",
+            "order/./x",
+            "Order",
+            "a b",
+            "a?b",
+            "a#b",
+            "a%2e",
+            "a\\b",
+            "a//b",
+            "é",
+        ] {
+            let err = check_route_name("resource", bad).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::InvalidArgument, "{bad}");
+        }
     }
 }

@@ -29,7 +29,8 @@ impl GenericRuntime for SharedRuntime {
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        magflow_emag::runtime::handle().spawn(fut)
+        // Tracked, so that the interpreter's exit can stop it before finalizing.
+        crate::lifecycle::spawn_tracked(fut)
     }
 }
 

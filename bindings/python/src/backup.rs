@@ -26,13 +26,13 @@ fn py_of<T: Serialize>(py: Python<'_>, value: &T) -> PyResult<Py<PyAny>> {
 fn progress_fn(progress: Option<Py<PyAny>>) -> Option<BackupProgressFn> {
     progress.map(|callback| {
         Arc::new(move |event: &BackupProgress| {
-            Python::attach(|py| {
+            crate::lifecycle::attach_unless_finishing(|py| {
                 let called = py_of(py, event).and_then(|arg| callback.call1(py, (arg,)));
                 if let Err(e) = called {
                     // A failing progress callback must not fail the backup.
                     log::warn!("backup progress callback raised: {e}");
                 }
-            })
+            });
         }) as BackupProgressFn
     })
 }

@@ -17,16 +17,12 @@ use tokio::sync::Mutex as AsyncMutex;
 use crate::aio::{awaitable, run};
 use crate::errors::IntoPy;
 
-/// Python value -> JSON value.
-pub fn to_json(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Value> {
+/// Python value -> JSON value (depth- and cycle-safe: [`crate::pyvalue`]).
+pub fn to_json(obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Value> {
     match obj {
         None => Ok(Value::Null),
         Some(o) if o.is_none() => Ok(Value::Null),
-        Some(o) => pythonize::depythonize::<Value>(o).map_err(|e| {
-            crate::errors::to_py(Error::invalid_argument(format!(
-                "cannot convert to JSON: {e}"
-            )))
-        }),
+        Some(o) => crate::pyvalue::to_value(o, what),
     }
 }
 
@@ -84,7 +80,7 @@ fn items_to_py(py: Python<'_>, items: &RawItems) -> PyResult<Py<PyAny>> {
 fn kwargs_json(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Value> {
     match kwargs {
         None => Ok(Value::Object(Default::default())),
-        Some(d) => to_json(Some(d.as_any())),
+        Some(d) => to_json(Some(d.as_any()), "filters"),
     }
 }
 
@@ -274,7 +270,7 @@ impl PyClient {
         action: &str,
         data: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let data = to_json(data)?;
+        let data = to_json(data, "data")?;
         let data = if data.is_null() { None } else { Some(data) };
         let client = self.inner.clone();
         let raw = run(py, client.call_raw(resource, action, data))?;
@@ -324,7 +320,7 @@ impl PyClient {
         entities: &Bound<'_, PyAny>,
         action: &str,
     ) -> PyResult<Py<PyAny>> {
-        let entities = to_json(Some(entities))?;
+        let entities = to_json(Some(entities), "entities")?;
         let res = self.resource(resource);
         let v = run(py, res.save_as(action, entities))?;
         to_py(py, &Value::Array(v))
@@ -358,7 +354,7 @@ impl PyClient {
     }
 
     fn awb_save(&self, py: Python<'_>, awb: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let awb = to_json(Some(awb))?;
+        let awb = to_json(Some(awb), "awb")?;
         let client = self.inner.clone();
         let v = run(py, async move { client.awb().save(awb).await })?;
         to_py(py, &v)
@@ -408,7 +404,7 @@ impl PyClient {
         action: String,
         data: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let data = to_json(data)?;
+        let data = to_json(data, "data")?;
         let data = if data.is_null() { None } else { Some(data) };
         let client = self.inner.clone();
         awaitable(py, async move {
@@ -452,7 +448,7 @@ impl PyClient {
         entities: &Bound<'py, PyAny>,
         action: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let entities = to_json(Some(entities))?;
+        let entities = to_json(Some(entities), "entities")?;
         let action = action.to_owned();
         let res = self.resource(resource);
         awaitable(py, async move {
@@ -503,7 +499,7 @@ impl PyClient {
         py: Python<'py>,
         awb: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let awb = to_json(Some(awb))?;
+        let awb = to_json(Some(awb), "awb")?;
         let client = self.inner.clone();
         awaitable(py, async move {
             let v = client.awb().save(awb).await.py()?;

@@ -8,8 +8,11 @@ mod backup;
 mod client;
 mod codes;
 mod errors;
+mod lifecycle;
+mod logging;
 mod monitor;
 mod pyjson;
+mod pyvalue;
 mod ratelimit;
 mod sim;
 mod store;
@@ -18,10 +21,9 @@ mod validate;
 /// The native module, re-exported by the pure-Python package `magflow_emag`.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    // Route the core's `log` records into Python's `logging` (logger names follow the Rust
-    // module paths, e.g. `magflow_emag.client`).
-    let _ = pyo3_log::try_init();
     m.add("__version__", magflow_emag::VERSION)?;
+    lifecycle::register(m)?;
+    logging::register(m)?;
     codes::register(m)?;
     errors::register(m)?;
     aio::register(m)?;

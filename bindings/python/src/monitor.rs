@@ -189,7 +189,7 @@ impl PyMonitor {
         }
         let callback: Py<PyAny> = callback.unbind();
         self.inner.on_alert(move |event| {
-            Python::attach(|py| {
+            crate::lifecycle::attach_unless_finishing(|py| {
                 let result = pythonize::pythonize(py, event)
                     .map_err(PyErr::from)
                     .and_then(|dict| callback.call1(py, (dict,)));
@@ -209,7 +209,7 @@ impl PyMonitor {
                         }
                     );
                 }
-            })
+            });
         });
         Ok(())
     }
