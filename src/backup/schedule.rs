@@ -56,10 +56,14 @@ pub struct ScheduleStatus {
 }
 
 /// A running schedule. Dropping it stops the schedule (without waiting).
+///
+/// The schedule's task runs in the process that started it: in a forked child (a gunicorn
+/// worker of a `--preload` master) the copy reports `running: false` and stops at once.
 pub struct BackupSchedule {
     stop: watch::Sender<bool>,
     status: Arc<Mutex<ScheduleStatus>>,
     done: Arc<(Mutex<bool>, std::sync::Condvar)>,
+    generation: u64,
 }
 
 impl std::fmt::Debug for BackupSchedule {
@@ -73,10 +77,18 @@ impl std::fmt::Debug for BackupSchedule {
 impl BackupSchedule {
     /// A copy of the status.
     pub fn status(&self) -> ScheduleStatus {
-        self.status
+        let mut status = self
+            .status
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+            .clone();
+        status.running &= !self.forked();
+        status
+    }
+
+    /// True in a forked child of the process that started the schedule.
+    fn forked(&self) -> bool {
+        self.generation != crate::runtime::fork_generation()
     }
 
     /// Ask the schedule to stop; a run in progress finishes first. Returns at once.
@@ -87,6 +99,9 @@ impl BackupSchedule {
     /// Stop and wait (at most `timeout`) until the task has ended; true when it has.
     pub fn stop_and_wait(&self, timeout: Duration) -> bool {
         self.stop();
+        if self.forked() {
+            return true;
+        }
         let (lock, cvar) = &*self.done;
         let guard = lock.lock().unwrap_or_else(PoisonError::into_inner);
         let (guard, _) = cvar
@@ -181,5 +196,10 @@ pub(super) fn start(manager: BackupManager, options: ScheduleOptions) -> Result<
         *lock.lock().unwrap_or_else(PoisonError::into_inner) = true;
         cvar.notify_all();
     });
-    Ok(BackupSchedule { stop, status, done })
+    Ok(BackupSchedule {
+        stop,
+        status,
+        done,
+        generation: crate::runtime::fork_generation(),
+    })
 }

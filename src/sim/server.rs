@@ -76,6 +76,9 @@ pub struct Simulator {
     shutdown: watch::Sender<bool>,
     /// Set by the accept loop once every connection task is gone.
     stopped: Arc<Stopped>,
+    /// The fork generation that started it: a forked child holds a copy whose server runs
+    /// only in the parent, so its `stop` has nothing to wait for.
+    generation: u64,
 }
 
 /// A one-shot "the server is gone" flag a synchronous `stop` can wait on. A plain
@@ -184,6 +187,7 @@ impl Simulator {
             addr,
             shutdown: tx,
             stopped,
+            generation: crate::runtime::fork_generation(),
         })
     }
 
@@ -339,9 +343,12 @@ impl Simulator {
 
     /// Stop serving: close the port and every open connection, waiting (at most 2 s) until
     /// they are gone. Also done by `Drop`; calling it twice is harmless.
+    /// In a forked child (the server runs in the parent only) it returns at once.
     pub fn stop(&self) {
         let _ = self.shutdown.send(true);
-        self.stopped.wait(STOP_WAIT);
+        if self.generation == crate::runtime::fork_generation() {
+            self.stopped.wait(STOP_WAIT);
+        }
     }
 }
 
