@@ -269,3 +269,32 @@ def test_gunicorn_preload_workers_use_clients_made_in_the_master(tmp_path):
         server.send_signal(signal.SIGTERM)
         out, _ = server.communicate(timeout=30)
     assert server.returncode == 0, out.decode()[-2000:]
+
+
+def _client_records(client, caplog):
+    caplog.clear()
+    client.vat.read()
+    return [r for r in caplog.records if r.name.startswith("magflow_emag.client")]
+
+
+def test_log_levels_changed_at_run_time_take_effect(client, caplog):
+    caplog.set_level(logging.DEBUG)  # handlers pass everything; the loggers decide
+    lib = logging.getLogger("magflow_emag")
+    old = lib.level
+    try:
+        lib.setLevel(logging.WARNING)
+        assert _client_records(client, caplog) == []  # the first records: levels now cached
+        lib.setLevel(logging.DEBUG)  # raised at run time
+        debug = _client_records(client, caplog)
+        assert debug and all(r.levelno == logging.DEBUG for r in debug)
+        assert "vat/read" in debug[0].getMessage()
+        lib.setLevel(logging.ERROR)  # and lowered again
+        assert _client_records(client, caplog) == []
+        lib.setLevel(logging.NOTSET)  # back to the root's level
+        logging.getLogger().setLevel(logging.DEBUG)
+        assert _client_records(client, caplog)
+        logging.disable(logging.CRITICAL)
+        assert _client_records(client, caplog) == []
+    finally:
+        logging.disable(logging.NOTSET)
+        lib.setLevel(old)
