@@ -76,6 +76,19 @@ pub trait Limiter: Send + Sync {
     /// Wait for a permit in `bucket` (the client calls this before every attempt).
     fn acquire(&self, bucket: Bucket) -> BoxFuture<'_, Result<()>>;
 
+    /// Wait for a permit for at most `max_wait`: when the wait would be longer, fail at once
+    /// with [`crate::Error::RateLimited`] carrying the seconds still needed (consuming
+    /// nothing). The client passes the call's deadline. The default waits as
+    /// [`Limiter::acquire`] does, for limiters that cannot tell their wait ahead.
+    fn acquire_within(
+        &self,
+        bucket: Bucket,
+        max_wait: Option<Duration>,
+    ) -> BoxFuture<'_, Result<()>> {
+        let _ = max_wait;
+        self.acquire(bucket)
+    }
+
     /// The server answered 429: hold `bucket` for `wait` for every caller.
     fn on_rate_limited(&self, bucket: Bucket, wait: Duration) {
         let _ = (bucket, wait);

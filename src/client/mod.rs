@@ -270,7 +270,7 @@ impl Client {
         let started = Instant::now();
         let mut retry = 0u32;
         loop {
-            let result = self.attempt(&req, retry, true).await;
+            let result = self.attempt(&req, retry, true, started).await;
             match result {
                 Ok(Attempt::Bytes(d)) => {
                     self.inner.budget.refund();
@@ -291,7 +291,7 @@ impl Client {
         let started = Instant::now();
         let mut retry = 0u32;
         loop {
-            match self.attempt(req, retry, false).await {
+            match self.attempt(req, retry, false, started).await {
                 Ok(Attempt::Json(v)) => {
                     self.inner.budget.refund();
                     return Ok(v);
@@ -328,7 +328,24 @@ impl Client {
         if !should_retry(policy, err, retry, safety) {
             return Err(give_up());
         }
+        if let Error::RateLimited {
+            status_code: None, ..
+        } = err
+        {
+            // The limiter refused: its wait is longer than the call's deadline.
+            return Err(give_up());
+        }
         let hint = err.remaining_seconds().map(Duration::from_secs_f64);
+        if let Some(hint) = hint {
+            if hint > self.wait_budget(started) {
+                log::debug!(
+                    "not retrying {}: eMAG asks to wait {:.3} s, past the call's deadline",
+                    req.path,
+                    hint.as_secs_f64()
+                );
+                return Err(give_up());
+            }
+        }
         let delay = policy.delay(retry, hint);
         if let Some(deadline) = policy.deadline {
             if started.elapsed() + delay > deadline {
@@ -343,11 +360,30 @@ impl Client {
         Ok(delay)
     }
 
+    /// How long a call that started at `started` may still wait for a permit or a server's
+    /// rate-limit hint: until the retry policy's deadline when it has one, else for one
+    /// client timeout. A longer wait fails at once with `RateLimited` (its seconds say how
+    /// long), instead of holding the caller past the time it allowed.
+    fn wait_budget(&self, started: Instant) -> Duration {
+        match self.inner.config.retry.deadline {
+            Some(deadline) => deadline.saturating_sub(started.elapsed()),
+            None => self.inner.config.timeout,
+        }
+    }
+
     /// One attempt: limiter, HTTP, interpretation, observers.
-    async fn attempt(&self, req: &Request, retry: u32, binary: bool) -> Result<Attempt> {
+    async fn attempt(
+        &self,
+        req: &Request,
+        retry: u32,
+        binary: bool,
+        call_started: Instant,
+    ) -> Result<Attempt> {
         let bucket = Bucket::for_resource(&req.resource);
         if let Some(limiter) = &self.inner.config.limiter {
-            limiter.acquire(bucket).await?;
+            limiter
+                .acquire_within(bucket, Some(self.wait_budget(call_started)))
+                .await?;
         }
         let started = Instant::now();
         let (result, http_status) = self.send_once(req, binary).await;

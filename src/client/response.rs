@@ -174,7 +174,7 @@ fn wait_hint(resp: &RawResponse<'_>) -> Option<Duration> {
     resp.retry_after
         .and_then(parse)
         .or_else(|| resp.reset_hint.and_then(parse))
-        .map(|secs| Duration::from_secs_f64(secs.min(3600.0)))
+        .map(|secs| Duration::from_secs_f64(secs.min(crate::ratelimit::MAX_HOLD.as_secs_f64())))
 }
 
 fn excerpt_suffix(body: &[u8]) -> String {

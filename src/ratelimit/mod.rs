@@ -39,6 +39,25 @@ use redis::RedisBackend;
 
 /// How long a 429 without a usable hint holds its bucket: one full per-second window.
 const DEFAULT_HOLD: Duration = Duration::from_secs(1);
+
+/// The longest 429 hold: eMAG's quotas are per second and per minute, so a longer
+/// `Retry-After` is capped to this (when it comes from a server) or refused (when a caller
+/// asks for it), instead of holding every caller of the account for hours.
+pub const MAX_HOLD: Duration = Duration::from_secs(300);
+
+/// A hold a caller asked for: 0 means the default one-second hold; longer than [`MAX_HOLD`]
+/// is refused.
+fn checked_hold(wait: Duration) -> Result<Duration> {
+    if wait > MAX_HOLD {
+        return Err(Error::invalid_argument(format!(
+            "a 429 hold of {:.3} s is longer than the {} s maximum (eMAG's windows are a second \
+             and a minute)",
+            wait.as_secs_f64(),
+            MAX_HOLD.as_secs()
+        )));
+    }
+    Ok(if wait.is_zero() { DEFAULT_HOLD } else { wait })
+}
 /// After Redis failed with the `local` fallback, how long to limit locally before trying
 /// Redis again.
 const FALLBACK_RETRY: Duration = Duration::from_secs(5);
@@ -350,6 +369,9 @@ impl RateLimiter {
                         tokio::time::sleep(Duration::from_nanos(wait_ns)).await
                     }
                     Confirm::Held { wait_ns } => {
+                        if deadline.is_some_and(|d| now_ns().saturating_add(wait_ns) > d) {
+                            return Err(self.too_long(bucket, wait_ns, timeout));
+                        }
                         tokio::time::sleep(Duration::from_nanos(wait_ns)).await;
                         continue 'reserve;
                     }
@@ -442,8 +464,9 @@ impl RateLimiter {
 
     /// The server answered 429: hold `bucket` for `wait` (one second when zero) for every
     /// caller, and for the host and redis backends for every process.
+    /// A hint longer than [`MAX_HOLD`] is capped to it.
     pub fn on_rate_limited(&self, bucket: Bucket, wait: Duration) {
-        let wait = if wait.is_zero() { DEFAULT_HOLD } else { wait };
+        let wait = checked_hold(wait.min(MAX_HOLD)).unwrap_or(MAX_HOLD);
         self.inner.stats.rate_limited(bucket);
         log::warn!(
             "eMAG answered 429 for bucket {bucket}: holding it for {:.3} s",
@@ -468,8 +491,9 @@ impl RateLimiter {
 
     /// [`RateLimiter::on_rate_limited`] that waits until the hold is recorded everywhere (the
     /// hook's redis write is otherwise in the background) and reports a Redis failure.
+    /// A hold longer than [`MAX_HOLD`] is refused (an invalid argument).
     pub async fn hold(&self, bucket: Bucket, wait: Duration) -> Result<()> {
-        let wait = if wait.is_zero() { DEFAULT_HOLD } else { wait };
+        let wait = checked_hold(wait)?;
         self.inner.stats.rate_limited(bucket);
         let until = now_ns().saturating_add(nanos(wait));
         gcra::hold(self.cells(bucket), until);
@@ -485,7 +509,7 @@ impl RateLimiter {
         if matches!(self.inner.backend, Backend::Redis(_)) {
             return crate::runtime::block_on(self.hold(bucket, wait));
         }
-        let wait = if wait.is_zero() { DEFAULT_HOLD } else { wait };
+        let wait = checked_hold(wait)?;
         self.inner.stats.rate_limited(bucket);
         gcra::hold(self.cells(bucket), now_ns().saturating_add(nanos(wait)));
         Ok(())
@@ -559,6 +583,18 @@ enum Step {
 impl Limiter for RateLimiter {
     fn acquire(&self, bucket: Bucket) -> BoxFuture<'_, Result<()>> {
         Box::pin(async move { RateLimiter::acquire(self, bucket, None).await.map(|_| ()) })
+    }
+
+    fn acquire_within(
+        &self,
+        bucket: Bucket,
+        max_wait: Option<Duration>,
+    ) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move {
+            RateLimiter::acquire(self, bucket, max_wait)
+                .await
+                .map(|_| ())
+        })
     }
 
     fn on_rate_limited(&self, bucket: Bucket, wait: Duration) {

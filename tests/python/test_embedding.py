@@ -298,3 +298,21 @@ def test_log_levels_changed_at_run_time_take_effect(client, caplog):
     finally:
         logging.disable(logging.NOTSET)
         lib.setLevel(old)
+
+
+def test_absurd_holds_are_refused_and_a_long_hint_fails_fast(sim):
+    limiter = m.RateLimiter()
+    for wait in (1e12, 301.0, float("inf"), float("nan"), -1.0):
+        with pytest.raises(m.InvalidArgumentError):
+            limiter.on_rate_limited("other", wait)
+    assert limiter.try_acquire("other")
+    # A 429 with Retry-After: 40 on a client with a 2 s timeout: RateLimitError at once.
+    with Simulator(orders=2, seed=1, enforce_rate_limits=False, fault_retry_after_seconds=40) as s:
+        c = m.Client(s.username, s.password, base_url=s.url, timeout=2.0, rate_limiter=m.RateLimiter())
+        s.inject("rate_limit", 1, resource="vat", action="read")
+        with pytest.raises(m.RateLimitError) as info:
+            c.vat.read()
+        assert info.value.remaining_seconds >= 39
+        with pytest.raises(m.RateLimitError):
+            c.vat.read()  # the bucket is held: refused before sending
+        assert s.stats()["requests_total"] == 1
