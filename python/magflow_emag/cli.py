@@ -95,6 +95,14 @@ def _credentials(args: argparse.Namespace) -> Dict[str, Any]:
     return settings
 
 
+def _timeout(settings: Dict[str, Any]) -> float:
+    """The configured request timeout in seconds (``timeout_s``, 30 by default)."""
+    value = settings.get("timeout_s", 30.0)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise m.InvalidArgumentError(f"config timeout_s: must be a number of seconds, got {value!r}")
+    return float(value)
+
+
 def _cmd_sync(args: argparse.Namespace) -> int:
     from ._progress import ProgressBar
 
@@ -104,7 +112,7 @@ def _cmd_sync(args: argparse.Namespace) -> int:
         settings["password"],
         platform=settings.get("platform", "emag_ro"),
         base_url=settings.get("base_url"),
-        timeout=float(settings.get("timeout_s", 30.0)),
+        timeout=_timeout(settings),
         account=settings.get("account", "main"),
     )
     store = m.Store(args.db)
@@ -236,7 +244,8 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 
 
 def _probe_client(args: argparse.Namespace) -> Optional[Any]:
-    """A client for --probe, or None when no probe was asked for."""
+    """A client for --probe (its ``probe_error`` is the probe's failure, or None), or None
+    when no probe was asked for."""
     if not args.probe:
         return None
     settings = _credentials(args)
@@ -245,12 +254,13 @@ def _probe_client(args: argparse.Namespace) -> Optional[Any]:
         settings["password"],
         platform=settings.get("platform", "emag_ro"),
         base_url=settings.get("base_url"),
-        timeout=float(settings.get("timeout_s", 30.0)),
+        timeout=_timeout(settings),
     )
+    client.probe_error = None
     try:
         client.vat.read()
-    except m.EmagApiError:
-        pass  # the failure is what the monitor shows
+    except m.EmagApiError as exc:  # the monitor shows it too; the exit code must as well
+        client.probe_error = f"{type(exc).__name__}: {exc}"
     return client
 
 
@@ -266,13 +276,15 @@ def _cmd_health(args: argparse.Namespace) -> int:
     client = _probe_client(args)
     if client is not None:
         report["api"] = client.monitor.health()
+        report["api"]["probe_error"] = client.probe_error
     healthy = True
     if report["store"] is not None:
         stats = report["store"]["sync_last_24h"]
         healthy = stats["success_rate"] >= 0.95
         report["store"]["status"] = "healthy" if healthy else "failing"
     if "api" in report:
-        healthy = healthy and report["api"]["status"] in ("healthy", "degraded")
+        api_ok = report["api"]["probe_error"] is None and report["api"]["status"] in ("healthy", "degraded")
+        healthy = healthy and api_ok
     report["status"] = "healthy" if healthy else "unhealthy"
     if args.json:
         _print_json(report)
@@ -290,7 +302,8 @@ def _cmd_health(args: argparse.Namespace) -> int:
                       + (f" ({last['error']})" if last.get("error") else ""))
         if "api" in report:
             api = report["api"]
-            print(f"  API probe: {api['status']}, health score {api['health_score']:.0f}")
+            print(f"  API probe: {api['status']}, health score {api['health_score']:.0f}"
+                  + (f" (failed: {api['probe_error']})" if api["probe_error"] else ""))
     return 0 if healthy else 1
 
 
@@ -390,9 +403,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
+    except m.InvalidArgumentError as exc:  # a usage error, as argparse's own (exit 2)
+        print(f"magflow-emag: error: {exc}", file=sys.stderr)
+        return 2
     except m.EmagApiError as exc:
         print(f"magflow-emag: error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader left early (`| head`): stop quietly; point stdout at /dev/null so that
+        # the interpreter's final flush does not raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 2
     except KeyboardInterrupt:
         print("magflow-emag: interrupted", file=sys.stderr)
         return 130

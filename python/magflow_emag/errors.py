@@ -147,8 +147,10 @@ class BackupError(EmagApiError):
     default_kind = "backup"
 
 
-class InvalidArgumentError(EmagApiError, ValueError):
-    """A malformed or out-of-range argument (also a ``ValueError``)."""
+class InvalidArgumentError(EmagApiError, ValueError, TypeError):
+    """A malformed, out-of-range or wrongly typed argument; the message names the argument
+    and what it accepts. Also a ``ValueError`` and a ``TypeError``, so code written for
+    Python's own conventions (or for the errors PyO3 used to raise) still catches it."""
 
     default_code = 11
     default_kind = "invalid_argument"

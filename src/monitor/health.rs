@@ -16,6 +16,12 @@
 //! usage reported) scores 1: no traffic is not a failure.
 //!
 //! Status bands: `healthy` >= 90, `degraded` >= 70, `warning` >= 50, else `critical`.
+//!
+//! Two states override the weights, because no average sees them in time: while the latest
+//! request failed **authentication** (a wrong password, an IP not whitelisted: nothing will
+//! work until a person fixes it), or the latest [`CRITICAL_FAILURE_STREAK`] requests **all
+//! failed** (an unreachable host, eMAG down), the score is capped at [`CRITICAL_CAP`], so the
+//! status is `critical` at once. One success lifts both.
 
 use serde::Serialize;
 
@@ -30,6 +36,11 @@ pub const WEIGHT_LATENCY: f64 = 20.0;
 pub const WEIGHT_SYNC: f64 = 25.0;
 /// Weight of the rate-limit component.
 pub const WEIGHT_RATE_LIMITS: f64 = 15.0;
+
+/// Failed requests in a row that make the integration critical whatever else it scores.
+pub const CRITICAL_FAILURE_STREAK: u64 = 5;
+/// The score's ceiling while authentication fails or the failure streak lasts.
+pub const CRITICAL_CAP: f64 = 40.0;
 
 /// The overall status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -135,9 +146,12 @@ pub fn score(m: &Metrics, t: &AlertThresholds) -> f64 {
     if m.rate_limited > 0 {
         limits = limits.min(0.5);
     }
-    let total = WEIGHT_ERRORS * errors
+    let mut total = WEIGHT_ERRORS * errors
         + WEIGHT_LATENCY * latency
         + WEIGHT_SYNC * sync
         + WEIGHT_RATE_LIMITS * limits;
+    if m.authentication_failing || m.consecutive_failures >= CRITICAL_FAILURE_STREAK {
+        total = total.min(CRITICAL_CAP);
+    }
     (total.clamp(0.0, 100.0) * 10.0).round() / 10.0
 }

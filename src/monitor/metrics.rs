@@ -93,6 +93,11 @@ pub struct Metrics {
     pub errors_total: u64,
     /// Seconds since start (or the last reset).
     pub uptime_seconds: f64,
+    /// Requests that failed in a row, up to now (0 after a success).
+    pub consecutive_failures: u64,
+    /// The latest request failed authentication and none has succeeded since: a wrong
+    /// password or an IP that is not whitelisted; nothing works until it is fixed.
+    pub authentication_failing: bool,
 }
 
 fn ms(us: u64) -> f64 {
@@ -181,6 +186,8 @@ pub(crate) fn build(
         requests_total: totals.map_or(0, |t| t.requests),
         errors_total: totals.map_or(0, |t| t.errors),
         uptime_seconds,
+        consecutive_failures: 0,
+        authentication_failing: false,
     }
 }
 

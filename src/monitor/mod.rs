@@ -46,7 +46,8 @@ pub use alerts::{
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use health::{
-    Health, HealthStatus, WEIGHT_ERRORS, WEIGHT_LATENCY, WEIGHT_RATE_LIMITS, WEIGHT_SYNC,
+    Health, HealthStatus, CRITICAL_CAP, CRITICAL_FAILURE_STREAK, WEIGHT_ERRORS, WEIGHT_LATENCY,
+    WEIGHT_RATE_LIMITS, WEIGHT_SYNC,
 };
 pub use metrics::{BucketMetrics, EndpointMetrics, LatencyStats, Metrics};
 pub use sync::{SyncKindTotals, SyncMetrics, SyncRun};
@@ -157,6 +158,10 @@ pub struct Monitor {
     started: AtomicU64,
     /// Polled before every read: the quota usage of attached rate limiters.
     usage_sources: std::sync::Mutex<Vec<UsageSource>>,
+    /// Failed requests since the last success (any kind).
+    failure_streak: AtomicU64,
+    /// The latest failure was an authentication failure and nothing succeeded since.
+    authentication_failing: std::sync::atomic::AtomicBool,
 }
 
 /// A source of quota usage (`(bucket, fraction of the quota)`), polled when metrics are read;
@@ -215,6 +220,8 @@ impl Monitor {
             clock,
             started,
             usage_sources: std::sync::Mutex::new(Vec::new()),
+            failure_streak: AtomicU64::new(0),
+            authentication_failing: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -288,6 +295,19 @@ impl Monitor {
         http_status: Option<u16>,
         attempt: u32,
     ) {
+        if outcome == 0 {
+            self.failure_streak.store(0, Ordering::Relaxed);
+            self.authentication_failing.store(false, Ordering::Relaxed);
+        } else {
+            self.failure_streak.fetch_add(1, Ordering::Relaxed);
+            self.authentication_failing.store(
+                outcome
+                    == window::outcome_index(crate::hooks::Outcome::Error(
+                        crate::error::ErrorKind::Authentication,
+                    )),
+                Ordering::Relaxed,
+            );
+        }
         let sample = Sample {
             key: Some((resource, action)),
             outcome,
@@ -353,13 +373,15 @@ impl Monitor {
         let window_start = t.saturating_sub(self.n.saturating_sub(1)) * slot_ns;
         let covered = now_ns - started.max(window_start.min(now_ns));
         let sync = self.sync.metrics(now);
-        let metrics = metrics::build(
+        let mut metrics = metrics::build(
             &read,
             self.config.window_seconds as f64,
             covered as f64 / 1e9,
             (now_ns - started) as f64 / 1e9,
             sync,
         );
+        metrics.consecutive_failures = self.failure_streak.load(Ordering::Relaxed);
+        metrics.authentication_failing = self.authentication_failing.load(Ordering::Relaxed);
         let totals = read.totals.take().unwrap_or_default();
         (metrics, totals)
     }
@@ -433,6 +455,8 @@ impl Monitor {
         self.window.reset();
         self.sync.reset();
         self.alerts.reset();
+        self.failure_streak.store(0, Ordering::Relaxed);
+        self.authentication_failing.store(false, Ordering::Relaxed);
         self.started
             .store(nanos(self.clock.monotonic()), Ordering::Relaxed);
     }

@@ -37,7 +37,7 @@ def test_sync_orders_then_offers(sim, tmp_path):
 
 def test_missing_credentials_is_one_clear_line(tmp_path):
     r = run(["sync", "orders", "--db", str(tmp_path / "x.db")])
-    assert r.returncode == 1
+    assert r.returncode == 2  # a usage error
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "EMAG_USERNAME" in lines[0]
 
@@ -59,4 +59,4 @@ def test_config_file_and_bad_config(sim, tmp_path):
     assert r.returncode == 0, r.stderr
     cfg.write_text("{broken")
     r = run(["sync", "offers", "--config", str(cfg), "--db", str(tmp_path / "y.db")])
-    assert r.returncode == 1 and "config" in r.stderr
+    assert r.returncode == 2 and "config" in r.stderr

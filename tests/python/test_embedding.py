@@ -316,3 +316,28 @@ def test_absurd_holds_are_refused_and_a_long_hint_fails_fast(sim):
         with pytest.raises(m.RateLimitError):
             c.vat.read()  # the bucket is held: refused before sending
         assert s.stats()["requests_total"] == 1
+
+
+def test_argument_errors_name_the_argument_and_are_invalid_argument_errors(tmp_path, client):
+    store = m.Store(str(tmp_path / "args.db"))
+    cases = [
+        (lambda: client.orders.acknowledge(-1), "order_id"),
+        (lambda: client.orders.acknowledge(2**70), "order_id"),
+        (lambda: store.get_order(2**70), "order_id"),
+        (lambda: store.sync_runs(limit=-1), "limit"),
+        (lambda: m.RetryPolicy(max_retries=-1), "max_retries"),
+        (lambda: Simulator(port=70000), "port"),
+        (lambda: m.BackupManager(store, str(tmp_path / "b")).create(include="orders"), "include"),
+        (lambda: m.BackupManager(store, str(tmp_path / "b")).cleanup(keep_min=-1), "keep_min"),
+        (lambda: m.cancellation_reason_text("x"), "code"),
+        (lambda: m.transition_rule(1, 2**80), "to_status"),
+        (lambda: client.stock.update(1.5, 2), "product_id"),
+        (lambda: m.Monitor(window_seconds=2**70), "window_seconds"),
+        (lambda: m.RateLimiter(orders_per_second=-1), "orders_per_second"),
+    ]
+    for call, name in cases:
+        with pytest.raises(m.InvalidArgumentError) as info:
+            call()
+        assert str(info.value).startswith(f"{name}: must be"), str(info.value)
+        # Code written for Python's conventions still catches it.
+        assert isinstance(info.value, (ValueError, TypeError)) and isinstance(info.value, m.EmagApiError)

@@ -108,7 +108,7 @@ impl PyBackupManager {
     fn create(
         &self,
         py: Python<'_>,
-        include: Option<Vec<String>>,
+        #[pyo3(from_py_with = crate::args::include)] include: Option<Vec<String>>,
         compress: bool,
         format: Option<&str>,
         progress: Option<Py<PyAny>>,
@@ -123,7 +123,7 @@ impl PyBackupManager {
     fn create_async<'py>(
         &self,
         py: Python<'py>,
-        include: Option<Vec<String>>,
+        #[pyo3(from_py_with = crate::args::include)] include: Option<Vec<String>>,
         compress: bool,
         format: Option<&str>,
         progress: Option<Py<PyAny>>,
@@ -204,7 +204,12 @@ impl PyBackupManager {
     /// the `keep_min` newest and the newest that verifies; returns `deleted`, `bytes_freed`,
     /// `kept`, `temp_files_removed`.
     #[pyo3(signature = (retention_days = 30.0, keep_min = 1))]
-    fn cleanup(&self, py: Python<'_>, retention_days: f64, keep_min: usize) -> PyResult<Py<PyAny>> {
+    fn cleanup(
+        &self,
+        py: Python<'_>,
+        retention_days: f64,
+        #[pyo3(from_py_with = crate::args::keep_min)] keep_min: usize,
+    ) -> PyResult<Py<PyAny>> {
         let report = blocking(py, || self.inner.cleanup(retention_days, keep_min))?;
         py_of(py, &report)
     }
@@ -215,7 +220,7 @@ impl PyBackupManager {
         &self,
         py: Python<'py>,
         retention_days: f64,
-        keep_min: usize,
+        #[pyo3(from_py_with = crate::args::keep_min)] keep_min: usize,
     ) -> PyResult<Bound<'py, PyAny>> {
         let manager = self.inner.clone();
         awaitable(py, async move {
@@ -233,8 +238,8 @@ impl PyBackupManager {
         &self,
         interval: f64,
         retention_days: f64,
-        keep_min: usize,
-        include: Option<Vec<String>>,
+        #[pyo3(from_py_with = crate::args::keep_min)] keep_min: usize,
+        #[pyo3(from_py_with = crate::args::include)] include: Option<Vec<String>>,
         compress: bool,
         format: Option<&str>,
         run_immediately: bool,
@@ -341,7 +346,7 @@ fn cleanup_backups(
     py: Python<'_>,
     backup_dir: std::path::PathBuf,
     retention_days: f64,
-    keep_min: usize,
+    #[pyo3(from_py_with = crate::args::keep_min)] keep_min: usize,
 ) -> PyResult<Py<PyAny>> {
     let report = blocking(py, || {
         magflow_emag::backup::cleanup_in(&backup_dir, retention_days, keep_min)

@@ -96,7 +96,7 @@ impl PyRetryPolicy {
     #[new]
     #[pyo3(signature = (max_retries = 3, base_delay = 2.0, max_delay = 64.0, jitter = true, deadline = None))]
     fn new(
-        max_retries: u32,
+        #[pyo3(from_py_with = crate::args::max_retries)] max_retries: u32,
         base_delay: f64,
         max_delay: f64,
         jitter: bool,
@@ -130,7 +130,7 @@ impl PyRetryPolicy {
     }
 
     /// The backoff ceiling before retry number `retry` (0-based), in seconds.
-    fn ceiling(&self, retry: u32) -> f64 {
+    fn ceiling(&self, #[pyo3(from_py_with = crate::args::retry)] retry: u32) -> f64 {
         self.inner.ceiling(retry).as_secs_f64()
     }
 
@@ -326,7 +326,11 @@ impl PyClient {
         to_py(py, &Value::Array(v))
     }
 
-    fn acknowledge(&self, py: Python<'_>, order_id: u64) -> PyResult<Py<PyAny>> {
+    fn acknowledge(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = crate::args::order_id)] order_id: u64,
+    ) -> PyResult<Py<PyAny>> {
         let client = self.inner.clone();
         let v = run(
             py,
@@ -335,7 +339,11 @@ impl PyClient {
         to_py(py, &v)
     }
 
-    fn unlock_courier(&self, py: Python<'_>, order_id: u64) -> PyResult<Py<PyAny>> {
+    fn unlock_courier(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = crate::args::order_id)] order_id: u64,
+    ) -> PyResult<Py<PyAny>> {
         let client = self.inner.clone();
         let v = run(
             py,
@@ -344,7 +352,12 @@ impl PyClient {
         to_py(py, &v)
     }
 
-    fn stock_update(&self, py: Python<'_>, product_id: u64, value: i64) -> PyResult<Py<PyAny>> {
+    fn stock_update(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = crate::args::product_id)] product_id: u64,
+        #[pyo3(from_py_with = crate::args::value)] value: i64,
+    ) -> PyResult<Py<PyAny>> {
         let client = self.inner.clone();
         let v = run(
             py,
@@ -364,7 +377,7 @@ impl PyClient {
     fn awb_read_pdf<'py>(
         &self,
         py: Python<'py>,
-        emag_id: u64,
+        #[pyo3(from_py_with = crate::args::emag_id)] emag_id: u64,
         awb_format: &str,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let client = self.inner.clone();
@@ -374,19 +387,31 @@ impl PyClient {
         Ok(PyBytes::new(py, &d.bytes))
     }
 
-    fn awb_read_zpl<'py>(&self, py: Python<'py>, emag_id: u64) -> PyResult<Bound<'py, PyBytes>> {
+    fn awb_read_zpl<'py>(
+        &self,
+        py: Python<'py>,
+        #[pyo3(from_py_with = crate::args::emag_id)] emag_id: u64,
+    ) -> PyResult<Bound<'py, PyBytes>> {
         let client = self.inner.clone();
         let d = run(py, async move { client.awb().read_zpl(emag_id).await })?;
         Ok(PyBytes::new(py, &d.bytes))
     }
 
-    fn find_by_eans(&self, py: Python<'_>, eans: Vec<String>) -> PyResult<Py<PyAny>> {
+    fn find_by_eans(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = crate::args::eans)] eans: Vec<String>,
+    ) -> PyResult<Py<PyAny>> {
         let client = self.inner.clone();
         let v = run(py, async move { client.offers().find_by_eans(&eans).await })?;
         to_py(py, &v)
     }
 
-    fn smart_deals_price_check(&self, py: Python<'_>, product_id: u64) -> PyResult<Py<PyAny>> {
+    fn smart_deals_price_check(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = crate::args::product_id)] product_id: u64,
+    ) -> PyResult<Py<PyAny>> {
         let client = self.inner.clone();
         let v = run(py, async move {
             client.offers().smart_deals_price_check(product_id).await
@@ -460,7 +485,7 @@ impl PyClient {
     fn acknowledge_async<'py>(
         &self,
         py: Python<'py>,
-        order_id: u64,
+        #[pyo3(from_py_with = crate::args::order_id)] order_id: u64,
     ) -> PyResult<Bound<'py, PyAny>> {
         let client = self.inner.clone();
         awaitable(py, async move {
@@ -472,7 +497,7 @@ impl PyClient {
     fn unlock_courier_async<'py>(
         &self,
         py: Python<'py>,
-        order_id: u64,
+        #[pyo3(from_py_with = crate::args::order_id)] order_id: u64,
     ) -> PyResult<Bound<'py, PyAny>> {
         let client = self.inner.clone();
         awaitable(py, async move {
@@ -484,8 +509,8 @@ impl PyClient {
     fn stock_update_async<'py>(
         &self,
         py: Python<'py>,
-        product_id: u64,
-        value: i64,
+        #[pyo3(from_py_with = crate::args::product_id)] product_id: u64,
+        #[pyo3(from_py_with = crate::args::value)] value: i64,
     ) -> PyResult<Bound<'py, PyAny>> {
         let client = self.inner.clone();
         awaitable(py, async move {

@@ -14,7 +14,10 @@ fn lang(lang: &str) -> PyResult<Lang> {
 /// The text of a cancellation reason; unknown codes give "Unknown reason (code: N)".
 #[pyfunction]
 #[pyo3(signature = (code, lang = "en"))]
-fn cancellation_reason_text(code: i64, lang: &str) -> PyResult<String> {
+fn cancellation_reason_text(
+    #[pyo3(from_py_with = crate::args::code)] code: i64,
+    lang: &str,
+) -> PyResult<String> {
     Ok(codes::cancellation_reason_text(code, self::lang(lang)?))
 }
 
@@ -32,27 +35,39 @@ fn cancellation_reasons(lang: &str) -> PyResult<BTreeMap<i64, &'static str>> {
 /// The text of an order status.
 #[pyfunction]
 #[pyo3(signature = (code, lang = "en"))]
-fn order_status_text(code: i64, lang: &str) -> PyResult<String> {
+fn order_status_text(
+    #[pyo3(from_py_with = crate::args::code)] code: i64,
+    lang: &str,
+) -> PyResult<String> {
     Ok(codes::order_status_text(code, self::lang(lang)?))
 }
 
 /// The text of a payment mode.
 #[pyfunction]
 #[pyo3(signature = (code, lang = "en"))]
-fn payment_mode_text(code: i64, lang: &str) -> PyResult<String> {
+fn payment_mode_text(
+    #[pyo3(from_py_with = crate::args::code)] code: i64,
+    lang: &str,
+) -> PyResult<String> {
     Ok(codes::payment_mode_text(code, self::lang(lang)?))
 }
 
 /// The text of an order type.
 #[pyfunction]
 #[pyo3(signature = (code, lang = "en"))]
-fn order_type_text(code: i64, lang: &str) -> PyResult<String> {
+fn order_type_text(
+    #[pyo3(from_py_with = crate::args::code)] code: i64,
+    lang: &str,
+) -> PyResult<String> {
     Ok(codes::order_type_text(code, self::lang(lang)?))
 }
 
 /// The rule for moving an order from one status to another.
 #[pyfunction]
-fn transition_rule(from_status: i64, to_status: i64) -> PyResult<&'static str> {
+fn transition_rule(
+    #[pyo3(from_py_with = crate::args::from_status)] from_status: i64,
+    #[pyo3(from_py_with = crate::args::to_status)] to_status: i64,
+) -> PyResult<&'static str> {
     codes::transition_rule(from_status, to_status)
         .map(|r| r.as_str())
         .py()
@@ -60,7 +75,7 @@ fn transition_rule(from_status: i64, to_status: i64) -> PyResult<&'static str> {
 
 /// Whether a code is a valid `reason_cancellation`.
 #[pyfunction]
-fn is_valid_cancellation_reason(code: i64) -> bool {
+fn is_valid_cancellation_reason(#[pyo3(from_py_with = crate::args::code)] code: i64) -> bool {
     codes::is_valid_cancellation_reason(code)
 }
 

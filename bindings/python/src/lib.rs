@@ -4,6 +4,7 @@
 use pyo3::prelude::*;
 
 mod aio;
+mod args;
 mod backup;
 mod client;
 mod codes;

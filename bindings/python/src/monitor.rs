@@ -63,15 +63,15 @@ impl PyMonitor {
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
-        window_seconds: i64,
-        slot_seconds: Option<i64>,
-        sync_window_seconds: i64,
-        history_limit: i64,
+        #[pyo3(from_py_with = crate::args::window_seconds)] window_seconds: i64,
+        #[pyo3(from_py_with = crate::args::slot_seconds)] slot_seconds: Option<i64>,
+        #[pyo3(from_py_with = crate::args::sync_window_seconds)] sync_window_seconds: i64,
+        #[pyo3(from_py_with = crate::args::history_limit)] history_limit: i64,
         error_rate: f64,
         p95_latency_ms: f64,
         rate_limit_usage: f64,
         sync_success_rate: f64,
-        min_samples: i64,
+        #[pyo3(from_py_with = crate::args::min_samples)] min_samples: i64,
         clear_ratio: f64,
     ) -> PyResult<Self> {
         let config = MonitorConfig {
@@ -130,7 +130,7 @@ impl PyMonitor {
         kind: &str,
         success: bool,
         duration_seconds: f64,
-        items: i64,
+        #[pyo3(from_py_with = crate::args::items)] items: i64,
     ) -> PyResult<()> {
         let duration = Duration::try_from_secs_f64(duration_seconds)
             .map_err(|_| {

@@ -47,23 +47,24 @@ impl PySimulator {
         strict_pagination = true))]
     #[allow(clippy::too_many_arguments)]
     fn new(
-        orders: usize,
-        offers: usize,
-        seed: u64,
+        #[pyo3(from_py_with = crate::args::orders)] orders: usize,
+        #[pyo3(from_py_with = crate::args::offers)] offers: usize,
+        #[pyo3(from_py_with = crate::args::seed)] seed: u64,
         enforce_rate_limits: bool,
         rate_limit_scale: f64,
         username: Option<String>,
         password: Option<String>,
         host: Option<String>,
-        port: u16,
+        #[pyo3(from_py_with = crate::args::port)] port: u16,
         now: Option<String>,
-        history_days: u32,
-        return_period_days: u32,
+        #[pyo3(from_py_with = crate::args::history_days)] history_days: u32,
+        #[pyo3(from_py_with = crate::args::return_period_days)] return_period_days: u32,
         fault_hold_seconds: f64,
+        #[pyo3(from_py_with = crate::args::fault_retry_after_seconds)]
         fault_retry_after_seconds: u64,
         fault_rate: f64,
-        fault_seed: u64,
-        fault_kinds: Option<Vec<String>>,
+        #[pyo3(from_py_with = crate::args::fault_seed)] fault_seed: u64,
+        #[pyo3(from_py_with = crate::args::fault_kinds)] fault_kinds: Option<Vec<String>>,
         strict_pagination: bool,
     ) -> PyResult<Self> {
         let defaults = SimConfig::default();
@@ -154,7 +155,11 @@ impl PySimulator {
     }
 
     /// One order by id, or None.
-    fn order<'py>(&self, py: Python<'py>, order_id: u64) -> PyResult<Bound<'py, PyAny>> {
+    fn order<'py>(
+        &self,
+        py: Python<'py>,
+        #[pyo3(from_py_with = crate::args::order_id)] order_id: u64,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let v = self.with(|s| s.order(order_id))?;
         Ok(pythonize::pythonize(py, &v)?)
     }
@@ -183,7 +188,7 @@ impl PySimulator {
     fn inject(
         &self,
         fault: &str,
-        count: u32,
+        #[pyo3(from_py_with = crate::args::count)] count: u32,
         resource: Option<&str>,
         action: Option<&str>,
     ) -> PyResult<()> {
@@ -198,7 +203,12 @@ impl PySimulator {
 
     /// Random faults from now on.
     #[pyo3(signature = (rate, kinds = None, seed = 0))]
-    fn set_random_faults(&self, rate: f64, kinds: Option<Vec<String>>, seed: u64) -> PyResult<()> {
+    fn set_random_faults(
+        &self,
+        rate: f64,
+        #[pyo3(from_py_with = crate::args::kinds)] kinds: Option<Vec<String>>,
+        #[pyo3(from_py_with = crate::args::seed)] seed: u64,
+    ) -> PyResult<()> {
         let kinds = faults(kinds)
             .py()?
             .unwrap_or_else(|| SimConfig::default().fault_kinds);

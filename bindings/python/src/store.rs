@@ -84,7 +84,7 @@ impl PyStore {
     fn get_order(
         &self,
         py: Python<'_>,
-        order_id: i64,
+        #[pyo3(from_py_with = crate::args::order_id)] order_id: i64,
         platform: Option<&str>,
         account: Option<&str>,
     ) -> PyResult<Option<Py<PyAny>>> {
@@ -114,7 +114,7 @@ impl PyStore {
     fn get_offer(
         &self,
         py: Python<'_>,
-        offer_id: i64,
+        #[pyo3(from_py_with = crate::args::offer_id)] offer_id: i64,
         platform: Option<&str>,
         account: Option<&str>,
     ) -> PyResult<Option<Py<PyAny>>> {
@@ -141,14 +141,22 @@ impl PyStore {
 
     /// The latest sync-log rows, newest first.
     #[pyo3(signature = (limit = 20))]
-    fn sync_runs(&self, py: Python<'_>, limit: u32) -> PyResult<Py<PyAny>> {
+    fn sync_runs(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = crate::args::limit)] limit: u32,
+    ) -> PyResult<Py<PyAny>> {
         let runs = blocking(py, || self.inner.sync_runs(limit))?;
         to_py(py, &json_of(&runs)?)
     }
 
     /// Sync statistics over the last `hours`.
     #[pyo3(signature = (hours = 24))]
-    fn sync_statistics(&self, py: Python<'_>, hours: u32) -> PyResult<Py<PyAny>> {
+    fn sync_statistics(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = crate::args::hours)] hours: u32,
+    ) -> PyResult<Py<PyAny>> {
         let stats = blocking(py, || self.inner.sync_statistics(hours))?;
         to_py(py, &json_of(&stats)?)
     }
@@ -257,7 +265,7 @@ fn sync_orders(
     full: bool,
     acknowledge: bool,
     progress: Option<Py<PyAny>>,
-    order_types: Option<Vec<i64>>,
+    #[pyo3(from_py_with = crate::args::order_types)] order_types: Option<Vec<i64>>,
     cancel: Option<PyCancelToken>,
 ) -> PyResult<Py<PyAny>> {
     let opts = options(full, acknowledge, order_types, progress, cancel);
@@ -277,7 +285,7 @@ fn sync_orders_async<'py>(
     full: bool,
     acknowledge: bool,
     progress: Option<Py<PyAny>>,
-    order_types: Option<Vec<i64>>,
+    #[pyo3(from_py_with = crate::args::order_types)] order_types: Option<Vec<i64>>,
     cancel: Option<PyCancelToken>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let opts = options(full, acknowledge, order_types, progress, cancel);
