@@ -297,7 +297,9 @@ async fn status_matrix_and_48h_rules() {
     );
     assert_eq!(save(with_status(&o, 4)).await["isError"], false);
     // After 49 hours, 4 -> 3 and 4 -> 0 are refused; 4 -> 4 still fine.
-    api.sim.advance_clock(Duration::from_secs(49 * 3600));
+    api.sim
+        .advance_clock(Duration::from_secs(49 * 3600))
+        .unwrap();
     let m = api.err("order/save", json!([with_status(&o, 3)])).await;
     assert!(m.contains("48 hours"), "{m}");
     let mut cancel = with_status(&o, 0);
@@ -314,7 +316,9 @@ async fn status_matrix_and_48h_rules() {
     api.err("order/save", json!([with_status(&o, 5)])).await;
     let o2 = api.find_order(|o| o["type"] == 3 && o["status"] == 3);
     assert_eq!(save(with_status(&o2, 4)).await["isError"], false);
-    api.sim.advance_clock(Duration::from_secs(20 * 86_400));
+    api.sim
+        .advance_clock(Duration::from_secs(20 * 86_400))
+        .unwrap();
     assert!(api
         .err("order/save", json!([with_status(&o2, 5)]))
         .await
@@ -348,7 +352,9 @@ async fn status_matrix_and_48h_rules() {
     let mut again = with_status(&o3, 0);
     again["reason_cancellation"] = json!(2);
     assert_eq!(save(again).await["isError"], false);
-    api.sim.advance_clock(Duration::from_secs(48 * 3600 + 60));
+    api.sim
+        .advance_clock(Duration::from_secs(48 * 3600 + 60))
+        .unwrap();
     assert!(api
         .err("order/save", json!([with_status(&o3, 3)]))
         .await

@@ -206,8 +206,12 @@ impl ClientConfig {
     /// The effective base URL, checked: `https://` anywhere, `http://` only on loopback.
     pub fn resolved_base_url(&self) -> Result<url::Url> {
         let raw = self.base_url.as_deref().unwrap_or(self.platform.api_url());
-        let url = url::Url::parse(raw.trim_end_matches('/'))
-            .map_err(|e| Error::invalid_argument(format!("base_url {raw:?} is not a URL: {e}")))?;
+        let url = url::Url::parse(raw.trim_end_matches('/')).map_err(|e| {
+            Error::invalid_argument(format!(
+                "base_url {:?} is not a URL: {e}",
+                redact_userinfo(raw)
+            ))
+        })?;
         if !url.username().is_empty() || url.password().is_some() {
             return Err(Error::invalid_argument(
                 "base_url must not carry credentials; pass username and password separately",
@@ -217,8 +221,9 @@ impl ClientConfig {
             "https" => Ok(url),
             "http" if is_loopback(&url) => Ok(url),
             "http" => Err(Error::invalid_argument(format!(
-                "base_url {raw:?} uses plain http to a non-loopback host: credentials are only \
-                 sent over https (plain http is allowed for 127.0.0.0/8, ::1 and localhost)"
+                "base_url {:?} uses plain http to a non-loopback host: credentials are only \
+                 sent over https (plain http is allowed for 127.0.0.0/8, ::1 and localhost)",
+                redact_userinfo(raw)
             ))),
             other => Err(Error::invalid_argument(format!(
                 "base_url scheme {other:?} is not supported (https, or http on loopback)"
@@ -256,7 +261,18 @@ impl ClientConfig {
             rate_limit: Option<bool>,
             wire_log: Option<bool>,
         }
-        let raw: ConfigJson = serde_json::from_str(text).map_err(|e| {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let raw: ConfigJson = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            // Field names are not secrets; values are (a password typed as a number).
+            let path = e.path().to_string();
+            let problem = without_values(e.inner());
+            Error::invalid_argument(if path.is_empty() || path == "." {
+                format!("client configuration: {problem}")
+            } else {
+                format!("client configuration: {path}: {problem}")
+            })
+        })?;
+        de.end().map_err(|e| {
             Error::invalid_argument(format!("client configuration: {}", without_values(&e)))
         })?;
         let mut config = ClientConfig::new(Credentials::new(raw.username, raw.password)?);
@@ -295,18 +311,51 @@ impl ClientConfig {
     }
 }
 
+/// `raw` with whatever stands where a URL's userinfo would (`user:password@`) replaced by
+/// `***@`, whether or not the text parses as a URL: an error message may quote a base URL,
+/// and a password pasted into one must not travel with it.
+pub(crate) fn redact_userinfo(raw: &str) -> String {
+    let authority_start = raw.find("://").map_or(0, |i| i + 3);
+    let rest = &raw[authority_start..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!(
+            "{}***{}",
+            &raw[..authority_start],
+            &raw[authority_start + at..]
+        ),
+        None => raw.to_owned(),
+    }
+}
+
 /// serde's message without the values it quotes in backticks: a mistyped password (a number
 /// where a string belongs) would otherwise be echoed into the error text.
 fn without_values(e: &serde_json::Error) -> String {
     let text = e.to_string();
+    // `invalid type: string "hunter2", expected u32`: keep the kind, drop the value.
+    for lead in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = text.strip_prefix(lead) {
+            if let Some(comma) = rest.find(", expected") {
+                let kind = rest[..comma]
+                    .split([' ', '`', '"'])
+                    .next()
+                    .unwrap_or("value");
+                let kind = if kind == "floating" { "number" } else { kind };
+                return format!("{lead}{kind}{}", &rest[comma..]);
+            }
+        }
+    }
     let mut out = String::with_capacity(text.len());
     let mut inside = false;
     for part in text.split('`') {
         out.push_str(if inside { "..." } else { part });
         inside = !inside;
     }
-    // An unknown field's name is useful and never a secret; serde quotes keys the same way,
-    // so name the field for that error class separately.
+    // A field's name is useful and never a secret; serde quotes names and values the same
+    // way, so keep the name for the error classes that quote only a name.
+    if text.starts_with("missing field") || text.starts_with("duplicate field") {
+        return text;
+    }
     if text.starts_with("unknown field") {
         return text
             .split(", expected")
@@ -387,7 +436,21 @@ mod tests {
         assert!(
             ClientConfig::from_json(r#"{"username":"u","password":"p","wire_log":"yes"}"#).is_err()
         );
-        assert!(ClientConfig::from_json(r#"{"username":"u"}"#).is_err());
+        let missing = ClientConfig::from_json(r#"{"username":"u"}"#).unwrap_err();
+        assert!(missing.to_string().contains("`password`"), "{missing}");
+        let mistyped =
+            ClientConfig::from_json(r#"{"username":"u","password":123456789}"#).unwrap_err();
+        assert!(
+            mistyped.to_string().contains("password: invalid type"),
+            "{mistyped}"
+        );
+        assert!(!mistyped.to_string().contains("123456789"), "{mistyped}");
+        let nested = ClientConfig::from_json(
+            r#"{"username":"u","password":"p","retry":{"max_retries":"many"}}"#,
+        )
+        .unwrap_err();
+        assert!(nested.to_string().contains("retry.max_retries"), "{nested}");
+        assert!(!nested.to_string().contains("many"), "{nested}");
         assert!(
             ClientConfig::from_json(r#"{"username":"u","password":"p","timeout_s":-1}"#).is_err()
         );
@@ -398,5 +461,24 @@ mod tests {
         assert!(ClientConfig::from_json(r#"{"username":"u","password":"p","typo":1}"#).is_err());
         let err = ClientConfig::from_json(r#"{"username":"u","password":87654321}"#).unwrap_err();
         assert!(!err.to_string().contains("87654321"), "{err}");
+    }
+
+    #[test]
+    fn a_password_in_a_base_url_never_reaches_an_error() {
+        for raw in [
+            "https://user:hunter2-secret@[bad",
+            "https://user:hunter2-secret@ex ample.com/api-3",
+            "user:hunter2-secret@host:notaport",
+            "http://u:hunter2-secret@10.0.0.1:99999/x",
+            "ftp://u:hunter2-secret@host/x",
+        ] {
+            let err = config(raw).resolved_base_url().unwrap_err();
+            assert!(!err.to_string().contains("hunter2"), "{err}");
+        }
+        assert_eq!(
+            redact_userinfo("https://a:b@h/p@q"),
+            "https://***@h/p@q".to_owned()
+        );
+        assert_eq!(redact_userinfo("https://h/p"), "https://h/p".to_owned());
     }
 }

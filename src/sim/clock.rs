@@ -61,9 +61,26 @@ impl Clock {
         *guard = (now, Instant::now());
     }
 
-    pub(crate) fn advance(&self, by: Duration) {
+    /// Move the clock forward; refused (nothing changes) past the year 9999, which eMAG's
+    /// `YYYY-mm-dd HH:ii:ss` cannot write.
+    pub(crate) fn advance(&self, by: Duration) -> crate::error::Result<()> {
         let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let delta = TimeDelta::from_std(by).unwrap_or(TimeDelta::MAX);
-        guard.0 = guard.0.checked_add_signed(delta).unwrap_or(guard.0);
+        let latest = chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
+            .and_then(|d| d.and_hms_opt(23, 59, 59))
+            .unwrap_or(NaiveDateTime::MAX);
+        match TimeDelta::from_std(by)
+            .ok()
+            .and_then(|delta| guard.0.checked_add_signed(delta))
+            .filter(|t| *t <= latest)
+        {
+            Some(t) => {
+                guard.0 = t;
+                Ok(())
+            }
+            None => Err(crate::error::Error::invalid_argument(format!(
+                "advance_clock: {:.0} s would take the simulated clock past the year 9999",
+                by.as_secs_f64()
+            ))),
+        }
     }
 }

@@ -331,9 +331,10 @@ impl Simulator {
         clock::format(self.now())
     }
 
-    /// Move the simulated clock forward (the 48 h and RT + 5 days rules read it).
-    pub fn advance_clock(&self, by: Duration) {
-        self.shared.clock.advance(by);
+    /// Move the simulated clock forward (the 48 h and RT + 5 days rules read it). Refused
+    /// (an invalid argument; nothing changes) past the year 9999.
+    pub fn advance_clock(&self, by: Duration) -> crate::error::Result<()> {
+        self.shared.clock.advance(by)
     }
 
     /// Set the simulated clock.

@@ -113,12 +113,31 @@ fn content_hash(text: &str) -> String {
     }
 }
 
+/// SQLite's names for a private in-memory database (`:memory:`, `file::memory:...`,
+/// `file:name?mode=memory`).
+fn is_in_memory_name(path: &Path) -> bool {
+    let text = path.to_string_lossy();
+    text == ":memory:"
+        || text.starts_with("file::memory:")
+        || (text.starts_with("file:") && text.contains("mode=memory"))
+}
+
 impl Store {
     /// Open (creating if needed) the store at `path` and migrate it.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
         if path.as_os_str().is_empty() {
             return Err(Error::invalid_argument("store path is empty"));
+        }
+        if is_in_memory_name(&path) {
+            // Each of the store's connections (a writer and a reader) would get its own empty
+            // database, and the reader would fail later with "no such table".
+            return Err(Error::invalid_argument(format!(
+                "store path {:?}: an in-memory SQLite database is not supported (the store \
+                 keeps a writer and a reader connection, and backups read the file); use a \
+                 file, e.g. in a temporary directory",
+                path.display().to_string()
+            )));
         }
         let mut writer = open_connection(&path, true)?;
         // A new file gets 16 KiB pages (several ~2.5 KB order rows per page); an existing one

@@ -341,3 +341,27 @@ def test_argument_errors_name_the_argument_and_are_invalid_argument_errors(tmp_p
         assert str(info.value).startswith(f"{name}: must be"), str(info.value)
         # Code written for Python's conventions still catches it.
         assert isinstance(info.value, (ValueError, TypeError)) and isinstance(info.value, m.EmagApiError)
+
+
+def test_in_memory_store_is_refused_clearly():
+    for name in (":memory:", "file::memory:?cache=shared"):
+        with pytest.raises(m.InvalidArgumentError) as info:
+            m.Store(name)
+        assert "in-memory" in str(info.value)
+
+
+def test_a_password_pasted_into_base_url_never_reaches_an_error():
+    for url in ("https://user:hunter2-pw@[bad/api-3", "https://user:hunter2-pw@ex ample.com/api-3",
+                "http://u:hunter2-pw@10.1.2.3/api-3"):
+        with pytest.raises(m.InvalidArgumentError) as info:
+            m.Client("u", "p", base_url=url)
+        assert "hunter2" not in str(info.value) and "hunter2" not in repr(info.value)
+
+
+def test_advancing_the_simulated_clock_past_9999_is_refused():
+    with Simulator(orders=1, seed=1, enforce_rate_limits=False) as s:
+        before = s.now()
+        with pytest.raises(m.InvalidArgumentError) as info:
+            s.advance_clock(1e18)
+        assert "9999" in str(info.value)
+        assert s.now()[:10] == before[:10]  # nothing moved (but the real seconds passing)

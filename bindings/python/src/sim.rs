@@ -230,7 +230,7 @@ impl PySimulator {
         let by = Duration::try_from_secs_f64(seconds)
             .map_err(|_| Error::invalid_argument("seconds must be a non-negative number"))
             .py()?;
-        self.with(|s| s.advance_clock(by))
+        self.with(|s| s.advance_clock(by))?.py()
     }
 
     /// Set the simulated clock (`YYYY-mm-dd HH:ii:ss`).
