@@ -147,6 +147,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         password=args.password,
         host=args.host,
         port=args.port,
+        callback_url=args.callback_url,
+        callback_interval_seconds=args.callback_interval,
     )
     sim.start()
     try:
@@ -155,9 +157,15 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         print(f"  username: {sim.username}")
         print(f"  password: {sim.password}")
         print(f"  rate limits: {'off' if args.no_rate_limits else 'on'}; press Ctrl-C to stop")
+        if args.callback_url:
+            print("  callbacks: on (the URL is not printed: it holds the receiver's token)")
         sys.stdout.flush()
+        next_order = time.monotonic() + (args.new_orders_every or 0)
         while True:
-            time.sleep(1)
+            time.sleep(min(1.0, args.new_orders_every or 1.0))
+            if args.new_orders_every and time.monotonic() >= next_order:
+                sim.new_order()
+                next_order += args.new_orders_every
     except KeyboardInterrupt:
         stats = sim.stats()
         print(f"\nstopped after {stats['requests_total']} requests ({stats['responses_429']} answered 429)")
@@ -353,6 +361,12 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--password", default="sim-password")
     simulate.add_argument("--no-rate-limits", action="store_true", help="never answer 429")
     simulate.add_argument("--rate-limit-scale", type=float, default=1.0, help="multiply every quota")
+    simulate.add_argument("--callback-url", default=None,
+                          help="call this URL as eMAG does (GET ?order_id=... for each new order, ...)")
+    simulate.add_argument("--callback-interval", type=float, default=60.0,
+                          help="seconds between repeats of a new order's callback until acknowledged (default 60)")
+    simulate.add_argument("--new-orders-every", type=float, default=0.0,
+                          help="create a new order every N seconds (default 0: never)")
     simulate.set_defaults(func=_cmd_simulate)
 
     backup = sub.add_parser("backup", help="create, list, verify, restore or clean up backups of the store")

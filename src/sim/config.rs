@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::callbacks::CallbackKind;
 use super::faults::Fault;
 use crate::error::{Error, Result};
 
@@ -51,6 +52,13 @@ pub struct SimConfig {
     pub fault_kinds: Vec<Fault>,
     /// Refuse `itemsPerPage` above the documented maximum with `isError: true` (else clamp).
     pub strict_pagination: bool,
+    /// The seller's callback URL (eMAG's "new order" and other callbacks, spec §7); None: no
+    /// callbacks. A secret token belongs in it (`...?token=...`): eMAG signs nothing.
+    pub callback_url: Option<String>,
+    /// The kinds of callback sent (default: all).
+    pub callback_kinds: Vec<CallbackKind>,
+    /// How often a new order is announced again while it is not acknowledged (seconds).
+    pub callback_interval_seconds: f64,
 }
 
 impl Default for SimConfig {
@@ -81,6 +89,9 @@ impl Default for SimConfig {
                 Fault::MalformedJson,
             ],
             strict_pagination: true,
+            callback_url: None,
+            callback_kinds: CallbackKind::ALL.to_vec(),
+            callback_interval_seconds: 60.0,
         }
     }
 }
@@ -99,6 +110,8 @@ impl fmt::Debug for SimConfig {
             .field("port", &self.port)
             .field("now", &self.now)
             .field("fault_rate", &self.fault_rate)
+            .field("callback_url", &self.callback_url.as_ref().map(|_| "***"))
+            .field("callback_kinds", &self.callback_kinds)
             .finish_non_exhaustive()
     }
 }
@@ -150,6 +163,13 @@ impl SimConfig {
         if self.username.contains(':') {
             return Err(Error::invalid_argument(
                 "simulator config: username must not contain ':' (Basic auth)",
+            ));
+        }
+        if !(self.callback_interval_seconds.is_finite()
+            && (0.05..=86_400.0).contains(&self.callback_interval_seconds))
+        {
+            return Err(Error::invalid_argument(
+                "simulator config: callback_interval_seconds must be between 0.05 and 86400",
             ));
         }
         if self.history_days == 0 {

@@ -14,9 +14,11 @@
 //! `envelope` (body forms, the `{isError, messages, results}` envelope, lenient readers,
 //! pagination), `ratelimit` (sliding windows), `clock`, `state` + `seed` + `refdata` (the data
 //! and its deterministic generator), `orders`, `offers`, `resources` (everything else),
-//! `faults`, `stats`. The design and the inference choices are in `docs/architecture.md`.
+//! `faults`, `stats`, `callbacks` (eMAG's calls to the seller's URL). The design and the
+//! inference choices are in `docs/architecture.md`.
 
 mod auth;
+mod callbacks;
 mod clock;
 mod config;
 mod envelope;
@@ -31,6 +33,7 @@ mod server;
 mod state;
 mod stats;
 
+pub use callbacks::CallbackKind;
 pub use config::SimConfig;
 pub use faults::Fault;
 pub use server::Simulator;

@@ -580,6 +580,36 @@ fn seed_orders(
     state.rebuild_index();
 }
 
+/// One new order (status 1, type 3) dated `now`, for orders created at run time: a seeded
+/// order (drawn with `salt`) given the id, dates, status and line ids of a new one.
+pub(crate) fn one_new_order(id: u64, salt: u64, now: NaiveDateTime, first_line_id: i64) -> Order {
+    let mut doc = generate(1, 5, salt, now, 1, 14)
+        .orders
+        .pop()
+        .map(|o| o.doc)
+        .unwrap_or_default();
+    let stamp = Value::from(clock::format(now));
+    doc.insert("id".into(), Value::from(id));
+    doc.insert("status".into(), Value::from(1));
+    doc.insert("type".into(), Value::from(3));
+    doc.insert("date".into(), stamp.clone());
+    doc.insert("modified".into(), stamp);
+    doc.insert("reason_cancellation".into(), Value::Null);
+    doc.insert(
+        "maximum_date_for_shipment".into(),
+        Value::from(clock::format(now + TimeDelta::days(2))),
+    );
+    if let Some(Value::Array(lines)) = doc.get_mut("products") {
+        for (i, line) in lines.iter_mut().enumerate() {
+            if let Value::Object(line) = line {
+                line.insert("id".into(), Value::from(first_line_id + i as i64));
+                line.insert("status".into(), Value::from(1));
+            }
+        }
+    }
+    Order::from_doc(doc, now, now)
+}
+
 fn seed_rmas(state: &mut State, rng: &mut SmallRng) {
     let mut emag_id = 500_000i64;
     let mut rmas = Vec::new();

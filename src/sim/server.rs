@@ -19,6 +19,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 
 use super::auth;
+use super::callbacks::{CallbackKind, Notifier};
 use super::clock::{self, Clock};
 use super::config::SimConfig;
 use super::envelope::{self, Reply};
@@ -55,6 +56,7 @@ pub(crate) struct Shared {
     limiter: Mutex<RateLimiter>,
     stats: Mutex<Stats>,
     faults: Mutex<Faults>,
+    callbacks: Notifier,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -150,6 +152,11 @@ impl Simulator {
             config.return_period_days,
         );
         let (tx, rx) = watch::channel(false);
+        let callbacks = Notifier::start(
+            config.callback_url.as_deref(),
+            &config.callback_kinds,
+            rx.clone(),
+        )?;
         let shared = Arc::new(Shared {
             username: config.username.clone(),
             password: config.password.clone(),
@@ -166,6 +173,7 @@ impl Simulator {
                 config.fault_kinds.clone(),
                 config.fault_seed,
             )),
+            callbacks,
             shutdown: rx.clone(),
         });
         let handle = crate::runtime::handle();
@@ -175,6 +183,10 @@ impl Simulator {
                 .map_err(|e| Error::internal(format!("simulator: {e}")))?
         };
         let stopped = Arc::new(Stopped::default());
+        if shared.callbacks.enabled() {
+            let interval = Duration::from_secs_f64(config.callback_interval_seconds);
+            handle.spawn(announce_new_orders(shared.clone(), interval));
+        }
         handle.spawn(accept_loop(listener, shared.clone(), rx, stopped.clone()));
         let host = if addr.is_ipv6() {
             format!("[{}]", addr.ip())
@@ -280,6 +292,19 @@ impl Simulator {
                 "faults_pending".into(),
                 Value::from(lock(&self.shared.faults).pending()),
             );
+            let callbacks = &self.shared.callbacks.stats;
+            map.insert(
+                "callbacks_sent".into(),
+                Value::from(callbacks.sent.load(Ordering::Relaxed)),
+            );
+            map.insert(
+                "callbacks_answered".into(),
+                Value::from(callbacks.answered.load(Ordering::Relaxed)),
+            );
+            map.insert(
+                "callbacks_failed".into(),
+                Value::from(callbacks.failed.load(Ordering::Relaxed)),
+            );
         }
         v
     }
@@ -287,6 +312,57 @@ impl Simulator {
     /// Forget every counter (the gateway's own windows are not reset).
     pub fn reset_stats(&self) {
         *lock(&self.shared.stats) = Stats::new();
+    }
+
+    /// Create a new order now (status 1, seller-fulfilled type 3, dated at the simulated
+    /// clock, lines drawn from the seeded offers) and send its new-order callback when
+    /// callbacks are configured; returns the order as `order/read` sends it.
+    pub fn new_order(&self) -> Value {
+        let now = self.shared.clock.now();
+        let order = {
+            let mut state = self.shared.write();
+            let id = state
+                .orders
+                .iter()
+                .map(|o| o.id)
+                .max()
+                .unwrap_or(300_000_000)
+                + 1;
+            let salt = id ^ state.next_line_id as u64;
+            let mut order = seed::one_new_order(id, salt, now, state.next_line_id);
+            state.next_line_id += order.lines().len() as i64 + 1;
+            order.touch(now);
+            let doc = Value::Object(order.doc.clone());
+            state.orders.insert(0, order);
+            state.rebuild_index();
+            doc
+        };
+        if let Some(id) = order["id"].as_u64() {
+            self.shared.callbacks.new_order(id);
+        }
+        order
+    }
+
+    /// Cancel an order as eMAG's staff would (status 0 with `reason`, e.g. at the customer's
+    /// request) and send the cancellation callback; false when there is no such order.
+    pub fn cancel_order(&self, id: u64, reason: i64) -> bool {
+        let now = self.shared.clock.now();
+        {
+            let mut state = self.shared.write();
+            let Some(order) = state.order_mut(id) else {
+                return false;
+            };
+            order.status = 0;
+            order.cancelled_at = Some(now);
+            order
+                .doc
+                .insert("reason_cancellation".into(), Value::from(reason));
+            order.touch(now);
+        }
+        self.shared
+            .callbacks
+            .notify(CallbackKind::OrderCancellation, vec![("order_id", id)]);
+        true
     }
 
     /// Queue `count` faults for requests matching `resource` / `action` (None = any).
@@ -689,7 +765,11 @@ async fn handle(
             return into_response(reply);
         }
     }
+    let events_before = callback_events(&shared, &route).map(|b| (route.resource.clone(), b));
     let mut reply = process(&shared, route, req).await;
+    if let Some((resource, before)) = events_before {
+        announce_changes(&shared, &resource, before);
+    }
     if truncate && reply.body.len() > 1 {
         let cut = reply.body.len() / 2;
         reply.body = reply.body.slice(..cut.max(1));
@@ -700,6 +780,83 @@ async fn handle(
     }
     lock(&shared.stats).status(reply.status);
     into_response(reply)
+}
+
+/// What the AWB and return callbacks compare: the AWBs issued and each return's status.
+type EventSnapshot = (usize, Vec<(i64, u64, i64)>);
+
+/// Before an `awb/save` or `rma/save` (the routes with callback events), when callbacks are on.
+fn callback_events(shared: &Shared, route: &Route) -> Option<EventSnapshot> {
+    let relevant = matches!(
+        (route.resource.as_str(), route.action.as_str()),
+        ("awb", "save") | ("rma", "save")
+    );
+    if !relevant || !shared.callbacks.enabled() {
+        return None;
+    }
+    let state = shared.read();
+    Some((
+        state.awbs.len(),
+        state
+            .rmas
+            .iter()
+            .map(|r| (r.emag_id, r.order_id, r.request_status))
+            .collect(),
+    ))
+}
+
+/// Send the callbacks of what changed since `before`: new AWBs, new or changed returns.
+fn announce_changes(shared: &Shared, resource: &str, before: EventSnapshot) {
+    let (awbs_before, rmas_before) = before;
+    let (new_awbs, changed_rmas): (Vec<(u64, u64)>, Vec<(u64, u64)>) = {
+        let state = shared.read();
+        let awbs = state
+            .awbs
+            .iter()
+            .skip(awbs_before)
+            .filter_map(|a| {
+                let emag_id = a["awb"][0]["emag_id"].as_u64()?;
+                Some((emag_id, a["order_id"].as_u64().unwrap_or(0)))
+            })
+            .collect();
+        let rmas = state
+            .rmas
+            .iter()
+            .filter(|r| !rmas_before.contains(&(r.emag_id, r.order_id, r.request_status)))
+            .map(|r| (u64::try_from(r.emag_id).unwrap_or(0), r.order_id))
+            .collect();
+        (awbs, rmas)
+    };
+    if resource == "awb" {
+        for (awb_id, order_id) in new_awbs {
+            shared.callbacks.notify(
+                CallbackKind::Awb,
+                vec![("awb_id", awb_id), ("order_id", order_id)],
+            );
+        }
+    }
+    for (return_id, order_id) in changed_rmas {
+        shared.callbacks.notify(
+            CallbackKind::Return,
+            vec![("return_id", return_id), ("order_id", order_id)],
+        );
+    }
+}
+
+/// Announce every run-time order again while it is new (eMAG repeats the new-order callback
+/// until the order is acknowledged).
+async fn announce_new_orders(shared: Arc<Shared>, interval: Duration) {
+    let mut stop = shared.shutdown.clone();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        let state = shared.read();
+        shared
+            .callbacks
+            .repeat(|id| state.order(id).is_some_and(|o| o.status == 1));
+    }
 }
 
 async fn process(shared: &Shared, route: Route, req: Request<Incoming>) -> Reply {

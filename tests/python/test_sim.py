@@ -145,3 +145,49 @@ def test_cli_simulate_serves_until_ctrl_c():
         out, _ = proc.communicate(timeout=20)
     assert proc.returncode == 0
     assert "stopped after 1 requests" in out
+
+
+def test_callbacks_reach_a_receiver_until_acknowledged():
+    import http.server
+    import threading
+    import time
+
+    import magflow_emag as m
+
+    seen = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append(self.path)
+            self.send_response(200)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/cb?token=t0ken"
+    try:
+        with Simulator(orders=2, seed=5, enforce_rate_limits=False, callback_url=url,
+                       callback_interval_seconds=0.2) as sim:
+            order = sim.new_order()
+            expected = f"/cb?token=t0ken&order_id={order['id']}"
+            deadline = time.monotonic() + 10
+            while seen.count(expected) < 2 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert seen.count(expected) >= 2
+            client = m.Client(sim.username, sim.password, base_url=sim.url, rate_limiter=False)
+            client.orders.acknowledge(order["id"])
+            assert sim.cancel_order(order["id"], 15)
+            deadline = time.monotonic() + 10
+            while not any("kind=order_cancellation" in p for p in seen) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert f"/cb?token=t0ken&kind=order_cancellation&order_id={order['id']}" in seen
+            stats = sim.stats()
+            assert stats["callbacks_sent"] == stats["callbacks_answered"] >= 3
+        with pytest.raises(m.InvalidArgumentError):
+            Simulator(callback_kinds=["order_new", "bogus"])
+    finally:
+        server.shutdown()

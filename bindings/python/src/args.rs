@@ -179,4 +179,6 @@ named!(
     history_limit,
     min_samples,
     items,
+    callback_kinds,
+    reason,
 );

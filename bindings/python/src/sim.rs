@@ -5,7 +5,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use magflow_emag::sim::{Fault, SimConfig, Simulator};
+use magflow_emag::sim::{CallbackKind, Fault, SimConfig, Simulator};
 use magflow_emag::Error;
 use pyo3::prelude::*;
 
@@ -44,7 +44,8 @@ impl PySimulator {
         rate_limit_scale = 1.0, username = None, password = None, host = None, port = 0,
         now = None, history_days = 180, return_period_days = 14, fault_hold_seconds = 60.0,
         fault_retry_after_seconds = 1, fault_rate = 0.0, fault_seed = 0, fault_kinds = None,
-        strict_pagination = true))]
+        strict_pagination = true, callback_url = None, callback_kinds = None,
+        callback_interval_seconds = 60.0))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         #[pyo3(from_py_with = crate::args::orders)] orders: usize,
@@ -66,6 +67,9 @@ impl PySimulator {
         #[pyo3(from_py_with = crate::args::fault_seed)] fault_seed: u64,
         #[pyo3(from_py_with = crate::args::fault_kinds)] fault_kinds: Option<Vec<String>>,
         strict_pagination: bool,
+        callback_url: Option<String>,
+        #[pyo3(from_py_with = crate::args::callback_kinds)] callback_kinds: Option<Vec<String>>,
+        callback_interval_seconds: f64,
     ) -> PyResult<Self> {
         let defaults = SimConfig::default();
         let config = SimConfig {
@@ -87,6 +91,16 @@ impl PySimulator {
             fault_seed,
             fault_kinds: faults(fault_kinds).py()?.unwrap_or(defaults.fault_kinds),
             strict_pagination,
+            callback_url,
+            callback_kinds: match callback_kinds {
+                Some(kinds) => kinds
+                    .iter()
+                    .map(|k| k.parse::<CallbackKind>())
+                    .collect::<magflow_emag::Result<Vec<_>>>()
+                    .py()?,
+                None => defaults.callback_kinds,
+            },
+            callback_interval_seconds,
         };
         config.validate().py()?;
         Ok(PySimulator {
@@ -180,6 +194,25 @@ impl PySimulator {
     fn rmas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let v = self.with(|s| s.rmas())?;
         Ok(pythonize::pythonize(py, &v)?)
+    }
+
+    /// Create a new order now (status 1, type 3) and send its new-order callback (when a
+    /// `callback_url` is configured; again every `callback_interval_seconds` until it is
+    /// acknowledged). Returns the order as `order/read` sends it.
+    fn new_order<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let v = self.with(|s| s.new_order())?;
+        Ok(pythonize::pythonize(py, &v)?)
+    }
+
+    /// Cancel an order as eMAG's staff would (status 0, `reason`) and send the cancellation
+    /// callback; False when there is no such order.
+    #[pyo3(signature = (order_id, reason = 15))]
+    fn cancel_order(
+        &self,
+        #[pyo3(from_py_with = crate::args::order_id)] order_id: u64,
+        #[pyo3(from_py_with = crate::args::reason)] reason: i64,
+    ) -> PyResult<bool> {
+        self.with(|s| s.cancel_order(order_id, reason))
     }
 
     /// Queue `count` faults (`http_500`, `http_503`, `timeout`, `reset`, `rate_limit`,
