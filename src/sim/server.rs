@@ -808,7 +808,9 @@ fn callback_events(shared: &Shared, route: &Route) -> Option<EventSnapshot> {
 /// Send the callbacks of what changed since `before`: new AWBs, new or changed returns.
 fn announce_changes(shared: &Shared, resource: &str, before: EventSnapshot) {
     let (awbs_before, rmas_before) = before;
-    let (new_awbs, changed_rmas): (Vec<(u64, u64)>, Vec<(u64, u64)>) = {
+    // (AWB or return id, order id) pairs.
+    type Ids = Vec<(u64, u64)>;
+    let (new_awbs, changed_rmas): (Ids, Ids) = {
         let state = shared.read();
         let awbs = state
             .awbs
