@@ -25,7 +25,7 @@ import threading
 from typing import Any, Dict, List, Optional
 
 from .._native import BackupManager, BackupSchedule, Monitor, Store, cleanup_backups, list_backups
-from ..errors import BackupError, InvalidArgumentError
+from ..errors import BackupError, InvalidArgumentError, ResourceNotFoundError
 from . import _state
 
 __all__ = [
@@ -232,6 +232,9 @@ class BackupService:
         if mode not in MODES:
             raise InvalidArgumentError(f"mode must be 'merge' or 'replace', got {mode!r}")
         name = backup_name(self.backup_dir, backup_path)
+        if not os.path.isfile(os.path.join(self.backup_dir, name)):
+            # Only names inside the folder get here: this says nothing about other paths.
+            raise ResourceNotFoundError(f"backup {name!r} not found in the backup folder")
         if not _restore_lock.acquire(blocking=False):
             raise RestoreInProgressError("a restore is already running; try again when it has finished")
         try:
