@@ -578,7 +578,7 @@ async def test_backup_service_without_store_and_with_a_store_argument(synced_sto
 
 @pytest.mark.asyncio
 async def test_env_configuration_and_scheduled_backup(synced_store, tmp_path, monkeypatch):
-    monkeypatch.setenv("MAGFLOW_EMAG_DB", synced_store.path)
+    monkeypatch.setenv("MAGFLOW_EMAG_DB", str(synced_store.path))
     monkeypatch.setenv("MAGFLOW_EMAG_BACKUP_DIR", str(tmp_path / "env-backups"))
     await backup_service.scheduled_backup(AsyncMock())
     names = os.listdir(tmp_path / "env-backups")
