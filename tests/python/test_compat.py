@@ -88,6 +88,9 @@ def test_constants_and_texts():
     assert "9" in c.get_order_status_text(9) and "abc" in c.get_order_status_text("abc")
     assert "10" in c.get_order_status_text(10**30)  # no OverflowError
     assert c.get_payment_mode_text(1) == m.payment_mode_text(1, "ro")
+    # the legacy parameter names, as keywords
+    assert c.get_cancellation_reason_text(code=1) == "Lipsă stoc"
+    assert c.get_order_status_text(status=1) == "Nouă" and c.get_payment_mode_text(mode=2)
     assert "7" in c.get_payment_mode_text(7) and c.get_payment_mode_text([]) != ""
     assert c.OrderStatus.NEW.value == 1 and c.OrderStatus.FINALIZED.value == 4
     assert c.FulfillmentType.FBE.value == 2 and c.PaymentMode.CARD_ONLINE.value == 3
@@ -183,6 +186,12 @@ async def test_retry_with_backoff():
     assert await emag_errors.retry_with_backoff(flaky, base_delay=0.001, max_delay=0.002) == "ok"
     assert len(calls) == 3
 
+    calls.clear()
+    with pytest.raises(m.NetworkError):  # not in retry_on: no retry
+        await emag_errors.retry_with_backoff(func=flaky, max_retries=3, base_delay=0.001, max_delay=0.002,
+                                             exponential=True, retry_on=(m.RateLimitError,))
+    assert len(calls) == 1
+
     last = m.RateLimitError(remaining_seconds=0.001)
     calls.clear()
 
@@ -234,14 +243,15 @@ async def test_rate_limiter_legacy_calls(sim):
     rl = emag_rate_limiter.get_rate_limiter()
     assert rl is emag_rate_limiter.get_rate_limiter()
     assert isinstance(rl, emag_rate_limiter.EmagRateLimiter)
-    await rl.acquire("orders", timeout=30.0)
+    await rl.acquire(operation_type="orders", timeout=30.0)
     await rl.acquire("ORDERS")
+    await rl.acquire(None)  # the legacy crashed on a non-str; here it is "other"
     await rl.acquire("order/read", timeout=30.0)  # as the legacy: anything else is "other"
     stats = await rl.get_stats()
     assert set(stats) >= {"orders_requests", "other_requests", "rate_limit_hits", "total_wait_time",
                           "current_orders_rpm", "current_other_rpm", "orders_rpm_usage",
                           "other_rpm_usage", "orders_tokens_available", "other_tokens_available"}
-    assert stats["orders_requests"] == 2 and stats["other_requests"] == 1
+    assert stats["orders_requests"] == 2 and stats["other_requests"] == 2
     assert stats["current_orders_rpm"] == 2 and isinstance(stats["orders_tokens_available"], float)
     assert 0.0 < stats["orders_rpm_usage"] <= 1.0
     assert 0.0 <= rl.get_usage_percentage("orders") <= 1.0
@@ -251,9 +261,10 @@ async def test_rate_limiter_legacy_calls(sim):
     # A client sharing it: its requests show in the legacy stats.
     client = shared_client(sim)
     client.vat.read()
-    assert (await rl.get_stats())["other_requests"] == 2
-    await emag_rate_limiter.rate_limited_request("other")
     assert (await rl.get_stats())["other_requests"] == 3
+    await emag_rate_limiter.rate_limited_request(operation_type="other", timeout=30.0)
+    assert (await rl.get_stats())["other_requests"] == 4
+    assert rl.get_usage_percentage(operation_type=None) <= 1.0
     await rl.reset_stats()
     assert (await rl.get_stats())["orders_requests"] == 0
     assert set(rl.detailed_stats()["buckets"]) == {"orders", "other"}
@@ -298,6 +309,7 @@ ORDER = {
 def test_validate_order_data():
     v = order_validation
     assert v.validate_order_data(ORDER) == []  # no type: not required here
+    assert v.validate_order_data(order_data=ORDER) == []
     assert v.validate_order_data({**ORDER, "type": None}) == []
     assert m.validate_order_data(ORDER) != []  # the core requires it
     typed = v.validate_order_data({**ORDER, "type": 7})
@@ -374,7 +386,7 @@ async def test_monitoring_service_counts_real_traffic(sim, tmp_path):
     await service.update_metrics()
     assert service.metrics["total_requests"] == requests and service.metrics["timestamp"]
     assert all(isinstance(v, bool) for v in service.alerts.values())
-    await service.record_api_request(120.0, True)
+    await service.record_api_request(response_time=120.0, success=True)
     await service.update_metrics()
     assert service.metrics["total_requests"] == requests + 1
 
@@ -430,6 +442,9 @@ async def test_metrics_collector_alone():
     assert got["max_response_time"] == pytest.approx(300.0)
     assert got["min_response_time"] == pytest.approx(100.0, rel=0.02)
     assert abs(got["error_rate"] - 1 / 3) < 1e-9
+    for bad in ("abc", None, float("nan"), -5.0):
+        with pytest.raises(m.InvalidArgumentError):
+            await collector.record_request(bad, True)
 
 
 @pytest.mark.asyncio
@@ -461,6 +476,7 @@ def test_core_emag_monitor_legacy_calls(tmp_path):
     mon.export_metrics(str(tmp_path / "export.json"))
     assert (tmp_path / "export.json").read_text().startswith("{")
     mon.record_request("", "GET", 200, "n/a", "main", True)  # tolerated, as the legacy's log line
+    mon.record_request(None, None, None, float("inf"), None, None)
 
 
 def test_get_monitor_is_the_shared_monitor():

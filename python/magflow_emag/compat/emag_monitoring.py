@@ -15,6 +15,7 @@ import asyncio
 import inspect
 import json
 import logging
+import math
 import os
 import tempfile
 import threading
@@ -25,6 +26,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .._native import Monitor, Store
+from ..errors import InvalidArgumentError
 from . import _state
 from .emag_constants import MonitoringThresholds
 from .emag_rate_limiter import EmagRateLimiter, get_rate_limiter
@@ -84,8 +86,13 @@ class MetricsCollector:
         self.monitor = monitor if monitor is not None else Monitor(window_seconds=int(window_size))
 
     async def record_request(self, response_time: float, success: bool) -> None:
-        """Record one request (``response_time`` in milliseconds)."""
-        self.monitor.record(max(0.0, float(response_time)), bool(success))
+        """Record one request (``response_time`` in milliseconds, a finite number >= 0, else
+        :class:`InvalidArgumentError`)."""
+        try:
+            latency = float(response_time)
+        except (TypeError, ValueError):
+            raise InvalidArgumentError(f"response_time must be a number of milliseconds, got {response_time!r}") from None
+        self.monitor.record(latency, bool(success))
 
     async def get_metrics(self) -> Dict[str, Any]:
         return flat_metrics(self.monitor.metrics())
@@ -393,9 +400,11 @@ class EmagMonitor:
     ) -> None:
         resource, action = _route(endpoint)
         try:
-            latency = max(0.0, float(response_time_ms))
+            latency = float(response_time_ms)
         except (TypeError, ValueError):
             latency = 0.0
+        if not math.isfinite(latency) or latency < 0:
+            latency = 0.0  # the legacy only logged this call: it never refused a value
         self.monitor.record(latency, bool(success), resource or None, action if resource else None)
         if status_code == 429:
             self.monitor.record_429("orders" if resource == "order" else "other")
