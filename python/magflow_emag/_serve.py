@@ -250,7 +250,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--backup-dir", dest="backup_dir", default="backups", help="backup folder (default ./backups)")
     p.add_argument("--bind", default="127.0.0.1:8080", help="HOST:PORT (default 127.0.0.1:8080; port 0: any free one)")
     p.add_argument("--token-file", dest="token_file", default=None,
-                   help="bearer tokens, one per line, mode 600 (required unless --bind is loopback)")
+                   help="bearer tokens (16+ characters), one per line, mode 600 (required unless --bind is loopback)")
     p.add_argument("--sync", default=None, help="also sync: orders, offers or orders,offers")
     p.add_argument("--every", default="5m", help="sync interval (default 5m)")
     p.add_argument("--backup-every", dest="backup_every", default=None, help="back up every e.g. 24h (default: never)")
