@@ -519,6 +519,9 @@ async def test_backup_service_round_trip(synced_store, tmp_path):
     plain = await service.create_backup(include_sync_logs=False, compress=False)
     assert plain["success"] and plain["compressed"] is False and plain["backup_path"].endswith(".json")
     assert plain["items"]["sync_logs"] == 0
+    no_products = await service.create_backup(include_products=False)
+    assert no_products["items"]["products"] == 0 and no_products["items"]["offers"] == 25
+    os.unlink(no_products["backup_path"])
 
     listed = await service.list_backups()
     assert {e["filename"] for e in listed} == {os.path.basename(plain["backup_path"]),

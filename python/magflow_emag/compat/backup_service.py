@@ -88,8 +88,9 @@ def _mb(n: int) -> float:
     return round(n / (1024 * 1024), 2)
 
 
-def create_shape(info: Dict[str, Any], include: List[str]) -> Dict[str, Any]:
-    """The legacy ``create_backup`` answer from ``BackupManager.create``'s report."""
+def create_shape(info: Dict[str, Any], include_products: bool = True) -> Dict[str, Any]:
+    """The legacy ``create_backup`` answer from ``BackupManager.create``'s report (``products``
+    are our offers, reported when products were asked for)."""
     counts = info["counts"]
     return {
         "success": True,
@@ -98,7 +99,7 @@ def create_shape(info: Dict[str, Any], include: List[str]) -> Dict[str, Any]:
         "file_size_bytes": info["size_bytes"],
         "compressed": info["format"] == "json_gz",
         "items": {
-            "products": counts.get("offers", 0) if "offers" in include else 0,
+            "products": counts.get("offers", 0) if include_products else 0,
             "offers": counts.get("offers", 0),
             "orders": counts.get("orders", 0),
             "sync_logs": counts.get("sync_runs", 0),
@@ -213,12 +214,12 @@ class BackupService:
             include.append("checkpoints")  # where each sync resumes: belongs with its data
         return include
 
-    def create(self, include: List[str], compress: bool = True) -> Dict[str, Any]:
-        """Blocking: write a backup; the legacy shape."""
+    def create(self, include: List[str], compress: bool = True, include_products: Optional[bool] = None) -> Dict[str, Any]:
+        """Blocking: write a backup of the ``include`` tables; the legacy shape."""
         if not include:
             raise InvalidArgumentError("nothing to back up: include at least one of products, offers, orders, sync_logs")
         info = self.manager().create(include=include, compress=compress)
-        return create_shape(info, include)
+        return create_shape(info, "offers" in include if include_products is None else include_products)
 
     def list(self) -> List[Dict[str, Any]]:
         return list_shape(self.backup_dir, list_backups(self.backup_dir))
@@ -278,7 +279,7 @@ class BackupService:
     ) -> Dict[str, Any]:
         include = self.include_list(include_products, include_offers, include_orders, include_sync_logs)
         try:
-            return await asyncio.to_thread(self.create, include, bool(compress))
+            return await asyncio.to_thread(self.create, include, bool(compress), bool(include_products))
         except Exception as exc:
             logger.error("backup failed: %s", exc)
             return _failure(exc)

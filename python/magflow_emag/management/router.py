@@ -156,7 +156,7 @@ def management_router(
         compress: bool = True,
     ) -> Any:
         include = service.include_list(include_products, include_offers, include_orders, include_sync_logs)
-        return await _answer(lambda: asyncio.to_thread(service.create, include, compress))
+        return await _answer(lambda: asyncio.to_thread(service.create, include, compress, include_products))
 
     @router.get("/backup/list", response_model=List[models.BackupEntry],
                 summary="Backups in the folder, newest first (.json.gz, .json and .sqlite)")
