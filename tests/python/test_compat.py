@@ -149,6 +149,9 @@ def test_native_errors_caught_by_compat_names(sim):
     with pytest.raises(emag_errors.RateLimitError) as info:
         asyncio.run(twice())
     assert info.value.remaining_seconds > 1.0
+    with pytest.raises(emag_errors.ValidationError) as verr:  # raised by the native validator
+        m.validate_awb({}, raise_errors=True)
+    assert verr.value.validation_errors
 
 
 def test_error_handler():
@@ -171,6 +174,8 @@ def test_error_handler():
     assert h.get_retry_delay(m.NetworkError("x"), 2) == 8.0
     assert h.get_retry_delay(m.NetworkError("x"), 10) == 64.0
     emag_errors.log_error(m.NetworkError("x"), {"where": "test"})
+    emag_errors.log_error(m.NetworkError("x"), {"message": "clash", "args": 1})  # no KeyError
+    emag_errors.log_error(m.NetworkError("x"), context=None)
 
 
 @pytest.mark.asyncio

@@ -9,7 +9,7 @@ import asyncio
 import functools
 import logging
 import random
-from typing import Any, Awaitable, Callable, Optional, Tuple, Type
+from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, Type
 
 from .._native import RetryPolicy
 from ..errors import (
@@ -53,6 +53,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger("magflow_emag.compat.emag_errors")
+_RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 _RETRY_ON: Tuple[Type[BaseException], ...] = (RateLimitError, NetworkError, EmagTimeoutError)
 
@@ -151,12 +152,11 @@ class ErrorHandler:
 
 def log_error(error: BaseException, context: Optional[dict] = None) -> None:
     """Log an error with its code and status (never its response body: it may hold customer data)."""
-    logger.error(
-        "eMAG API error: %s",
-        error,
-        extra={
-            "error_code": getattr(error, "code", None),
-            "status_code": getattr(error, "status_code", None),
-            **(context or {}),
-        },
-    )
+    extra: Dict[str, Any] = {
+        "error_code": getattr(error, "code", None),
+        "status_code": getattr(error, "status_code", None),
+    }
+    for key, value in (context.items() if isinstance(context, dict) else ()):
+        # A key LogRecord owns ("message", "args", ...) would make logging raise: prefix it.
+        extra[f"ctx_{key}" if key in _RESERVED else str(key)] = value
+    logger.error("eMAG API error: %s", error, extra=extra)
