@@ -38,6 +38,7 @@ fn percentiles_of_a_uniform_distribution() {
     assert!(close(p95, 950.0, 0.011), "p95 {p95}");
     assert!(close(p99, 990.0, 0.011), "p99 {p99}");
     assert_eq!(l.max, Some(1000.0));
+    assert_eq!(l.min, Some(1.0));
     assert!(close(l.mean.unwrap(), 500.5, 1e-9), "mean {:?}", l.mean);
 }
 
@@ -64,6 +65,7 @@ fn empty_window_has_no_latency_and_zero_rates() {
     assert_eq!(x.error_rate, 0.0);
     assert_eq!(x.latency_ms.p95, None);
     assert_eq!(x.latency_ms.mean, None);
+    assert_eq!(x.latency_ms.min, None);
     assert!(x.endpoints.is_empty());
 }
 
@@ -86,6 +88,8 @@ fn window_expires_old_slots() {
     let x = m.metrics();
     assert_eq!((x.requests, x.errors), (1, 0));
     assert_eq!(x.latency_ms.max, Some(200.0));
+    // The fastest request (100 ms) left with its slot.
+    assert_eq!(x.latency_ms.min, Some(200.0));
     // The ring slot of t=0 is reused at t=60 s without the old content.
     m.record(300.0, true).unwrap();
     let x = m.metrics();

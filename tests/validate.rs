@@ -1780,3 +1780,49 @@ fn extreme_options_never_panic() {
         }
     }
 }
+
+// ---- require_type = false (the legacy ERP's validators) -------------------------------------
+
+#[test]
+fn type_is_optional_when_not_required_but_still_checked_when_sent() {
+    let lenient = Options {
+        require_type: false,
+        ..Options::default()
+    };
+    let untyped = with(order(), |o| {
+        o.as_object_mut().unwrap().remove("type");
+    });
+    expect(&validate_order_data(&untyped), "type", "is required");
+    expect_none(
+        &validate::validate_order_data_with(&untyped, &lenient),
+        "type",
+    );
+    let wrong = with(order(), |o| o["type"] = json!(7));
+    expect(
+        &validate::validate_order_data_with(&wrong, &lenient),
+        "type",
+        "2 or 3",
+    );
+
+    let update = json!({"id": 300000123, "status": 3});
+    expect(
+        &validate_order_for_update_with(&update, None, &Options::default()),
+        "type",
+        "is required",
+    );
+    assert!(validate_order_for_update_with(&update, None, &lenient).is_empty());
+    let type2 = json!({"id": 300000123, "status": 3, "type": 2});
+    expect(
+        &validate_order_for_update_with(&type2, None, &lenient),
+        "type",
+        "never saved",
+    );
+
+    let bulk = json!([{"id": 1, "status": 3}, {"id": 2, "status": 1}]);
+    let strict = validate_bulk_order_update(&bulk);
+    assert_eq!(strict.len(), 2);
+    let loose = validate::validate_bulk_order_update_with(&bulk, &lenient);
+    assert_eq!(loose.len(), 1);
+    assert_eq!(loose[0].0, "2");
+    expect_none(&loose[0].1, "type");
+}

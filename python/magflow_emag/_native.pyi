@@ -339,10 +339,11 @@ def cleanup_backups(
 # ---- validation (messages `path: problem`; [] = valid) -------------------------------------
 # Wrong types inside the data, and unusable parameters, give messages, never TypeError;
 # raise_errors=True raises ValidationError (with .validation_errors) instead of returning them.
+# require_type=False: an order without `type` is not told it is required (the legacy ERP's rule).
 # `now`: None (now), an eMAG "YYYY-mm-dd HH:ii:ss" string or a naive datetime (both the
 # platform's local time, like eMAG's timestamps), or an aware datetime.
 
-def validate_order_data(order: Any, *, raise_errors: bool = False) -> List[str]: ...
+def validate_order_data(order: Any, *, raise_errors: bool = False, require_type: bool = True) -> List[str]: ...
 def validate_order_for_update(
     order: Any,
     current: Any = None,
@@ -351,9 +352,10 @@ def validate_order_for_update(
     return_period_days: Optional[int] = None,
     platform: Optional[str] = None,
     raise_errors: bool = False,
+    require_type: bool = True,
 ) -> List[str]: ...
 def validate_order_cancellation(order_id: Any, reason: Any, *, raise_errors: bool = False) -> List[str]: ...
-def validate_bulk_order_update(orders: Any, *, raise_errors: bool = False) -> Dict[str, List[str]]: ...
+def validate_bulk_order_update(orders: Any, *, raise_errors: bool = False, require_type: bool = True) -> Dict[str, List[str]]: ...
 def validate_offer(
     offer: Any,
     *,

@@ -396,6 +396,10 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--keep-min", dest="keep_min", type=int, default=1)
     backup.set_defaults(func=_cmd_backup)
 
+    from ._serve import add_parser as add_serve_parser
+
+    add_serve_parser(sub)
+
     for name, func, text in [
         ("health", _cmd_health, "the integration's health: the store's sync log, and with --probe one API call"),
         ("metrics", _cmd_metrics, "Prometheus text: the store's sync log, and with --probe the client's monitor"),

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from typing import Any, List, Optional
 
+# Marks an omitted ``status_code``: a class default applies only then (the native code always
+# passes one, even None, so what it raises is unchanged). Legacy ERP code builds these errors
+# itself (``RateLimitError(remaining_seconds=60).status_code == 429``).
+_DEFAULT: Any = object()
+
 __all__ = [
     "EmagApiError",
     "RateLimitError",
@@ -39,6 +44,8 @@ class EmagApiError(Exception):
 
     default_code: int = 0
     default_kind: str = "error"
+    #: The HTTP status a user-built error gets when ``status_code`` is not given.
+    default_status_code: Optional[int] = None
 
     def __init__(
         self,
@@ -46,7 +53,7 @@ class EmagApiError(Exception):
         *,
         code: Optional[int] = None,
         kind: Optional[str] = None,
-        status_code: Optional[int] = None,
+        status_code: Optional[int] = _DEFAULT,
         response_data: Any = None,
         retryable: bool = False,
         **extra: Any,
@@ -55,7 +62,7 @@ class EmagApiError(Exception):
         self.message = message
         self.code = self.default_code if code is None else code
         self.kind = self.default_kind if kind is None else kind
-        self.status_code = status_code
+        self.status_code = self.default_status_code if status_code is _DEFAULT else status_code
         self.response_data = response_data
         self.retryable = retryable
         for name, value in extra.items():
@@ -73,9 +80,12 @@ class RateLimitError(EmagApiError):
 
     default_code = 1
     default_kind = "rate_limited"
+    default_status_code = 429
 
     def __init__(self, message: str = "", *, remaining_seconds: float = 0.0, **kw: Any) -> None:
         kw.setdefault("retryable", True)
+        if not message:
+            message = f"Rate limit exceeded. Retry in {remaining_seconds:g}s"
         super().__init__(message, **kw)
         self.remaining_seconds = remaining_seconds
 
@@ -85,6 +95,10 @@ class AuthenticationError(EmagApiError):
 
     default_code = 2
     default_kind = "authentication"
+    default_status_code = 401
+
+    def __init__(self, message: str = "Authentication failed", **kw: Any) -> None:
+        super().__init__(message, **kw)
 
 
 class ValidationError(EmagApiError):
@@ -92,6 +106,7 @@ class ValidationError(EmagApiError):
 
     default_code = 3
     default_kind = "validation"
+    default_status_code = 400
 
     def __init__(self, message: str = "", *, validation_errors: Optional[List[str]] = None, **kw: Any) -> None:
         super().__init__(message, **kw)
@@ -103,6 +118,7 @@ class ResourceNotFoundError(EmagApiError):
 
     default_code = 4
     default_kind = "not_found"
+    default_status_code = 404
 
 
 class BusinessLogicError(EmagApiError):
@@ -110,6 +126,7 @@ class BusinessLogicError(EmagApiError):
 
     default_code = 5
     default_kind = "business_rule"
+    default_status_code = 422
 
 
 class NetworkError(EmagApiError):
@@ -117,6 +134,7 @@ class NetworkError(EmagApiError):
 
     default_code = 6
     default_kind = "network"
+    default_status_code = 503
 
 
 class EmagTimeoutError(EmagApiError):
@@ -124,6 +142,7 @@ class EmagTimeoutError(EmagApiError):
 
     default_code = 7
     default_kind = "timeout"
+    default_status_code = 504
 
 
 class ApiResponseError(EmagApiError):

@@ -9,8 +9,8 @@ use super::window::{outcome_name, WindowRead, OUTCOMES};
 use crate::hooks::Bucket;
 
 /// Latency statistics over the window, in milliseconds (`None` without samples).
-/// Percentiles come from an HDR histogram (2 significant figures: within 1 %); mean and max
-/// are exact.
+/// Percentiles come from an HDR histogram (2 significant figures: within 1 %); mean, min and
+/// max are exact.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LatencyStats {
     /// Requests measured.
@@ -25,6 +25,8 @@ pub struct LatencyStats {
     pub p99: Option<f64>,
     /// Slowest.
     pub max: Option<f64>,
+    /// Fastest (exact; for the legacy ERP's `min_response_time`).
+    pub min: Option<f64>,
 }
 
 /// One rate-limit bucket.
@@ -121,6 +123,7 @@ pub(crate) fn build(
             p95: None,
             p99: None,
             max: None,
+            min: None,
         }
     } else {
         LatencyStats {
@@ -130,6 +133,7 @@ pub(crate) fn build(
             p95: Some(ms(w.hist.value_at_quantile(0.95))),
             p99: Some(ms(w.hist.value_at_quantile(0.99))),
             max: Some(ms(w.max_us)),
+            min: Some(ms(w.min_us)),
         }
     };
     let outcomes = (0..OUTCOMES)

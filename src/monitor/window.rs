@@ -132,6 +132,8 @@ struct Slot {
     outcomes: [u64; OUTCOMES],
     sum_us: u64,
     max_us: u64,
+    /// Fastest request (`u64::MAX` while the slot has none).
+    min_us: u64,
     rate_limited: [u64; 2],
     usage_peak: [f64; 2],
     /// Allocated on first use, then reused (reset) when the slot is recycled.
@@ -148,6 +150,7 @@ impl Slot {
             outcomes: [0; OUTCOMES],
             sum_us: 0,
             max_us: 0,
+            min_us: u64::MAX,
             rate_limited: [0; 2],
             usage_peak: [0.0; 2],
             hist: None,
@@ -281,6 +284,8 @@ pub(crate) struct WindowRead {
     pub outcomes: [u64; OUTCOMES],
     pub sum_us: u64,
     pub max_us: u64,
+    /// Fastest request (`u64::MAX` without requests).
+    pub min_us: u64,
     pub rate_limited: [u64; 2],
     pub usage_peak: [f64; 2],
     pub usage_current: [f64; 2],
@@ -368,6 +373,7 @@ impl Window {
         slot.outcomes[s.outcome] += 1;
         slot.sum_us = slot.sum_us.saturating_add(s.latency_us);
         slot.max_us = slot.max_us.max(s.latency_us);
+        slot.min_us = slot.min_us.min(s.latency_us);
         slot.hist
             .get_or_insert_with(new_hist)
             .saturating_record(s.latency_us);
@@ -435,6 +441,7 @@ impl Window {
             outcomes: [0; OUTCOMES],
             sum_us: 0,
             max_us: 0,
+            min_us: u64::MAX,
             rate_limited: [0; 2],
             usage_peak: [0.0; 2],
             usage_current: [0.0; 2],
@@ -453,6 +460,7 @@ impl Window {
                 }
                 out.sum_us = out.sum_us.saturating_add(slot.sum_us);
                 out.max_us = out.max_us.max(slot.max_us);
+                out.min_us = out.min_us.min(slot.min_us);
                 for b in 0..2 {
                     out.rate_limited[b] += slot.rate_limited[b];
                     out.usage_peak[b] = out.usage_peak[b].max(slot.usage_peak[b]);

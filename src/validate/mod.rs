@@ -159,6 +159,9 @@ pub struct Options {
     pub return_period_days: i64,
     /// Which save an offer is checked for (default [`OfferMode::Auto`]).
     pub offer_mode: OfferMode,
+    /// Whether an order without `type` gets "type: is required" (default true). The legacy
+    /// ERP's validators did not require it; a `type` that is sent is checked either way.
+    pub require_type: bool,
 }
 
 impl Default for Options {
@@ -168,6 +171,7 @@ impl Default for Options {
             tz: chrono_tz::Europe::Bucharest,
             return_period_days: DEFAULT_RETURN_PERIOD_DAYS,
             offer_mode: OfferMode::Auto,
+            require_type: true,
         }
     }
 }
@@ -212,8 +216,13 @@ pub fn ensure(errors: Vec<String>) -> Result<()> {
 /// `payment_status` is documented as optional, but is **required here for card payments**
 /// (`payment_mode_id` 3): an ERP must not treat an online order as paid or unpaid by default.
 pub fn validate_order_data<D: Doc>(order: D) -> Vec<String> {
+    validate_order_data_with(order, &Options::default())
+}
+
+/// [`validate_order_data`] with options (only `require_type` applies).
+pub fn validate_order_data_with<D: Doc>(order: D, options: &Options) -> Vec<String> {
     let mut r = Report::new();
-    order::check_order_data(&mut r, &order);
+    order::check_order_data(&mut r, &order, options.require_type);
     r.into_errors()
 }
 

@@ -122,8 +122,8 @@ fn splits<D: Doc>(r: &mut Report, p: &FieldPath<'_>, v: Option<D>) {
     });
 }
 
-/// Check an order as read.
-pub(crate) fn check_order_data<D: Doc>(r: &mut Report, order: &D) {
+/// Check an order as read (`type` optional unless `require_type`).
+pub(crate) fn check_order_data<D: Doc>(r: &mut Report, order: &D, require_type: bool) {
     if !is_object(r, "order", order) {
         return;
     }
@@ -144,7 +144,7 @@ pub(crate) fn check_order_data<D: Doc>(r: &mut Report, order: &D) {
         r,
         &root.key("type"),
         kind,
-        Required,
+        if require_type { Required } else { Optional },
         |t| t == 2 || t == 3,
         "2 or 3 (2 fulfilled by eMAG, 3 fulfilled by the seller)",
     );

@@ -205,7 +205,11 @@ pub(crate) fn check_update<D: Doc>(
         r,
         &type_path,
         kind,
-        Required,
+        if options.require_type {
+            Required
+        } else {
+            Optional
+        },
         |t| t == 2 || t == 3,
         "3 (only orders fulfilled by the seller can be saved)",
     );

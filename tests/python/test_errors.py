@@ -64,3 +64,46 @@ def test_unknown_kind_is_invalid_argument():
 
     with pytest.raises(m.InvalidArgumentError):
         _native._raise_error_kind(99)
+
+
+# ---- legacy construction defaults (C1): used only when status_code is omitted ----------------
+
+
+@pytest.mark.parametrize(
+    "cls,status",
+    [
+        (m.RateLimitError, 429),
+        (m.AuthenticationError, 401),
+        (m.ValidationError, 400),
+        (m.ResourceNotFoundError, 404),
+        (m.BusinessLogicError, 422),
+        (m.NetworkError, 503),
+        (m.EmagTimeoutError, 504),
+        (m.EmagApiError, None),
+        (m.StoreError, None),
+    ],
+)
+def test_user_built_errors_get_the_legacy_status(cls, status):
+    assert cls("x").status_code == status
+    assert cls("x", status_code=None).status_code is None  # an explicit None stays None
+    assert cls("x", status_code=418).status_code == 418
+
+
+def test_legacy_default_messages():
+    exc = m.RateLimitError(remaining_seconds=60)
+    assert exc.status_code == 429 and "60" in str(exc) and exc.remaining_seconds == 60
+    assert m.RateLimitError("slow down").message == "slow down"
+    assert m.AuthenticationError().message == "Authentication failed"
+    assert m.AuthenticationError().status_code == 401
+
+
+def test_native_raises_keep_their_status():
+    from magflow_emag import _native
+
+    for code, cls in KINDS.items():
+        with pytest.raises(cls) as info:
+            _native._raise_error_kind(code, "boom")
+        # The native side always passes status_code: no class default leaks into it.
+        assert info.value.status_code in (None, 200, 401, 404, 503)
+        if code in (1, 3, 5, 7):
+            assert info.value.status_code is None

@@ -187,3 +187,14 @@ def test_offers_and_awbs():
     assert m.validate_awb(awb, now="2025-08-10 12:00:00") == []
     errors = m.validate_awb(awb, now=dt.datetime(2025, 8, 11, 9, 0))
     assert len(errors) == 1 and errors[0].startswith("date: ")
+
+
+def test_require_type_false_keeps_every_other_rule():
+    order = {"id": 5, "status": 2}
+    assert any(e.startswith("type: is required") for e in m.validate_order_for_update(order))
+    assert m.validate_order_for_update(order, require_type=False) == []
+    assert m.validate_order_for_update({**order, "type": 2}, require_type=False)  # type 2 never saved
+    assert m.validate_bulk_order_update([order, {"id": 6, "status": 1}], require_type=False).keys() == {"6"}
+    assert m.validate_bulk_order_update('[{"id": 5, "status": 2}]', require_type=False) == {}
+    got = m.validate_order_data({"id": 5}, require_type=False)
+    assert got and not any(e.startswith("type") for e in got)

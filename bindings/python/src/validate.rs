@@ -405,19 +405,32 @@ fn finish(errors: Vec<String>, raise_errors: bool) -> PyResult<Vec<String>> {
     }
 }
 
+/// Options with `require_type` (the legacy ERP's validators did not require `type`).
+fn typed(require_type: bool) -> Options {
+    Options {
+        require_type,
+        ..Options::default()
+    }
+}
+
 /// Check an order as read; returns the messages (`[]` = valid).
 #[pyfunction]
-#[pyo3(signature = (order, *, raise_errors = false))]
-fn validate_order_data(order: &Bound<'_, PyAny>, raise_errors: bool) -> PyResult<Vec<String>> {
+#[pyo3(signature = (order, *, raise_errors = false, require_type = true))]
+fn validate_order_data(
+    order: &Bound<'_, PyAny>,
+    raise_errors: bool,
+    require_type: bool,
+) -> PyResult<Vec<String>> {
     finish(
-        validate::validate_order_data(PyDoc::new(order)),
+        validate::validate_order_data_with(PyDoc::new(order), &typed(require_type)),
         raise_errors,
     )
 }
 
 /// Check an order before `order/save`, against `current` (the order as read) when given.
 #[pyfunction]
-#[pyo3(signature = (order, current = None, now = None, *, return_period_days = None, platform = None, raise_errors = false))]
+#[pyo3(signature = (order, current = None, now = None, *, return_period_days = None, platform = None, raise_errors = false, require_type = true))]
+#[allow(clippy::too_many_arguments)]
 fn validate_order_for_update(
     py: Python<'_>,
     order: &Bound<'_, PyAny>,
@@ -426,11 +439,13 @@ fn validate_order_for_update(
     return_period_days: Option<&Bound<'_, PyAny>>,
     platform: Option<&Bound<'_, PyAny>>,
     raise_errors: bool,
+    require_type: bool,
 ) -> PyResult<Vec<String>> {
     let default_platform = PyString::new(py, "emag_ro").into_any();
     let errors = match options(now, platform.unwrap_or(&default_platform)) {
         Err(e) => e,
         Ok(mut opts) => {
+            opts.require_type = require_type;
             let days = return_period_days.filter(|d| !d.is_none());
             match days.map(|d| (d, d.extract::<i64>())) {
                 Some((d, Ok(n))) if (0..=3650).contains(&n) && !d.is_instance_of::<PyBool>() => {
@@ -478,12 +493,14 @@ fn validate_order_cancellation(
 /// `orders` is a list of dicts (walked in place), or the JSON text of one (str or bytes:
 /// parsed and checked with the GIL released).
 #[pyfunction]
-#[pyo3(signature = (orders, *, raise_errors = false))]
+#[pyo3(signature = (orders, *, raise_errors = false, require_type = true))]
 fn validate_bulk_order_update<'py>(
     py: Python<'py>,
     orders: &Bound<'py, PyAny>,
     raise_errors: bool,
+    require_type: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let opts = typed(require_type);
     let json: Option<Vec<u8>> = if let Ok(s) = orders.cast::<PyString>() {
         Some(text(s).into_owned().into_bytes())
     } else if let Ok(b) = orders.cast::<pyo3::types::PyBytes>() {
@@ -495,7 +512,7 @@ fn validate_bulk_order_update<'py>(
         Some(bytes) => {
             py.detach(
                 move || match serde_json::from_slice::<serde_json::Value>(&bytes) {
-                    Ok(value) => validate::validate_bulk_order_update(&value),
+                    Ok(value) => validate::validate_bulk_order_update_with(&value, &opts),
                     Err(e) => vec![(
                         "orders".to_owned(),
                         vec![format!("orders: is not valid JSON ({e})")],
@@ -503,7 +520,7 @@ fn validate_bulk_order_update<'py>(
                 },
             )
         }
-        None => validate::validate_bulk_order_update(PyDoc::new(orders)),
+        None => validate::validate_bulk_order_update_with(PyDoc::new(orders), &opts),
     };
     if raise_errors && !report.is_empty() {
         let flat = report
