@@ -136,13 +136,13 @@ def test_cli_backup_commands(synced, tmp_path, capsys):
     assert cli(["backup", "verify", name, "--dir", d]) == 0
     target = str(tmp_path / "restored.db")
     m.Store(target)
-    # A replace needs --yes when there is nobody to ask.
-    assert cli(["backup", "restore", name, "--dir", d, "--db", target]) == 1
+    # A replace needs --yes when there is nobody to ask (a usage error: exit 2).
+    assert cli(["backup", "restore", name, "--dir", d, "--db", target]) == 2
     assert "--yes" in capsys.readouterr().err
     assert cli(["backup", "restore", name, "--dir", d, "--db", target, "--yes"]) == 0
     assert m.Store(target).count_orders() == 150
     assert cli(["backup", "cleanup", "--dir", d, "--retention-days", "30"]) == 0
-    assert cli(["backup", "verify", "../x.json.gz", "--dir", d]) == 1
+    assert cli(["backup", "verify", "../x.json.gz", "--dir", d]) == 2
     assert cli(["health", "--db", target]) == 0
     assert "status: healthy" in capsys.readouterr().out
     assert cli(["metrics", "--db", path]) == 0
