@@ -5,6 +5,7 @@
 //! connection writes and one reads, each behind its own mutex, so a long write transaction in
 //! this process does not block its readers either.
 
+mod owner;
 mod queries;
 mod schema;
 
@@ -14,7 +15,9 @@ use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
 use chrono_tz::Tz;
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
+use rusqlite::{
+    params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
+};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -120,25 +123,34 @@ impl Store {
         if path.as_os_str().is_empty() {
             return Err(Error::invalid_argument("store path is empty"));
         }
+        create_private(&path)?;
         let mut writer = open_connection(&path, true)?;
+        // Write transactions take the write lock when they begin and wait their turn (busy
+        // timeout): a deferred one that reads first is answered BUSY at once when another
+        // process wrote meanwhile.
+        writer.set_transaction_behavior(TransactionBehavior::Immediate);
         // A new file gets 16 KiB pages (several ~2.5 KB order rows per page); an existing one
         // keeps its page size (SQLite ignores the pragma once the file has content).
         writer
             .pragma_update(None, "page_size", 16384)
             .map_err(|e| store_err(&path, e))?;
-        writer
-            .pragma_update(None, "journal_mode", "WAL")
+        // Switching to WAL needs the file to itself: another process opening it at the same
+        // moment is waited for (the pragma does not call the busy handler).
+        retry_busy(|| writer.pragma_update(None, "journal_mode", "WAL"))
             .map_err(|e| store_err(&path, e))?;
         writer
             .pragma_update(None, "synchronous", "NORMAL")
             .map_err(|e| store_err(&path, e))?;
-        schema::migrate(&mut writer)?;
+        schema::migrate(&mut writer)
+            .map_err(|e| Error::store(format!("{}: {e}", path.display())))?;
         let reader = open_connection(&path, false)?;
-        Ok(Store {
+        let store = Store {
             path,
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
-        })
+        };
+        store.mark_abandoned_runs()?;
+        Ok(store)
     }
 
     /// The file this store lives in.
@@ -187,11 +199,30 @@ impl Store {
         page: &PreparedOrders,
         checkpoint: Option<(&str, &Value)>,
     ) -> Result<UpsertCounts> {
+        self.upsert_prepared_orders_in_run(scope, page, checkpoint, None)
+    }
+
+    /// [`Store::upsert_prepared_orders`] as a page of a sync run: in the same transaction the
+    /// run's sync-log row gets the page's counts (so a run that never finishes still shows what
+    /// it stored), after checking that the store was not restored since the run began.
+    pub fn upsert_prepared_orders_in_run(
+        &self,
+        scope: &Scope,
+        page: &PreparedOrders,
+        checkpoint: Option<(&str, &Value)>,
+        run: Option<&RunContext>,
+    ) -> Result<UpsertCounts> {
         let mut conn = self.write()?;
         let tx = conn.transaction()?;
+        if let Some(run) = run {
+            check_generation_tx(&tx, run)?;
+        }
         let counts = upsert_orders_tx(&tx, scope, page)?;
         if let Some((kind, state)) = checkpoint {
             save_checkpoint_tx(&tx, scope, kind, state)?;
+        }
+        if let Some(run) = run {
+            add_run_counts_tx(&tx, run.run_id, page.items.len() as u64, &counts)?;
         }
         tx.commit()?;
         Ok(counts)
@@ -222,20 +253,78 @@ impl Store {
         offers: &[Value],
         checkpoint: Option<(&str, &Value)>,
     ) -> Result<UpsertCounts> {
+        self.upsert_offers_in_run(scope, offers, checkpoint, None)
+    }
+
+    /// [`Store::upsert_offers`] as a page of a sync run (see
+    /// [`Store::upsert_prepared_orders_in_run`]).
+    pub fn upsert_offers_in_run(
+        &self,
+        scope: &Scope,
+        offers: &[Value],
+        checkpoint: Option<(&str, &Value)>,
+        run: Option<&RunContext>,
+    ) -> Result<UpsertCounts> {
         let mut conn = self.write()?;
         let tx = conn.transaction()?;
+        if let Some(run) = run {
+            check_generation_tx(&tx, run)?;
+        }
         let counts = upsert_offers_tx(&tx, scope, offers)?;
         if let Some((kind, state)) = checkpoint {
             save_checkpoint_tx(&tx, scope, kind, state)?;
+        }
+        if let Some(run) = run {
+            add_run_counts_tx(&tx, run.run_id, offers.len() as u64, &counts)?;
         }
         tx.commit()?;
         Ok(counts)
     }
 
+    /// The orders still to acknowledge: stored new (status 1), fulfilled by the seller
+    /// (type 3) and not acknowledged yet, oldest id first.
+    pub fn orders_to_acknowledge(&self, scope: &Scope) -> Result<Vec<i64>> {
+        let conn = self.read()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT order_id FROM orders INDEXED BY orders_to_acknowledge
+             WHERE platform = ?1 AND account = ?2 AND status = 1 AND type = 3
+               AND acknowledged_at IS NULL ORDER BY order_id",
+        )?;
+        let ids = stmt
+            .query_map(params![scope.platform.code(), scope.account], |r| r.get(0))?
+            .collect::<std::result::Result<Vec<i64>, _>>()?;
+        Ok(ids)
+    }
+
+    /// Record that orders were acknowledged (and count them in the run's sync-log row).
+    pub fn mark_acknowledged_in_run(
+        &self,
+        scope: &Scope,
+        order_ids: &[i64],
+        run: Option<&RunContext>,
+    ) -> Result<()> {
+        self.mark_acknowledged_tx(scope, order_ids, run)
+    }
+
     /// Record that orders were acknowledged.
     pub fn mark_acknowledged(&self, scope: &Scope, order_ids: &[i64]) -> Result<()> {
+        self.mark_acknowledged_tx(scope, order_ids, None)
+    }
+
+    fn mark_acknowledged_tx(
+        &self,
+        scope: &Scope,
+        order_ids: &[i64],
+        run: Option<&RunContext>,
+    ) -> Result<()> {
         let mut conn = self.write()?;
         let tx = conn.transaction()?;
+        if let Some(run) = run {
+            tx.execute(
+                "UPDATE sync_runs SET acknowledged = acknowledged + ?2 WHERE id = ?1",
+                params![run.run_id, order_ids.len() as i64],
+            )?;
+        }
         {
             let mut stmt = tx.prepare_cached(
                 "UPDATE orders SET acknowledged_at = ?4 WHERE platform = ?1 AND account = ?2 AND order_id = ?3",
@@ -282,6 +371,47 @@ impl Store {
     }
 }
 
+/// Create the store file readable by its owner only (it holds customer data, as its backups
+/// do); SQLite gives the `-wal` and `-shm` files the mode of the database. An existing file
+/// keeps its mode.
+fn create_private(path: &Path) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let name = path.to_string_lossy();
+    if name == ":memory:" || name.starts_with("file:") {
+        return Ok(());
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        // A special name (a URI, `:memory:`) or a missing directory: SQLite says what is wrong.
+        Err(_) => Ok(()),
+    }
+}
+
+/// Run `op` again while SQLite answers BUSY, for up to the busy timeout.
+fn retry_busy<T>(mut op: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match op() {
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if matches!(
+                    f.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
 fn store_err(path: &Path, e: rusqlite::Error) -> Error {
     Error::store(format!("{}: {e}", path.display()))
 }
@@ -302,6 +432,60 @@ fn open_connection(path: &Path, create: bool) -> Result<Connection> {
     })
     .map_err(|e| store_err(path, e))?;
     Ok(conn)
+}
+
+/// A sync run's identity for its page writes: its sync-log row, and the store generation it
+/// began in (a restore bumps it: a run that outlives a restore stops at its next page).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunContext {
+    /// The sync-log row.
+    pub run_id: i64,
+    /// [`Store::generation`] when the run began.
+    pub generation: i64,
+}
+
+fn check_generation_tx(tx: &Transaction<'_>, run: &RunContext) -> Result<()> {
+    let now = generation_of(tx)?;
+    if now != run.generation {
+        return Err(Error::store(
+            "the store was restored from a backup while this sync ran: the sync stopped \
+             (nothing of this page was written); run it again",
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn generation_of(conn: &Connection) -> Result<i64> {
+    let text: Option<String> = conn
+        .query_row(
+            "SELECT value FROM store_meta WHERE key = 'generation'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(text.and_then(|t| t.parse().ok()).unwrap_or(0))
+}
+
+fn add_run_counts_tx(
+    tx: &Transaction<'_>,
+    run_id: i64,
+    fetched: u64,
+    counts: &UpsertCounts,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE sync_runs SET pages = pages + 1, fetched = fetched + ?2, created = created + ?3,
+             updated = updated + ?4, unchanged = unchanged + ?5, failed = failed + ?6
+         WHERE id = ?1",
+        params![
+            run_id,
+            fetched as i64,
+            counts.created as i64,
+            counts.updated as i64,
+            counts.unchanged as i64,
+            counts.failed as i64
+        ],
+    )?;
+    Ok(())
 }
 
 fn save_checkpoint_tx(conn: &Connection, scope: &Scope, kind: &str, state: &Value) -> Result<()> {

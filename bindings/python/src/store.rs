@@ -191,37 +191,61 @@ impl PyCancelToken {
     }
 }
 
+/// Where a blocking sync's progress wrapper keeps the Python exception that stopped it (its
+/// callback raised, or Ctrl-C arrived), to raise that very exception once the sync returns.
+type Raised = Arc<std::sync::Mutex<Option<PyErr>>>;
+
 fn options(
     full: bool,
     acknowledge: bool,
     order_types: Option<Vec<i64>>,
     progress: Option<Py<PyAny>>,
     cancel: Option<PyCancelToken>,
-) -> SyncOptions {
-    let progress = progress.map(|callback| {
-        let callback = Arc::new(callback);
+    check_signals: bool,
+) -> (SyncOptions, Raised) {
+    let raised: Raised = Arc::default();
+    let keep = raised.clone();
+    let callback = progress.map(Arc::new);
+    let progress = (callback.is_some() || check_signals).then(|| {
         Arc::new(move |event: &Progress| {
             Python::attach(|py| {
-                let called = serde_json::to_value(event)
-                    .map_err(|e| crate::errors::to_py(Error::internal(e.to_string())))
-                    .and_then(|v| to_py(py, &v))
-                    .and_then(|arg| callback.call1(py, (arg,)));
-                if let Err(e) = called {
-                    // A failing progress callback must not fail the sync.
-                    log::warn!("progress callback raised: {e}");
+                let mut called = Ok(());
+                if let Some(callback) = &callback {
+                    called = serde_json::to_value(event)
+                        .map_err(|e| crate::errors::to_py(Error::internal(e.to_string())))
+                        .and_then(|v| to_py(py, &v))
+                        .and_then(|arg| callback.call1(py, (arg,)).map(drop));
                 }
+                // A blocking sync holds no GIL while it works: Ctrl-C is seen here, at the
+                // page boundary, once the page is stored.
+                if called.is_ok() && check_signals {
+                    called = py.check_signals();
+                }
+                called.map_err(|e| {
+                    let message = format!("the sync was stopped by its progress callback: {e}");
+                    if let Ok(mut slot) = keep.lock() {
+                        *slot = Some(e);
+                    }
+                    Error::invalid_argument(message)
+                })
             })
         }) as sync::ProgressFn
     });
     let defaults = SyncOptions::default();
-    SyncOptions {
+    let options = SyncOptions {
         full,
         acknowledge,
         order_types: order_types.unwrap_or(defaults.order_types),
         overlap: defaults.overlap,
         progress,
         cancel: cancel.map(|c| c.inner),
-    }
+    };
+    (options, raised)
+}
+
+/// The sync's error, or the Python exception that stopped it (raised as it was).
+fn raise(e: PyErr, raised: &Raised) -> PyErr {
+    raised.lock().ok().and_then(|mut r| r.take()).unwrap_or(e)
 }
 
 /// The core client behind a `Client`/`AsyncClient` wrapper or a `_Client`.
@@ -260,9 +284,10 @@ fn sync_orders(
     order_types: Option<Vec<i64>>,
     cancel: Option<PyCancelToken>,
 ) -> PyResult<Py<PyAny>> {
-    let opts = options(full, acknowledge, order_types, progress, cancel);
+    let (opts, raised) = options(full, acknowledge, order_types, progress, cancel, true);
     let (c, s) = (native_client(client)?, store.inner.clone());
-    let result = run(py, async move { sync::sync_orders(&c, &s, &opts).await })?;
+    let result = run(py, async move { sync::sync_orders(&c, &s, &opts).await })
+        .map_err(|e| raise(e, &raised))?;
     summary(py, &result)
 }
 
@@ -280,10 +305,13 @@ fn sync_orders_async<'py>(
     order_types: Option<Vec<i64>>,
     cancel: Option<PyCancelToken>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let opts = options(full, acknowledge, order_types, progress, cancel);
+    let (opts, raised) = options(full, acknowledge, order_types, progress, cancel, false);
     let (c, s) = (native_client(client)?, store.inner.clone());
     awaitable(py, async move {
-        let result = sync::sync_orders(&c, &s, &opts).await.py()?;
+        let result = sync::sync_orders(&c, &s, &opts)
+            .await
+            .py()
+            .map_err(|e| raise(e, &raised))?;
         Python::attach(|py| summary(py, &result))
     })
 }
@@ -299,9 +327,10 @@ fn sync_offers(
     progress: Option<Py<PyAny>>,
     cancel: Option<PyCancelToken>,
 ) -> PyResult<Py<PyAny>> {
-    let opts = options(full, false, None, progress, cancel);
+    let (opts, raised) = options(full, false, None, progress, cancel, true);
     let (c, s) = (native_client(client)?, store.inner.clone());
-    let result = run(py, async move { sync::sync_offers(&c, &s, &opts).await })?;
+    let result = run(py, async move { sync::sync_offers(&c, &s, &opts).await })
+        .map_err(|e| raise(e, &raised))?;
     summary(py, &result)
 }
 
@@ -316,10 +345,13 @@ fn sync_offers_async<'py>(
     progress: Option<Py<PyAny>>,
     cancel: Option<PyCancelToken>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let opts = options(full, false, None, progress, cancel);
+    let (opts, raised) = options(full, false, None, progress, cancel, false);
     let (c, s) = (native_client(client)?, store.inner.clone());
     awaitable(py, async move {
-        let result = sync::sync_offers(&c, &s, &opts).await.py()?;
+        let result = sync::sync_offers(&c, &s, &opts)
+            .await
+            .py()
+            .map_err(|e| raise(e, &raised))?;
         Python::attach(|py| summary(py, &result))
     })
 }
