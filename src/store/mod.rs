@@ -142,7 +142,7 @@ impl Store {
             .pragma_update(None, "synchronous", "NORMAL")
             .map_err(|e| store_err(&path, e))?;
         schema::migrate(&mut writer)
-            .map_err(|e| Error::store(format!("{}: {e}", path.display())))?;
+            .map_err(|e| Error::store(format!("{}: {}", path.display(), e.message())))?;
         let reader = open_connection(&path, false)?;
         let store = Store {
             path,

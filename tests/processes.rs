@@ -1,0 +1,173 @@
+//! The store and the sync with real processes: several processes writing one store, opening
+//! one new store at once, and a sync killed with SIGKILL then resumed. The test binary runs
+//! itself as the child (`child_entry` does the child's work when `MF_CHILD` is set).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use magflow_emag::sim::{SimConfig, Simulator};
+use magflow_emag::store::Scope;
+use magflow_emag::sync::{sync_orders, Progress, SyncOptions};
+use magflow_emag::{runtime, Client, ClientConfig, Credentials, Platform, RetryPolicy, Store};
+use serde_json::json;
+
+fn client(url: &str, user: &str, password: &str) -> Client {
+    Client::new(
+        ClientConfig::new(Credentials::new(user, password).unwrap())
+            .with_base_url(url)
+            .without_rate_limit()
+            .with_retry(RetryPolicy::from_secs(3, 0.001, 0.01, true, None).unwrap())
+            .with_timeout(Duration::from_secs(5)),
+    )
+    .unwrap()
+}
+
+/// The child's work, chosen by `MF_CHILD`; a no-op test otherwise.
+#[test]
+fn child_entry() {
+    let Ok(role) = std::env::var("MF_CHILD") else {
+        return;
+    };
+    let db = PathBuf::from(std::env::var("MF_DB").unwrap());
+    if let Ok(go) = std::env::var("MF_GO") {
+        // Start together: wait for the parent's signal file.
+        while !Path::new(&go).exists() {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+    let outcome = match role.as_str() {
+        "open" => Store::open(&db).map(|_| ()),
+        "sync" | "slow-sync" => {
+            let var = |k: &str| std::env::var(k).unwrap();
+            let c = client(&var("MF_URL"), &var("MF_USER"), &var("MF_PASSWORD"));
+            Store::open(&db).and_then(|store| {
+                let slow = role == "slow-sync";
+                let options = SyncOptions {
+                    acknowledge: true,
+                    progress: Some(Arc::new(move |_: &Progress| {
+                        if slow {
+                            std::thread::sleep(Duration::from_millis(30));
+                        }
+                        Ok(())
+                    })),
+                    ..SyncOptions::default()
+                };
+                runtime::block_on(async { sync_orders(&c, &store, &options).await }).map(|_| ())
+            })
+        }
+        other => panic!("unknown child role {other}"),
+    };
+    if let Err(e) = outcome {
+        eprintln!("child {role} failed: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn spawn(role: &str, db: &Path, sim: Option<&Simulator>, go: Option<&Path>) -> Child {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args(["--exact", "child_entry", "--nocapture", "--test-threads=1"])
+        .env("MF_CHILD", role)
+        .env("MF_DB", db)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    if let Some(sim) = sim {
+        cmd.env("MF_URL", sim.url())
+            .env("MF_USER", sim.username())
+            .env("MF_PASSWORD", sim.password());
+    }
+    if let Some(go) = go {
+        cmd.env("MF_GO", go);
+    }
+    cmd.spawn().unwrap()
+}
+
+fn finish(child: Child) -> (bool, String) {
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn sim(orders: usize) -> Simulator {
+    Simulator::start(SimConfig {
+        orders,
+        offers: 0,
+        seed: 5,
+        enforce_rate_limits: false,
+        ..SimConfig::default()
+    })
+    .unwrap()
+}
+
+fn scope() -> Scope {
+    Scope::new(Platform::EmagRo, "main")
+}
+
+/// Every order of the simulator is in the store as eMAG has it, and each new type-3 order
+/// was acknowledged: (lost, stale, unacknowledged).
+fn compare(sim: &Simulator, store: &Store) -> (usize, usize, usize) {
+    let mut lost = 0;
+    let mut stale = 0;
+    for order in sim.orders() {
+        let id = order["id"].as_i64().unwrap();
+        match store.get_order(id, None).unwrap() {
+            None => lost += 1,
+            Some(stored) if stored != order => stale += 1,
+            Some(_) => {}
+        }
+    }
+    let unacknowledged = sim
+        .orders()
+        .iter()
+        .filter(|o| o["status"] == json!(1) && o["type"] == json!(3))
+        .count()
+        + store.orders_to_acknowledge(&scope()).unwrap().len();
+    (lost, stale, unacknowledged)
+}
+
+#[test]
+fn two_processes_opening_one_new_store_at_once_both_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    for round in 0..8 {
+        let db = dir.path().join(format!("new-{round}.db"));
+        let go = dir.path().join(format!("go-{round}"));
+        let children: Vec<Child> = (0..3)
+            .map(|_| spawn("open", &db, None, Some(&go)))
+            .collect();
+        std::fs::write(&go, b"").unwrap();
+        for child in children {
+            let (ok, err) = finish(child);
+            assert!(ok, "round {round}: {err}");
+        }
+        let store = Store::open(&db).unwrap();
+        assert_eq!(
+            store.schema_version().unwrap(),
+            magflow_emag::store::SCHEMA_VERSION
+        );
+    }
+}
+
+#[test]
+fn three_sync_processes_on_one_store_all_succeed() {
+    let sim = sim(900);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    Store::open(&db).unwrap();
+    let go = dir.path().join("go");
+    let children: Vec<Child> = (0..3)
+        .map(|_| spawn("sync", &db, Some(&sim), Some(&go)))
+        .collect();
+    std::fs::write(&go, b"").unwrap();
+    for child in children {
+        let (ok, err) = finish(child);
+        assert!(ok, "{err}");
+    }
+    let store = Store::open(&db).unwrap();
+    let runs = store.sync_runs(10).unwrap();
+    assert_eq!(runs.len(), 3);
+    assert!(runs.iter().all(|r| r.status == "success"), "{runs:?}");
+    assert_eq!(compare(&sim, &store), (0, 0, 0));
+}
