@@ -171,3 +171,74 @@ fn three_sync_processes_on_one_store_all_succeed() {
     assert!(runs.iter().all(|r| r.status == "success"), "{runs:?}");
     assert_eq!(compare(&sim, &store), (0, 0, 0));
 }
+
+#[test]
+fn a_sync_killed_mid_walk_is_marked_abandoned_and_the_next_run_completes_it() {
+    let sim = sim(1500);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let store = Store::open(&db).unwrap();
+    let mut child = spawn("slow-sync", &db, Some(&sim), None);
+    // Kill it once it has stored a few pages (polled through this process's own store).
+    let mut polls = 0;
+    while store.count_orders(None).unwrap() < 300 {
+        assert!(child.try_wait().unwrap().is_none(), "the child ended early");
+        std::thread::sleep(Duration::from_millis(5));
+        polls += 1;
+        assert!(polls < 20_000, "the child stored nothing");
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let stored = store.count_orders(None).unwrap();
+    assert!(stored < 1500, "killed before the end");
+    // The next open finds the dead process's run and marks it abandoned, with its counts.
+    let reopened = Store::open(&db).unwrap();
+    let killed = &reopened.sync_runs(1).unwrap()[0];
+    assert_eq!(killed.status, "abandoned", "{killed:?}");
+    assert_eq!(killed.created, stored, "{killed:?}");
+    let stats = reopened.sync_statistics(1).unwrap();
+    assert_eq!((stats.total, stats.failed), (1, 1));
+    // The next run resumes and completes the walk, and acknowledges what the dead one stored.
+    let c = client(sim.url(), sim.username(), sim.password());
+    let options = SyncOptions {
+        acknowledge: true,
+        ..SyncOptions::default()
+    };
+    let resumed = runtime::block_on(async { sync_orders(&c, &reopened, &options).await }).unwrap();
+    assert_eq!(resumed.status, "success");
+    assert_eq!(compare(&sim, &reopened), (0, 0, 0));
+    assert_eq!(reopened.count_orders(None).unwrap(), 1500);
+}
+
+#[test]
+fn a_sync_whose_future_is_dropped_is_recorded_cancelled_with_its_counts() {
+    let sim = sim(600);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(dir.path().join("s.db")).unwrap());
+    let c = client(sim.url(), sim.username(), sim.password());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let tx = std::sync::Mutex::new(tx);
+    let options = SyncOptions {
+        order_types: vec![3],
+        progress: Some(Arc::new(move |p: &Progress| {
+            if p.pages_done == 2 {
+                let _ = tx.lock().unwrap().send(());
+                // Hold the task here until it is aborted at its next await.
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Ok(())
+        })),
+        ..SyncOptions::default()
+    };
+    let task_store = store.clone();
+    let task = runtime::handle().spawn(async move { sync_orders(&c, &task_store, &options).await });
+    rx.recv().unwrap();
+    task.abort();
+    let joined = runtime::block_on(task);
+    assert!(joined.unwrap_err().is_cancelled());
+    let run = &store.sync_runs(1).unwrap()[0];
+    assert_eq!(run.status, "cancelled", "{run:?}");
+    assert_eq!(run.created, store.count_orders(None).unwrap(), "{run:?}");
+    assert_eq!(run.pages, 2, "{run:?}");
+    assert_eq!(run.fetched, 200, "{run:?}");
+}
