@@ -439,3 +439,73 @@ fn orders_changing_during_an_incremental_walk_skip_no_other_order() {
         );
     }
 }
+
+#[test]
+fn a_restore_is_refused_while_a_sync_of_the_store_runs_and_a_sync_outliving_a_restore_stops() {
+    use magflow_emag::backup::{BackupManager, CreateOptions, RestoreOptions};
+    use magflow_emag::store::{PreparedOrders, RunContext, Scope};
+    let sim = sim(500, 0);
+    let c = client(&sim, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(dir.path().join("s.db")).unwrap());
+    let manager = BackupManager::new(store.clone(), dir.path().join("b")).unwrap();
+    let only3 = || SyncOptions {
+        order_types: vec![3],
+        ..SyncOptions::default()
+    };
+    run_orders(&c, &store, only3()).unwrap();
+    let backup = manager.create(&CreateOptions::default()).unwrap();
+    // During the next sync (after its first page), a restore is asked for: it is refused.
+    let during = Arc::new(Mutex::new(None));
+    let (mgr, seen) = (manager.clone(), during.clone());
+    let name = backup.filename.clone();
+    let options = SyncOptions {
+        full: true,
+        progress: Some(Arc::new(move |p: &Progress| {
+            if p.pages_done == 1 {
+                *seen.lock().unwrap() = Some(mgr.restore(&name, &RestoreOptions::default()));
+            }
+            Ok(())
+        })),
+        ..only3()
+    };
+    let summary = run_orders(&c, &store, options).unwrap();
+    assert_eq!(summary.status, "success");
+    let refused = during.lock().unwrap().take().unwrap().unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::Backup);
+    assert!(
+        refused
+            .to_string()
+            .contains("a sync of this store is running"),
+        "{refused}"
+    );
+    assert_eq!(store.sync_runs(1).unwrap()[0].status, "success");
+    // Once no sync runs, the restore goes through and bumps the generation: a run that
+    // began before it stores nothing more.
+    let generation = store.generation().unwrap();
+    manager
+        .restore(&backup.filename, &RestoreOptions::default())
+        .unwrap();
+    assert_eq!(store.generation().unwrap(), generation + 1);
+    let scope = Scope::new(magflow_emag::Platform::EmagRo, "main");
+    let page = PreparedOrders::new(
+        magflow_emag::client::RawItems::from_values(&[json!({"id": 1, "status": 1})]).unwrap(),
+        scope.time_zone,
+        |_, _| {},
+    );
+    let stale = RunContext {
+        run_id: 0,
+        generation,
+    };
+    let err = store
+        .upsert_prepared_orders_in_run(&scope, &page, None, Some(&stale))
+        .unwrap_err();
+    assert!(err.to_string().contains("restored"), "{err}");
+    assert!(store.get_order(1, None).unwrap().is_none());
+    // And the next incremental sync leaves nothing stale.
+    run_orders(&c, &store, only3()).unwrap();
+    for order in sim.orders().iter().filter(|o| o["type"] == json!(3)) {
+        let id = order["id"].as_i64().unwrap();
+        assert_eq!(store.get_order(id, None).unwrap().as_ref(), Some(order));
+    }
+}

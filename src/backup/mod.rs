@@ -31,7 +31,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 
 pub use format::{Header, TableEntry, FORMAT, FORMAT_VERSION};
@@ -627,8 +627,12 @@ impl BackupManager {
             )));
         }
 
+        // A run left `running` by a dead process does not hold the restore back.
+        self.store.mark_abandoned_runs()?;
         let mut conn = self.store.write()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Under the write lock: no sync can store a page or start a run until this commits.
+        refuse_while_syncing(&tx, name)?;
         let (restored, skipped) = {
             let mut restorer = restore::Restorer::new(&tx, &verified.header, options.mode)?;
             let mut ticker = ProgressTicker::new("restore", options.progress.as_ref(), total);
@@ -648,6 +652,18 @@ impl BackupManager {
             ticker.emit();
             restorer.counts()
         };
+        // A backup taken during a sync holds its run as `running`: nothing runs now.
+        tx.execute(
+            "UPDATE sync_runs SET status = 'abandoned', finished_at = coalesce(finished_at, ?1),
+                 error = coalesce(error, 'running when the backup was taken; restored')
+             WHERE status = 'running'",
+            [crate::store::now_utc()],
+        )?;
+        // A sync that read the store before this restore stops at its next page.
+        tx.execute(
+            "UPDATE store_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'",
+            [],
+        )?;
         tx.commit()?;
         Ok(RestoreReport {
             filename: name.to_owned(),
@@ -668,6 +684,25 @@ impl BackupManager {
     /// Start backing up (then cleaning up) every `options.interval` in the background.
     pub fn schedule(&self, options: ScheduleOptions) -> Result<BackupSchedule> {
         schedule::start(self.clone(), options)
+    }
+}
+
+/// A restore while a sync of the store runs (in any process of this host) would let the sync
+/// write its checkpoint over the restored one and finish a run row the restore removed.
+fn refuse_while_syncing(tx: &Connection, name: &str) -> Result<()> {
+    let running: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT id, started_at FROM sync_runs WHERE status = 'running' ORDER BY id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match running {
+        Some((id, started)) => Err(Error::backup(format!(
+            "backup {name} not restored, the store is unchanged: a sync of this store is \
+             running (run {id}, started {started}); restore once it has finished"
+        ))),
+        None => Ok(()),
     }
 }
 
