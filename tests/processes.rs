@@ -57,6 +57,24 @@ fn child_entry() {
                 runtime::block_on(async { sync_orders(&c, &store, &options).await }).map(|_| ())
             })
         }
+        "lose-wal" => Store::open(&db).map(|store| {
+            // Write, then do to the store what a second SQLite library's close does (its
+            // -wal and -shm deleted under it), write again, and die without closing.
+            let page = |from: i64| -> Vec<serde_json::Value> {
+                (from..from + 100)
+                    .map(|id| json!({"id": id, "status": 1, "type": 3}))
+                    .collect()
+            };
+            store.upsert_orders(&scope(), &page(1), None).unwrap();
+            for suffix in ["-wal", "-shm"] {
+                let mut name = db.as_os_str().to_owned();
+                name.push(suffix);
+                std::fs::remove_file(name).unwrap();
+            }
+            store.upsert_orders(&scope(), &page(101), None).unwrap();
+            // SAFETY: signals this very process.
+            unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+        }),
         other => panic!("unknown child role {other}"),
     };
     if let Err(e) = outcome {
@@ -241,4 +259,14 @@ fn a_sync_whose_future_is_dropped_is_recorded_cancelled_with_its_counts() {
     assert_eq!(run.created, store.count_orders(None).unwrap(), "{run:?}");
     assert_eq!(run.pages, 2, "{run:?}");
     assert_eq!(run.fetched, 200, "{run:?}");
+}
+
+#[test]
+fn writes_after_the_wal_was_deleted_under_the_store_survive_a_kill() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let (ok, err) = finish(spawn("lose-wal", &db, None, None));
+    assert!(!ok, "killed: {err}");
+    let store = Store::open(&db).unwrap();
+    assert_eq!(store.count_orders(None).unwrap(), 200);
 }

@@ -7,6 +7,7 @@
 
 mod owner;
 mod queries;
+mod rows;
 mod schema;
 
 use std::path::{Path, PathBuf};
@@ -23,6 +24,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 pub use queries::{ProductStats, SyncRun, SyncStats};
+pub use rows::{utc_instant, OfferQuery, OrderQuery, StoredRow, MAX_PAGE};
 pub use schema::SCHEMA_VERSION;
 
 use crate::client::RawItems;
@@ -89,6 +91,8 @@ impl UpsertCounts {
 /// The store. `Send + Sync`: share it behind an `Arc`.
 pub struct Store {
     path: PathBuf,
+    /// The `-wal` file this store writes to (device, inode): see [`Store::check_wal`].
+    wal: Mutex<Option<(u64, u64)>>,
     writer: Mutex<Connection>,
     reader: Mutex<Connection>,
 }
@@ -124,27 +128,12 @@ impl Store {
             return Err(Error::invalid_argument("store path is empty"));
         }
         create_private(&path)?;
-        let mut writer = open_connection(&path, true)?;
-        // Write transactions take the write lock when they begin and wait their turn (busy
-        // timeout): a deferred one that reads first is answered BUSY at once when another
-        // process wrote meanwhile.
-        writer.set_transaction_behavior(TransactionBehavior::Immediate);
-        // A new file gets 16 KiB pages (several ~2.5 KB order rows per page); an existing one
-        // keeps its page size (SQLite ignores the pragma once the file has content).
-        writer
-            .pragma_update(None, "page_size", 16384)
-            .map_err(|e| store_err(&path, e))?;
-        // Switching to WAL needs the file to itself: another process opening it at the same
-        // moment is waited for (the pragma does not call the busy handler).
-        retry_busy(|| writer.pragma_update(None, "journal_mode", "WAL"))
-            .map_err(|e| store_err(&path, e))?;
-        writer
-            .pragma_update(None, "synchronous", "NORMAL")
-            .map_err(|e| store_err(&path, e))?;
+        let mut writer = open_writer(&path)?;
         schema::migrate(&mut writer)
             .map_err(|e| Error::store(format!("{}: {}", path.display(), e.message())))?;
         let reader = open_connection(&path, false)?;
         let store = Store {
+            wal: Mutex::new(wal_identity(&path)),
             path,
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
@@ -166,9 +155,55 @@ impl Store {
     }
 
     pub(crate) fn write(&self) -> Result<MutexGuard<'_, Connection>> {
-        self.writer
+        let mut conn = self
+            .writer
             .lock()
-            .map_err(|_| Error::store("the store's writer was poisoned by a panic"))
+            .map_err(|_| Error::store("the store's writer was poisoned by a panic"))?;
+        self.check_wal(&mut conn)?;
+        Ok(conn)
+    }
+
+    /// Guard against the one way to lose committed writes: another SQLite library in this
+    /// process (Python's `sqlite3` module, say) opening the store file and closing it. POSIX
+    /// locks belong to the process, so its close drops this store's locks too; it then
+    /// believes it is the last connection, checkpoints and deletes the `-wal` (and `-shm`)
+    /// this store still writes to, and everything written afterwards lives in a deleted file
+    /// until a crash takes it. Before each write transaction the `-wal` on disk is checked
+    /// to be the one this store opened; if it is gone or replaced, what this store's WAL holds
+    /// is checkpointed into the database, both connections are reopened, and the event is
+    /// logged as an error. The rule stays: never open the store with another SQLite library
+    /// in a process that has it open; read it with [`Store::orders`] / [`Store::offers`].
+    fn check_wal(&self, writer: &mut Connection) -> Result<()> {
+        let mut known = self
+            .wal
+            .lock()
+            .map_err(|_| Error::store("the store's WAL check was poisoned by a panic"))?;
+        let now = wal_identity(&self.path);
+        if known.is_none() || now == *known {
+            *known = now.or(*known);
+            return Ok(());
+        }
+        log::error!(
+            "{}: its -wal file was deleted or replaced by another SQLite connection in this \
+             process (e.g. Python's sqlite3 module closing the same file); saving the WAL's \
+             content and reopening. Read the store through Store.orders()/offers() instead.",
+            self.path.display()
+        );
+        // Our view of the WAL (the deleted file, still open) goes into the database file.
+        writer
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(|e| store_err(&self.path, e))?;
+        let mut reader = self
+            .reader
+            .lock()
+            .map_err(|_| Error::store("the store's reader was poisoned by a panic"))?;
+        // The old connections must not delete the new -wal when they close.
+        persist_wal(writer);
+        persist_wal(&reader);
+        *writer = open_writer(&self.path)?;
+        *reader = open_connection(&self.path, false)?;
+        *known = wal_identity(&self.path);
+        Ok(())
     }
 
     pub(crate) fn read(&self) -> Result<MutexGuard<'_, Connection>> {
@@ -368,6 +403,59 @@ impl Store {
             params![scope.platform.code(), scope.account, kind],
         )?;
         Ok(())
+    }
+}
+
+/// The writing connection: WAL, IMMEDIATE transactions, 16 KiB pages for a new file.
+fn open_writer(path: &Path) -> Result<Connection> {
+    let mut writer = open_connection(path, true)?;
+    // Write transactions take the write lock when they begin and wait their turn (busy
+    // timeout): a deferred one that reads first is answered BUSY at once when another
+    // process wrote meanwhile.
+    writer.set_transaction_behavior(TransactionBehavior::Immediate);
+    // A new file gets 16 KiB pages (several ~2.5 KB order rows per page); an existing one
+    // keeps its page size (SQLite ignores the pragma once the file has content).
+    writer
+        .pragma_update(None, "page_size", 16384)
+        .map_err(|e| store_err(path, e))?;
+    // Switching to WAL needs the file to itself: another process opening it at the same
+    // moment is waited for (the pragma does not call the busy handler).
+    retry_busy(|| writer.pragma_update(None, "journal_mode", "WAL"))
+        .map_err(|e| store_err(path, e))?;
+    writer
+        .pragma_update(None, "synchronous", "NORMAL")
+        .map_err(|e| store_err(path, e))?;
+    Ok(writer)
+}
+
+/// `(device, inode)` of the store's `-wal` file, if there is one.
+fn wal_identity(path: &Path) -> Option<(u64, u64)> {
+    let mut name = path.as_os_str().to_owned();
+    name.push("-wal");
+    let meta = std::fs::metadata(name).ok()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some((meta.dev(), meta.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        Some((0, 0))
+    }
+}
+
+/// Keep the `-wal` file when this connection closes (SQLITE_FCNTL_PERSIST_WAL).
+fn persist_wal(conn: &Connection) {
+    let mut on: std::ffi::c_int = 1;
+    // SAFETY: a live connection handle, the "main" schema, and an int the call reads and writes.
+    unsafe {
+        rusqlite::ffi::sqlite3_file_control(
+            conn.handle(),
+            c"main".as_ptr(),
+            rusqlite::ffi::SQLITE_FCNTL_PERSIST_WAL,
+            (&mut on as *mut std::ffi::c_int).cast(),
+        );
     }
 }
 
