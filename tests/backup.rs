@@ -656,3 +656,43 @@ fn progress_is_reported_and_the_schedule_backs_up_cleans_and_reports_to_the_moni
         ErrorKind::InvalidArgument
     );
 }
+
+#[test]
+fn a_snapshot_manifest_naming_sql_instead_of_columns_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = filled_store(dir.path(), 10);
+    let bdir = dir.path().join("b");
+    let manager = BackupManager::new(store.clone(), &bdir).unwrap();
+    let info = manager
+        .create(&CreateOptions {
+            format: Some(BackupFormat::Sqlite),
+            ..CreateOptions::default()
+        })
+        .unwrap();
+    // A column "name" that is an endless query: pasted into SQL it would never return.
+    let endless = "(WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) \
+                   SELECT count(*) FROM c)";
+    for (n, bad) in [endless, "order_id\" FROM orders; --", "unknown_column"]
+        .into_iter()
+        .enumerate()
+    {
+        let name = format!("emag_backup_2026010{}_000000.sqlite", n + 1);
+        let copy = bdir.join(&name);
+        fs::copy(&info.backup_path, &copy).unwrap();
+        let conn = rusqlite::Connection::open(&copy).unwrap();
+        let text: String = conn
+            .query_row("SELECT json FROM magflow_backup_manifest", [], |r| r.get(0))
+            .unwrap();
+        let mut manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
+        manifest["tables"][0]["columns"][1] = serde_json::json!(bad);
+        conn.execute(
+            "UPDATE magflow_backup_manifest SET json = ?1",
+            [manifest.to_string()],
+        )
+        .unwrap();
+        drop(conn);
+        assert_refused_and_unchanged(&manager, &store, &name, "column");
+    }
+    // The schedule's cleanup verifies backups too: it finishes.
+    manager.cleanup(0.0, 1).unwrap();
+}

@@ -102,10 +102,48 @@ impl Header {
             if t.columns.is_empty() {
                 return Err(Error::backup(format!("table {:?} has no columns", t.name)));
             }
+            // Names read from a backup are data: only plain column names, each once, a
+            // bounded number of them (the snapshot format puts them, quoted, in SQL).
+            if t.columns.len() > MAX_COLUMNS {
+                return Err(Error::backup(format!(
+                    "table {:?} lists {} columns (at most {MAX_COLUMNS})",
+                    t.name,
+                    t.columns.len()
+                )));
+            }
+            for (i, col) in t.columns.iter().enumerate() {
+                if !plain_name(col) {
+                    let shown: String = col.chars().take(40).collect();
+                    return Err(Error::backup(format!(
+                        "table {:?} lists a column {shown:?} that is not a column name",
+                        t.name
+                    )));
+                }
+                if t.columns[..i].contains(col) {
+                    return Err(Error::backup(format!(
+                        "table {:?} lists column {col:?} twice",
+                        t.name
+                    )));
+                }
+            }
             seen.push(t.name.as_str());
         }
         Ok(())
     }
+}
+
+/// The most columns a backed-up table may list (the store's have about 20).
+const MAX_COLUMNS: usize = 64;
+
+/// A column name as the store's schema writes them: lowercase ASCII letters, digits and `_`,
+/// not starting with a digit, at most 64 characters.
+pub(crate) fn plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 #[derive(Debug, Serialize, Deserialize)]
