@@ -270,3 +270,255 @@ fn writes_after_the_wal_was_deleted_under_the_store_survive_a_kill() {
     let store = Store::open(&db).unwrap();
     assert_eq!(store.count_orders(None).unwrap(), 200);
 }
+
+// ---- soaks: `make test` runs them small; `make soak` long, printing its figures -----------
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A small deterministic generator (no dependency needed for picking orders to change).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 33) % n.max(1) as u64) as usize
+    }
+}
+
+#[derive(Debug, Default)]
+struct Figures {
+    trials: usize,
+    runs: usize,
+    failed_runs: usize,
+    faults: u64,
+    changes: usize,
+    kills: usize,
+    lost: usize,
+    duplicated: usize,
+    stale: usize,
+    unacknowledged: usize,
+}
+
+impl Figures {
+    fn check(&mut self, sim: &Simulator, store: &Store) {
+        let (lost, stale, unacknowledged) = compare(sim, store);
+        let mut ids = std::collections::HashSet::new();
+        let mut after = None;
+        loop {
+            let rows = store
+                .orders(&magflow_emag::store::OrderQuery {
+                    after,
+                    ..Default::default()
+                })
+                .unwrap();
+            let Some(last) = rows.last() else { break };
+            after = Some(last.cursor);
+            for r in &rows {
+                if !ids.insert(r.id) {
+                    self.duplicated += 1;
+                }
+            }
+        }
+        self.lost += lost;
+        self.stale += stale;
+        self.unacknowledged += unacknowledged;
+    }
+
+    fn print(&self, what: &str) {
+        println!(
+            "{what}: trials {}, sync runs {} ({} failed under faults), faults {}, order changes {}, \
+             kills {}; lost {}, duplicated {}, stale {}, unacknowledged {}",
+            self.trials,
+            self.runs,
+            self.failed_runs,
+            self.faults,
+            self.changes,
+            self.kills,
+            self.lost,
+            self.duplicated,
+            self.stale,
+            self.unacknowledged
+        );
+    }
+
+    fn assert_clean(&self) {
+        assert_eq!(
+            (self.lost, self.duplicated, self.stale, self.unacknowledged),
+            (0, 0, 0, 0),
+            "{self:?}"
+        );
+    }
+}
+
+/// Change `n` random orders of the simulator (their `modified` moves to now).
+fn change_orders(sim: &Simulator, rng: &mut Lcg, ids: &[u64], n: usize) -> usize {
+    for _ in 0..n {
+        sim.touch_order(ids[rng.next(ids.len())]);
+    }
+    n
+}
+
+#[test]
+fn fault_soak_loses_nothing_and_leaves_nothing_stale_or_unacknowledged() {
+    use magflow_emag::sim::Fault;
+    let trials = env_usize("MF_SOAK_TRIALS", 2);
+    let orders = env_usize("MF_SOAK_ORDERS", 350);
+    let runs_per_trial = env_usize("MF_SOAK_RUNS", 4);
+    let mut figures = Figures::default();
+    for trial in 0..trials {
+        let sim = Arc::new(
+            Simulator::start(SimConfig {
+                orders,
+                offers: 0,
+                seed: 100 + trial as u64,
+                enforce_rate_limits: false,
+                fault_hold_seconds: 0.3,
+                fault_retry_after_seconds: 0,
+                ..SimConfig::default()
+            })
+            .unwrap(),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("s.db")).unwrap();
+        let c = Client::new(
+            ClientConfig::new(Credentials::new(sim.username(), sim.password()).unwrap())
+                .with_base_url(sim.url())
+                .without_rate_limit()
+                .with_retry(RetryPolicy::from_secs(1, 0.001, 0.005, true, None).unwrap())
+                .with_timeout(Duration::from_millis(200)),
+        )
+        .unwrap();
+        let ids: Vec<u64> = sim
+            .orders()
+            .iter()
+            .filter_map(|o| o["id"].as_u64())
+            .collect();
+        sim.set_random_faults(
+            0.12,
+            vec![
+                Fault::Http500,
+                Fault::Http503,
+                Fault::Reset,
+                Fault::RateLimit,
+                Fault::IsError,
+                Fault::MalformedJson,
+                Fault::Timeout,
+            ],
+            trial as u64,
+        )
+        .unwrap();
+        let changes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        for run in 0..runs_per_trial {
+            // Orders change between runs and during them (after each stored page).
+            let mut rng = Lcg((trial * 1000 + run) as u64);
+            figures.changes += change_orders(&sim, &mut rng, &ids, 5);
+            let (changer, ids_in, counter) = (sim.clone(), ids.clone(), changes.clone());
+            let rng = std::sync::Mutex::new(Lcg((trial * 7919 + run) as u64));
+            let options = SyncOptions {
+                acknowledge: true,
+                progress: Some(Arc::new(move |_: &Progress| {
+                    let n = change_orders(&changer, &mut rng.lock().unwrap(), &ids_in, 3);
+                    counter.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+                    Ok(())
+                })),
+                ..SyncOptions::default()
+            };
+            figures.runs += 1;
+            if runtime::block_on(async { sync_orders(&c, &store, &options).await }).is_err() {
+                figures.failed_runs += 1;
+            }
+        }
+        figures.faults += sim.stats()["faults_injected"]
+            .as_object()
+            .map_or(0, |kinds| kinds.values().filter_map(|n| n.as_u64()).sum());
+        sim.set_random_faults(0.0, vec![], 0).unwrap();
+        // The last changes must be a second old for an incremental run to take them.
+        std::thread::sleep(Duration::from_millis(1100));
+        let options = SyncOptions {
+            acknowledge: true,
+            ..SyncOptions::default()
+        };
+        let clean = runtime::block_on(async { sync_orders(&c, &store, &options).await }).unwrap();
+        figures.runs += 1;
+        assert_eq!(clean.status, "success");
+        figures.trials += 1;
+        figures.check(&sim, &store);
+        figures.changes += changes.load(std::sync::atomic::Ordering::Relaxed);
+    }
+    figures.print("fault soak");
+    assert!(figures.faults > 0 && figures.failed_runs > 0, "{figures:?}");
+    figures.assert_clean();
+}
+
+#[test]
+fn kill_soak_resumes_after_every_sigkill_losing_nothing() {
+    let kills = env_usize("MF_SOAK_KILLS", 3);
+    let orders = env_usize("MF_SOAK_KILL_ORDERS", 1200);
+    let sim = sim(orders);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let store = Store::open(&db).unwrap();
+    let ids: Vec<u64> = sim
+        .orders()
+        .iter()
+        .filter_map(|o| o["id"].as_u64())
+        .collect();
+    let mut rng = Lcg(7);
+    let mut figures = Figures {
+        trials: 1,
+        ..Figures::default()
+    };
+    for k in 0..kills {
+        let before = store.count_orders(None).unwrap();
+        let runs_before = store.sync_runs(1000).unwrap().len();
+        let mut child = spawn("slow-sync", &db, Some(&sim), None);
+        // Kill it once it has stored something of this run (a page, or its run row).
+        let mut polls = 0;
+        let killed = loop {
+            if child.try_wait().unwrap().is_some() {
+                break false; // finished before the kill: fine, nothing to kill
+            }
+            let stored = store.count_orders(None).unwrap() > before;
+            let started = store.sync_runs(1000).unwrap().len() > runs_before;
+            if stored || (started && k > 0 && rng.next(4) == 0) {
+                child.kill().unwrap();
+                break true;
+            }
+            std::thread::sleep(Duration::from_millis(2 + rng.next(20) as u64));
+            polls += 1;
+            assert!(polls < 20_000, "the child made no progress");
+        };
+        child.wait().unwrap();
+        figures.runs += 1;
+        if killed {
+            figures.kills += 1;
+        }
+        figures.changes += change_orders(&sim, &mut rng, &ids, 20);
+    }
+    std::thread::sleep(Duration::from_millis(1100));
+    let c = client(sim.url(), sim.username(), sim.password());
+    let options = SyncOptions {
+        acknowledge: true,
+        ..SyncOptions::default()
+    };
+    let reopened = Store::open(&db).unwrap();
+    assert!(reopened
+        .sync_runs(1000)
+        .unwrap()
+        .iter()
+        .all(|r| r.status != "running"));
+    runtime::block_on(async { sync_orders(&c, &reopened, &options).await }).unwrap();
+    figures.runs += 1;
+    figures.check(&sim, &reopened);
+    figures.print("kill soak");
+    assert!(figures.kills > 0);
+    figures.assert_clean();
+}
