@@ -3,9 +3,10 @@
 //!
 //! Orders are walked per type (eMAG's read defaults to type 3, so the sync asks for each type
 //! explicitly), incrementally by `modified` from the last checkpoint minus an overlap, in
-//! windows of at most one month. Each page is upserted in one transaction together with the
-//! checkpoint of the walk, so a crash at any point loses nothing and duplicates nothing: the
-//! next run resumes at the page after the last one stored.
+//! windows of at most one month, each walked from its last page down (see `walk_orders`
+//! for why). Each page is upserted in one transaction together with the checkpoint of the
+//! walk and the run's counts, so a crash at any point loses nothing and duplicates nothing:
+//! the next run resumes at the page after the last one stored.
 
 mod progress;
 
@@ -50,13 +51,14 @@ impl CancelToken {
 pub struct SyncOptions {
     /// Walk the whole history instead of what changed since the last run.
     pub full: bool,
-    /// Acknowledge new orders (status 1, type 3) once stored, then re-read them.
+    /// Acknowledge every stored new order (status 1, type 3) not yet acknowledged, at the
+    /// end of the run (stored by this run or an earlier one), then re-read them.
     pub acknowledge: bool,
     /// Order types to sync (default both: 3 fulfilled by the seller, 2 fulfilled by eMAG).
     pub order_types: Vec<i64>,
     /// How far before the last checkpoint an incremental run starts again.
     pub overlap: Duration,
-    /// Called after every page.
+    /// Called after every stored page; an error from it stops the sync there.
     pub progress: Option<ProgressFn>,
     /// Cooperative cancellation.
     pub cancel: Option<CancelToken>,
@@ -124,7 +126,8 @@ impl std::fmt::Debug for SyncOptions {
 pub struct SyncSummary {
     /// `orders` or `offers`.
     pub kind: String,
-    /// `success`, `failed` or `cancelled`.
+    /// `success`, `failed`, `cancelled` (the token) or `interrupted` (the progress callback
+    /// failed; the sync returns its error).
     pub status: String,
     /// The sync-log row.
     pub run_id: i64,
