@@ -88,7 +88,11 @@ fn full_sync_stores_every_order_of_both_types_then_incremental_finds_nothing_new
     // dated in the last ten minutes, if any: one short page per type at most) read again.
     assert!(second.pages <= 2, "{second:?}");
     assert_eq!(second.unchanged, second.fetched, "{second:?}");
-    assert_eq!(sim.stats()["requests_total"], json!(2 + second.pages), "{second:?}");
+    assert_eq!(
+        sim.stats()["requests_total"],
+        json!(2 + second.pages),
+        "{second:?}"
+    );
     let runs = store.sync_runs(5).unwrap();
     assert_eq!(runs.len(), 2);
     assert!(runs.iter().all(|r| r.status == "success"));
