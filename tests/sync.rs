@@ -515,3 +515,55 @@ fn a_restore_is_refused_while_a_sync_of_the_store_runs_and_a_sync_outliving_a_re
         assert_eq!(store.get_order(id, None).unwrap().as_ref(), Some(order));
     }
 }
+
+#[test]
+fn an_incremental_walk_stopped_mid_window_resumes_at_its_next_page_down() {
+    let sim = sim(900, 0);
+    let c = client(&sim, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("s.db")).unwrap();
+    let only3 = || SyncOptions {
+        order_types: vec![3],
+        ..SyncOptions::default()
+    };
+    run_orders(&c, &store, only3()).unwrap();
+    let type3: Vec<u64> = sim
+        .orders()
+        .iter()
+        .filter(|o| o["type"] == json!(3))
+        .filter_map(|o| o["id"].as_u64())
+        .collect();
+    sim.set_now(bucharest_now() - chrono::Duration::minutes(3));
+    for id in &type3 {
+        sim.touch_order(*id);
+    }
+    sim.set_now(bucharest_now());
+    let token = CancelToken::new();
+    let trigger = token.clone();
+    let stopped = run_orders(
+        &c,
+        &store,
+        SyncOptions {
+            cancel: Some(token),
+            progress: Some(Arc::new(move |_: &Progress| {
+                trigger.cancel();
+                Ok(())
+            })),
+            ..only3()
+        },
+    )
+    .unwrap();
+    assert_eq!((stopped.status.as_str(), stopped.pages), ("cancelled", 1));
+    let pages = (type3.len() as u64).div_ceil(100);
+    assert!(pages >= 3);
+    let resumed = run_orders(&c, &store, only3()).unwrap();
+    assert_eq!(resumed.pages, pages - 1, "{resumed:?}");
+    assert_eq!(stopped.updated + resumed.updated, type3.len() as u64);
+    for id in &type3 {
+        assert_eq!(
+            store.get_order(*id as i64, None).unwrap().as_ref(),
+            sim.order(*id).as_ref(),
+            "order {id}"
+        );
+    }
+}

@@ -429,7 +429,11 @@ impl WalkState {
         let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
         let run = v.get("run").filter(|r| r.is_object()).map(|r| {
             let descending = r.get("descending").and_then(Value::as_bool) == Some(true);
-            let page = r.get("page").and_then(as_i64).unwrap_or(1).max(0) as u64;
+            let page = if descending {
+                r.get("page_down").and_then(as_i64).unwrap_or(0).max(0) as u64
+            } else {
+                r.get("page").and_then(as_i64).unwrap_or(1).max(1) as u64
+            };
             RunState {
                 after: text(r, "after"),
                 before: text(r, "before"),
@@ -437,7 +441,7 @@ impl WalkState {
                 window: r.get("window").and_then(as_i64).unwrap_or(0).max(0) as usize,
                 // A windowed walk saved by an older version walked up: its window is
                 // walked again from the top (pages already stored read as unchanged).
-                page: if descending { page } else { page.max(1) },
+                page,
                 descending,
             }
         });
@@ -448,12 +452,22 @@ impl WalkState {
     }
 
     fn to_json(&self) -> Value {
+        // A downward walk keeps its page under its own key, with `page` 1 beside it: a
+        // version that walks up, reading this checkpoint, starts the window over rather
+        // than skipping its lower pages.
         json!({
             "high_water": self.high_water,
-            "run": self.run.as_ref().map(|r| json!({
-                "after": r.after, "before": r.before, "started_local": r.started_local,
-                "window": r.window, "page": r.page, "descending": r.descending,
-            })),
+            "run": self.run.as_ref().map(|r| if r.descending {
+                json!({
+                    "after": r.after, "before": r.before, "started_local": r.started_local,
+                    "window": r.window, "page": 1, "page_down": r.page, "descending": true,
+                })
+            } else {
+                json!({
+                    "after": r.after, "before": r.before, "started_local": r.started_local,
+                    "window": r.window, "page": r.page,
+                })
+            }),
         })
     }
 }
@@ -1081,4 +1095,48 @@ pub async fn sync_offers(
         },
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checkpoints_round_trip_and_an_older_upward_walk_restarts_its_window() {
+        let down = WalkState {
+            high_water: Some("2025-01-01 00:00:00".into()),
+            run: Some(RunState {
+                after: Some("2025-01-01 00:00:00".into()),
+                before: Some("2025-01-02 00:00:00".into()),
+                started_local: "2025-01-02 00:00:01".into(),
+                window: 0,
+                page: 4,
+                descending: true,
+            }),
+        };
+        let saved = down.to_json();
+        // A version walking up reads `page` 1: it starts the window over.
+        assert_eq!(saved["run"]["page"], json!(1));
+        assert_eq!(WalkState::from_json(Some(saved)), down);
+        let up = json!({"high_water": null, "run": {"after": "2025-01-01 00:00:00",
+            "before": "2025-01-02 00:00:00", "started_local": "x", "window": 0, "page": 7}});
+        let read = WalkState::from_json(Some(up)).run.unwrap();
+        assert!(!read.descending && read.page == 7);
+    }
+
+    #[test]
+    fn month_windows_cover_the_range_without_gaps() {
+        let t = |s: &str| NaiveDateTime::parse_from_str(s, EMAG_FORMAT).unwrap();
+        let w = month_windows(t("2025-01-15 10:00:00"), t("2025-03-20 00:00:00"));
+        assert_eq!(
+            w,
+            vec![
+                ("2025-01-15 10:00:00".into(), "2025-02-15 09:59:59".into()),
+                ("2025-02-15 10:00:00".into(), "2025-03-15 09:59:59".into()),
+                ("2025-03-15 10:00:00".into(), "2025-03-20 00:00:00".into()),
+            ]
+        );
+        let one = month_windows(t("2025-01-15 10:00:00"), t("2025-01-15 10:00:00"));
+        assert_eq!(one.len(), 1);
+    }
 }
