@@ -87,7 +87,7 @@ def test_ctrl_c_stops_a_sync_with_exit_130_and_the_run_recorded_interrupted(tmp_
             if proc.poll() is None:
                 proc.kill()
         assert proc.returncode == 130, (out, err)
-        assert "interrupted" in err
+        assert "orders: interrupted after" in err and "the next run resumes" in err
         store = m.Store(db)
         stored = store.count_orders()
         assert stored < 3000 and stored % 100 == 0
