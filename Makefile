@@ -19,12 +19,13 @@ HEADER := include/magflow_emag.h
 # A finished venv is marked by this file, so an interrupted set-up is redone.
 VENV_STAMP := $(VENV)/.ready
 
-.PHONY: help demo test fmt clippy cargo-test wheel pytest stubtest ctest header header-check bench clean
+.PHONY: help demo test fmt clippy cargo-test wheel pytest stubtest ctest header header-check bench soak clean
 
 help:
 	@echo "make demo   - build and run the main job (see README)"
 	@echo "make test   - fmt, clippy, cargo tests, wheel + pytest, C tests under valgrind, header drift"
 	@echo "make bench  - benchmarks, each printing its figure beside its baseline"
+	@echo "make soak   - the fault soak and the kill -9 soak, longer than in make test, with figures"
 	@echo "make header - regenerate $(HEADER) with cbindgen $(CBINDGEN_VERSION)"
 
 $(VENV_STAMP): requirements-dev.txt
@@ -54,6 +55,19 @@ clippy:
 
 cargo-test:
 	cargo test --workspace --exclude magflow-emag-python
+
+# The sync under random faults while orders change, and under repeated SIGKILLs: `make test`
+# runs both small (tests/processes.rs); this runs them longer and prints the figures
+# (trials, faults, kills, lost, duplicated, stale, unacknowledged).
+SOAK_TRIALS ?= 12
+SOAK_ORDERS ?= 1500
+SOAK_RUNS ?= 6
+SOAK_KILLS ?= 12
+SOAK_KILL_ORDERS ?= 4000
+soak:
+	MF_SOAK_TRIALS=$(SOAK_TRIALS) MF_SOAK_ORDERS=$(SOAK_ORDERS) MF_SOAK_RUNS=$(SOAK_RUNS) \
+	MF_SOAK_KILLS=$(SOAK_KILLS) MF_SOAK_KILL_ORDERS=$(SOAK_KILL_ORDERS) \
+	  cargo test --quiet --test processes soak -- --nocapture --test-threads=1 2>&1 | grep -E "soak:|test result|panicked|FAILED"
 
 wheel: $(VENV_STAMP)
 	rm -rf target/wheels

@@ -320,6 +320,36 @@ mf_status mf_store_count_orders(const mf_store *store, uint64_t *count_out);
 mf_status mf_store_get_order(const mf_store *store, int64_t order_id, char **order_json_out);
 
 /*
+ Stored orders matching `query_json` (NULL or "" = all), as JSON lines: one order per
+ line, exactly as stored, oldest stored first (free with `mf_string_free`). The query:
+ `{"platform": "emag_ro", "account": "main", "status": 1 or [1, 2], "type": 3,
+ "modified_since": "2025-09-01T00:00:00Z", "after": <cursor>, "limit": 500}`, every key
+ optional, `limit` 1 to 10000 (default 10000). `*cursor_out` (if not NULL) gets the last
+ row's cursor, to pass as `after` for the next page (0 when no row matched). Read the store
+ this way, never with a second SQLite library in the same process.
+
+ # Safety
+ `store` must be a live handle; `query_json` NULL or NUL-terminated; `jsonl_out` a valid
+ pointer; `cursor_out` NULL or a valid pointer.
+ */
+mf_status mf_store_orders(const mf_store *store,
+                          const char *query_json,
+                          char **jsonl_out,
+                          int64_t *cursor_out);
+
+/*
+ Stored offers matching `query_json`, as `mf_store_orders` (keys `platform`, `account`,
+ `status`, `synced_since`, `after`, `limit`).
+
+ # Safety
+ As for `mf_store_orders`.
+ */
+mf_status mf_store_offers(const mf_store *store,
+                          const char *query_json,
+                          char **jsonl_out,
+                          int64_t *cursor_out);
+
+/*
  Sync orders from eMAG into the store (blocks until done). `options_json` (NULL = defaults):
  `{"full": false, "acknowledge": false, "order_types": [3, 2]}`. Writes the summary
  (`status`, `pages`, `fetched`, `created`, `updated`, `unchanged`, `failed`, `acknowledged`,

@@ -128,6 +128,21 @@ fn duplicated_row_backup(text: &str) -> String {
     format!("{body}{t}\n")
 }
 
+/// The same backup with its header's `created_at` changed and its checksum made to match
+/// (what a backup created at that time would hold).
+fn backdated(text: &str, created_at: &str) -> String {
+    use sha2::Digest;
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let trailer = lines.pop().unwrap();
+    let mut header: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+    header["created_at"] = json!(created_at);
+    lines[0] = header.to_string();
+    let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let mut t: serde_json::Value = serde_json::from_str(&trailer).unwrap();
+    t["trailer"]["sha256"] = json!(hex::encode(sha2::Sha256::digest(body.as_bytes())));
+    format!("{body}{t}\n")
+}
+
 fn mess_up(store: &Store) {
     let conn = rusqlite::Connection::open(store.path()).unwrap();
     conn.execute_batch(
@@ -349,19 +364,13 @@ fn damaged_truncated_or_tampered_backups_are_refused_and_the_store_is_left_alone
     // 7. A file that passes every check but cannot go into the store (a row repeated, its
     //    counts and checksum made to match): the restore fails half-way and rolls back.
     let dup = duplicated_row_backup(&text);
-    fs::write(bdir.join("emag_backup_20260101_000008.json"), &dup).unwrap();
-    assert!(
-        manager
-            .verify("emag_backup_20260101_000008.json")
-            .unwrap()
-            .valid
-    );
+    // Named with the good backup's time (the name must tell the time the manifest records).
+    let dup_name = good.filename.replace(".json.gz", "_8.json");
+    fs::write(bdir.join(&dup_name), &dup).unwrap();
+    assert!(manager.verify(&dup_name).unwrap().valid);
     let before = dump(&store);
     let err = manager
-        .restore(
-            "emag_backup_20260101_000008.json",
-            &RestoreOptions::default(),
-        )
+        .restore(&dup_name, &RestoreOptions::default())
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Backup, "{err}");
     assert!(err.to_string().contains("UNIQUE"), "{err}");
@@ -573,7 +582,12 @@ fn cleanup_keeps_the_newest_backup_that_verifies_not_merely_the_newest() {
     let manager = BackupManager::new(store, &bdir).unwrap();
     let info = manager.create(&CreateOptions::default()).unwrap();
     let good = "emag_backup_20250101_000000.json.gz";
-    fs::rename(&info.backup_path, bdir.join(good)).unwrap();
+    let text = String::from_utf8(gunzip(&info.backup_path)).unwrap();
+    gzip_to(
+        &bdir.join(good),
+        backdated(&text, "2025-01-01T00:00:00.000Z").as_bytes(),
+    );
+    fs::remove_file(&info.backup_path).unwrap();
     let bytes = fs::read(bdir.join(good)).unwrap();
     // A newer but damaged backup.
     fs::write(
@@ -655,4 +669,129 @@ fn progress_is_reported_and_the_schedule_backs_up_cleans_and_reports_to_the_moni
             .kind(),
         ErrorKind::InvalidArgument
     );
+}
+
+#[test]
+fn a_snapshot_manifest_naming_sql_instead_of_columns_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = filled_store(dir.path(), 10);
+    let bdir = dir.path().join("b");
+    let manager = BackupManager::new(store.clone(), &bdir).unwrap();
+    let info = manager
+        .create(&CreateOptions {
+            format: Some(BackupFormat::Sqlite),
+            ..CreateOptions::default()
+        })
+        .unwrap();
+    // A column "name" that is an endless query: pasted into SQL it would never return.
+    let endless = "(WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) \
+                   SELECT count(*) FROM c)";
+    for (n, bad) in [endless, "order_id\" FROM orders; --", "unknown_column"]
+        .into_iter()
+        .enumerate()
+    {
+        let name = format!("emag_backup_2026010{}_000000.sqlite", n + 1);
+        let copy = bdir.join(&name);
+        fs::copy(&info.backup_path, &copy).unwrap();
+        let conn = rusqlite::Connection::open(&copy).unwrap();
+        let text: String = conn
+            .query_row("SELECT json FROM magflow_backup_manifest", [], |r| r.get(0))
+            .unwrap();
+        let mut manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
+        manifest["tables"][0]["columns"][1] = serde_json::json!(bad);
+        conn.execute(
+            "UPDATE magflow_backup_manifest SET json = ?1",
+            [manifest.to_string()],
+        )
+        .unwrap();
+        drop(conn);
+        assert_refused_and_unchanged(&manager, &store, &name, "column");
+    }
+    // The schedule's cleanup verifies backups too: it finishes.
+    manager.cleanup(0.0, 1).unwrap();
+}
+
+#[test]
+fn appended_data_a_missing_final_newline_and_a_renamed_backup_are_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = filled_store(dir.path(), 30);
+    let bdir = dir.path().join("b");
+    let manager = BackupManager::new(store.clone(), &bdir).unwrap();
+    let gz = manager.create(&CreateOptions::default()).unwrap();
+    let bytes = fs::read(&gz.backup_path).unwrap();
+    let stem = gz.filename.trim_end_matches(".json.gz").to_owned();
+    // Bytes after the gzip data, and a second gzip member.
+    let mut appended = bytes.clone();
+    appended.extend_from_slice(b"trailing garbage");
+    let name = format!("{stem}_1.json.gz");
+    fs::write(bdir.join(&name), &appended).unwrap();
+    assert_refused_and_unchanged(&manager, &store, &name, "after the end of the gzip stream");
+    let mut two_members = bytes.clone();
+    two_members.extend_from_slice(&bytes);
+    let name = format!("{stem}_2.json.gz");
+    fs::write(bdir.join(&name), &two_members).unwrap();
+    assert_refused_and_unchanged(&manager, &store, &name, "gzip");
+    // A plain backup without its final newline.
+    let plain = gunzip(&gz.backup_path);
+    assert_eq!(plain.last(), Some(&b'\n'));
+    let name = format!("{stem}_3.json");
+    fs::write(bdir.join(&name), &plain[..plain.len() - 1]).unwrap();
+    assert_refused_and_unchanged(&manager, &store, &name, "newline");
+    // The intact file verifies under its own time.
+    let name = format!("{stem}_4.json");
+    fs::write(bdir.join(&name), &plain).unwrap();
+    assert!(manager.verify(&name).unwrap().valid);
+    // An older backup renamed to a newer time: found.
+    let renamed = "emag_backup_20991231_235959.json.gz";
+    fs::copy(&gz.backup_path, bdir.join(renamed)).unwrap();
+    assert_refused_and_unchanged(&manager, &store, renamed, "not at the time in its name");
+    // The same for a snapshot.
+    let snap = manager
+        .create(&CreateOptions {
+            format: Some(BackupFormat::Sqlite),
+            ..CreateOptions::default()
+        })
+        .unwrap();
+    let renamed = "emag_backup_20991231_235959.sqlite";
+    fs::copy(&snap.backup_path, bdir.join(renamed)).unwrap();
+    assert_refused_and_unchanged(&manager, &store, renamed, "not at the time in its name");
+}
+
+#[test]
+fn temporaries_of_killed_backups_are_removed_at_the_next_open_or_create_but_not_live_ones() {
+    use std::os::unix::io::AsRawFd;
+    let dir = tempfile::tempdir().unwrap();
+    let store = filled_store(dir.path(), 5);
+    let bdir = dir.path().join("b");
+    fs::create_dir_all(&bdir).unwrap();
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    let leftover = |name: &str| {
+        let path = bdir.join(name);
+        let mut file = fs::File::create(&path).unwrap();
+        file.write_all(&[0u8; 4096]).unwrap();
+        file.set_modified(old).unwrap();
+        (path, file)
+    };
+    // Left by a killed backup: nobody holds it.
+    let (dead, dead_file) = leftover(".emag_backup_20260101_000000.json.gz_999_0.tmp");
+    drop(dead_file);
+    // Being written by a live backup (it holds the lock).
+    let (live, live_file) = leftover(".emag_backup_20260101_000001.json.gz_998_0.tmp");
+    // SAFETY: a valid descriptor.
+    assert_eq!(
+        unsafe { libc::flock(live_file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) },
+        0
+    );
+    let manager = BackupManager::new(store.clone(), &bdir).unwrap();
+    assert!(!dead.exists(), "removed at open");
+    assert!(live.exists(), "a live backup's file is kept");
+    let (dead, dead_file) = leftover(".emag_backup_20260101_000002.json.gz_997_0.tmp");
+    drop(dead_file);
+    manager.create(&CreateOptions::default()).unwrap();
+    assert!(!dead.exists(), "removed at create");
+    assert!(live.exists());
+    drop(live_file);
+    let report = manager.cleanup(36500.0, 1).unwrap();
+    assert_eq!(report.temp_files_removed.len(), 1, "{report:?}");
+    assert!(!live.exists());
 }

@@ -394,3 +394,130 @@ fn bulk_ingest_stores_every_page_like_the_sync_and_stops_at_a_bad_one() {
     assert!(store.get_order(1000, None).unwrap().is_some());
     assert!(store.get_order(2000, None).unwrap().is_none());
 }
+
+#[test]
+fn orders_and_offers_are_read_by_filter_a_page_at_a_time() {
+    use magflow_emag::store::{OfferQuery, OrderQuery};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("s.db")).unwrap();
+    let mut page: Vec<Value> = (1..=30).map(|id| order(id, 1 + id % 3)).collect();
+    // Order 7 changed later (Bucharest time; 2025-07-10 10:00:00 UTC) and is type 2.
+    page[6]["modified"] = json!("2025-07-10 13:00:00");
+    page[6]["type"] = json!(2);
+    store.upsert_orders(&scope(), &page, None).unwrap();
+    let other = Scope::new(Platform::EmagBg, "main");
+    store
+        .upsert_orders(&other, &[order(1000, 1)], None)
+        .unwrap();
+
+    let all = store.orders(&OrderQuery::default()).unwrap();
+    assert_eq!(all.len(), 31);
+    let ids =
+        |rows: &[magflow_emag::store::StoredRow]| rows.iter().map(|r| r.id).collect::<Vec<_>>();
+    let mine = store
+        .orders(&OrderQuery {
+            scope: Some(scope()),
+            status: Some(vec![1, 2]),
+            ..OrderQuery::default()
+        })
+        .unwrap();
+    assert!(
+        mine.iter().all(|r| r.id % 3 != 2 && r.id < 1000),
+        "{:?}",
+        ids(&mine)
+    );
+    assert_eq!(mine.len(), 20);
+    let since = OrderQuery {
+        modified_since: Some("2025-07-10T10:00:00Z".into()),
+        ..OrderQuery::default()
+    };
+    assert_eq!(ids(&store.orders(&since).unwrap()), vec![7]);
+    let since_later = OrderQuery {
+        modified_since: Some("2025-07-10T13:00:00+03:00".into()),
+        ..OrderQuery::default()
+    };
+    assert_eq!(ids(&store.orders(&since_later).unwrap()), vec![7]);
+    let type2 = OrderQuery {
+        kind: Some(2),
+        ..OrderQuery::default()
+    };
+    assert_eq!(ids(&store.orders(&type2).unwrap()), vec![7]);
+    // Pages by cursor: every row once, in order.
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let rows = store
+            .orders(&OrderQuery {
+                after,
+                limit: Some(7),
+                ..OrderQuery::default()
+            })
+            .unwrap();
+        if rows.is_empty() {
+            break;
+        }
+        after = rows.last().map(|r| r.cursor);
+        seen.extend(ids(&rows));
+    }
+    assert_eq!(seen, ids(&all));
+    // Rows come as stored, and bad filters are clear errors.
+    let first: Value = serde_json::from_str(&all[0].data).unwrap();
+    assert_eq!(first, page[0]);
+    for bad in [
+        OrderQuery {
+            modified_since: Some("yesterday".into()),
+            ..OrderQuery::default()
+        },
+        OrderQuery {
+            limit: Some(0),
+            ..OrderQuery::default()
+        },
+        OrderQuery {
+            status: Some(vec![]),
+            ..OrderQuery::default()
+        },
+    ] {
+        assert_eq!(
+            store.orders(&bad).unwrap_err().kind(),
+            ErrorKind::InvalidArgument
+        );
+    }
+    assert!(OrderQuery::from_json(r#"{"typo": 1}"#).is_err());
+    let q = OrderQuery::from_json(r#"{"status": 1, "type": 3, "platform": "emag_bg"}"#).unwrap();
+    assert_eq!(ids(&store.orders(&q).unwrap()), vec![1000]);
+
+    let offers: Vec<Value> = (1..=5)
+        .map(|id| json!({"id": id, "status": id % 2, "name": "x"}))
+        .collect();
+    store.upsert_offers(&scope(), &offers, None).unwrap();
+    let active = store
+        .offers(&OfferQuery {
+            status: Some(vec![1]),
+            ..OfferQuery::default()
+        })
+        .unwrap();
+    assert_eq!(ids(&active), vec![1, 3, 5]);
+    assert!(OfferQuery::from_json(r#"{"type": 3}"#).is_err());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_new_store_is_readable_by_its_owner_only_and_an_existing_file_keeps_its_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let store = Store::open(&path).unwrap();
+    store.upsert_orders(&scope(), &[order(1, 1)], None).unwrap();
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let mode = std::fs::metadata(&name).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{name:?}");
+    }
+    let existing = dir.path().join("old.db");
+    std::fs::write(&existing, b"").unwrap();
+    std::fs::set_permissions(&existing, std::fs::Permissions::from_mode(0o640)).unwrap();
+    Store::open(&existing).unwrap();
+    let mode = std::fs::metadata(&existing).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640);
+}

@@ -118,6 +118,28 @@ class Store:
     def sync_runs(self, limit: int = 20) -> List[Dict[str, Any]]: ...
     def sync_statistics(self, hours: int = 24) -> Dict[str, Any]: ...
     def product_statistics(self) -> Dict[str, Any]: ...
+    def orders(
+        self,
+        status: Union[int, List[int], None] = None,
+        type: Optional[int] = None,
+        modified_since: Union[str, datetime, None] = None,
+        limit: Optional[int] = None,
+        platform: Optional[str] = None,
+        account: Optional[str] = None,
+    ) -> StoredRows: ...
+    def offers(
+        self,
+        status: Union[int, List[int], None] = None,
+        synced_since: Union[str, datetime, None] = None,
+        limit: Optional[int] = None,
+        platform: Optional[str] = None,
+        account: Optional[str] = None,
+    ) -> StoredRows: ...
+
+@final
+class StoredRows:
+    def __iter__(self) -> StoredRows: ...
+    def __next__(self) -> Dict[str, Any]: ...
 
 @final
 class CancelToken:

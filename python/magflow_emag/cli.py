@@ -117,10 +117,23 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     )
     store = m.Store(args.db)
     bar = ProgressBar(args.what)
-    if args.what == "orders":
-        summary = m.sync_orders(client, store, full=args.full, acknowledge=args.acknowledge, progress=bar)
-    else:
-        summary = m.sync_offers(client, store, full=args.full, progress=bar)
+    try:
+        if args.what == "orders":
+            summary = m.sync_orders(client, store, full=args.full, acknowledge=args.acknowledge, progress=bar)
+        else:
+            summary = m.sync_offers(client, store, full=args.full, progress=bar)
+    except KeyboardInterrupt:
+        # Ctrl-C stops the sync after the page in flight is stored; say what was kept.
+        bar.finish()
+        runs = store.sync_runs(1)
+        if runs and runs[0]["status"] == "interrupted":
+            run = runs[0]
+            print(
+                f"{args.what}: interrupted after {run['pages']} pages ({run['created']} new, "
+                f"{run['updated']} updated, all stored); the next run resumes there",
+                file=sys.stderr,
+            )
+        raise
     bar.finish()
     print(
         f"{args.what}: {summary['status']}; fetched {summary['fetched']}, created {summary['created']}, "

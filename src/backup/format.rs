@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 
-use flate2::read::GzDecoder;
+use flate2::bufread::GzDecoder;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use rusqlite::types::{Value as SqlValue, ValueRef};
@@ -102,10 +102,48 @@ impl Header {
             if t.columns.is_empty() {
                 return Err(Error::backup(format!("table {:?} has no columns", t.name)));
             }
+            // Names read from a backup are data: only plain column names, each once, a
+            // bounded number of them (the snapshot format puts them, quoted, in SQL).
+            if t.columns.len() > MAX_COLUMNS {
+                return Err(Error::backup(format!(
+                    "table {:?} lists {} columns (at most {MAX_COLUMNS})",
+                    t.name,
+                    t.columns.len()
+                )));
+            }
+            for (i, col) in t.columns.iter().enumerate() {
+                if !plain_name(col) {
+                    let shown: String = col.chars().take(40).collect();
+                    return Err(Error::backup(format!(
+                        "table {:?} lists a column {shown:?} that is not a column name",
+                        t.name
+                    )));
+                }
+                if t.columns[..i].contains(col) {
+                    return Err(Error::backup(format!(
+                        "table {:?} lists column {col:?} twice",
+                        t.name
+                    )));
+                }
+            }
             seen.push(t.name.as_str());
         }
         Ok(())
     }
+}
+
+/// The most columns a backed-up table may list (the store's have about 20).
+const MAX_COLUMNS: usize = 64;
+
+/// A column name as the store's schema writes them: lowercase ASCII letters, digits and `_`,
+/// not starting with a digit, at most 64 characters.
+pub(crate) fn plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -291,12 +329,34 @@ pub fn read_header(file: File, compressed: bool) -> Result<Header> {
     Ok(header)
 }
 
+/// A gzip stream that must be the whole file: one member and nothing after it (a second
+/// member or appended bytes would otherwise be ignored, and `verify` would vouch for a file
+/// that is not what was written).
+struct WholeGz {
+    decoder: GzDecoder<BufReader<File>>,
+}
+
+impl Read for WholeGz {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.decoder.read(buf)?;
+        if n == 0 && !buf.is_empty() && !self.decoder.get_mut().fill_buf()?.is_empty() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "data after the end of the gzip stream",
+            ));
+        }
+        Ok(n)
+    }
+}
+
 fn open_reader(file: File, compressed: bool) -> Box<dyn BufRead> {
     if compressed {
         // Decompression on its own thread while lines are parsed.
         Box::new(BufReader::with_capacity(
             1 << 20,
-            ThreadedReader::new(GzDecoder::new(BufReader::with_capacity(1 << 16, file))),
+            ThreadedReader::new(WholeGz {
+                decoder: GzDecoder::new(BufReader::with_capacity(1 << 16, file)),
+            }),
         ))
     } else {
         Box::new(BufReader::with_capacity(1 << 20, file))
@@ -384,6 +444,13 @@ pub fn read_all(
             )));
         }
         if line.starts_with(b"{\"trailer\"") {
+            // Every line the writer wrote ends with a newline, the trailer's too.
+            if line.last() != Some(&b'\n') {
+                return Err(corrupt(
+                    line_no,
+                    "the trailer line has no final newline".into(),
+                ));
+            }
             let t: TrailerLine = serde_json::from_slice(&line)
                 .map_err(|e| corrupt(line_no, format!("bad trailer: {e}")))?;
             break t.trailer;

@@ -27,11 +27,11 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 
 pub use format::{Header, TableEntry, FORMAT, FORMAT_VERSION};
@@ -336,7 +336,7 @@ fn read_backup(
     values: bool,
     row: &mut dyn FnMut(usize, Vec<SqlValue>) -> Result<()>,
 ) -> Result<format::Verified> {
-    match format {
+    let verified = match format {
         BackupFormat::Sqlite => {
             // Refuse a link swapped in after the name was resolved.
             drop(naming::open_no_follow(path)?);
@@ -348,7 +348,30 @@ fn read_backup(
             values,
             row,
         ),
+    }?;
+    check_name_time(path, &verified.header)?;
+    Ok(verified)
+}
+
+/// A backup's name carries its creation time (cleanup and "the newest backup" go by it): it
+/// must be the time its manifest records, so an older backup renamed to a newer name is found.
+fn check_name_time(path: &Path, header: &Header) -> Result<()> {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return Ok(());
+    };
+    let Some(parsed) = naming::parse(name) else {
+        return Ok(());
+    };
+    let created = DateTime::parse_from_rfc3339(&header.created_at)
+        .map_err(|e| Error::backup(format!("backup {name}: its created_at does not read: {e}")))?;
+    if created.timestamp() != parsed.created_at.timestamp() {
+        return Err(Error::backup(format!(
+            "backup {name} was created at {}, not at the time in its name (renamed from \
+             another backup?)",
+            header.created_at
+        )));
     }
+    Ok(())
 }
 
 /// [`read_backup`] on a thread of its own, handing rows over in batches: parsing and checking
@@ -435,6 +458,10 @@ impl BackupManager {
         if dir.as_os_str().is_empty() {
             return Err(Error::invalid_argument("backup directory is empty"));
         }
+        // Temporary files of backups killed before they finished (they can be gigabytes).
+        for name in naming::remove_stale_temps(&dir) {
+            log::info!("removed {name}, left by a backup that did not finish");
+        }
         Ok(BackupManager {
             store,
             dir,
@@ -476,9 +503,20 @@ impl BackupManager {
             _ => BackupFormat::Json,
         };
         naming::ensure_dir(&self.dir)?;
+        for name in naming::remove_stale_temps(&self.dir) {
+            log::info!("removed {name}, left by a backup that did not finish");
+        }
         let created = Utc::now();
         let hint = naming::format_name(created, 0, format);
         let (temp, file) = naming::create_temp(&self.dir, &hint)?;
+        // Held until the file is published or removed: marks it as being written.
+        let _lock = match naming::lock_temp(&temp) {
+            Ok(lock) => lock,
+            Err(e) => {
+                let _ = fs::remove_file(&temp);
+                return Err(e);
+            }
+        };
         let written = self.write(&temp, file, &specs, format, created, options);
         let (sha256, counts) = match written {
             Ok(v) => v,
@@ -627,8 +665,12 @@ impl BackupManager {
             )));
         }
 
+        // A run left `running` by a dead process does not hold the restore back.
+        self.store.mark_abandoned_runs()?;
         let mut conn = self.store.write()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Under the write lock: no sync can store a page or start a run until this commits.
+        refuse_while_syncing(&tx, name)?;
         let (restored, skipped) = {
             let mut restorer = restore::Restorer::new(&tx, &verified.header, options.mode)?;
             let mut ticker = ProgressTicker::new("restore", options.progress.as_ref(), total);
@@ -648,6 +690,18 @@ impl BackupManager {
             ticker.emit();
             restorer.counts()
         };
+        // A backup taken during a sync holds its run as `running`: nothing runs now.
+        tx.execute(
+            "UPDATE sync_runs SET status = 'abandoned', finished_at = coalesce(finished_at, ?1),
+                 error = coalesce(error, 'running when the backup was taken; restored')
+             WHERE status = 'running'",
+            [crate::store::now_utc()],
+        )?;
+        // A sync that read the store before this restore stops at its next page.
+        tx.execute(
+            "UPDATE store_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'",
+            [],
+        )?;
         tx.commit()?;
         Ok(RestoreReport {
             filename: name.to_owned(),
@@ -668,6 +722,25 @@ impl BackupManager {
     /// Start backing up (then cleaning up) every `options.interval` in the background.
     pub fn schedule(&self, options: ScheduleOptions) -> Result<BackupSchedule> {
         schedule::start(self.clone(), options)
+    }
+}
+
+/// A restore while a sync of the store runs (in any process of this host) would let the sync
+/// write its checkpoint over the restored one and finish a run row the restore removed.
+fn refuse_while_syncing(tx: &Connection, name: &str) -> Result<()> {
+    let running: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT id, started_at FROM sync_runs WHERE status = 'running' ORDER BY id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match running {
+        Some((id, started)) => Err(Error::backup(format!(
+            "backup {name} not restored, the store is unchanged: a sync of this store is \
+             running (run {id}, started {started}); restore once it has finished"
+        ))),
+        None => Ok(()),
     }
 }
 
@@ -817,26 +890,8 @@ pub fn cleanup_dir(
             report.kept.push(entry.filename.clone());
         }
     }
-    // Temporary files left by a crashed backup.
-    if let Ok(entries) = fs::read_dir(dir) {
-        let hour_ago = SystemTime::now() - Duration::from_secs(3600);
-        for entry in entries.flatten() {
-            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
-                continue;
-            };
-            if !(name.starts_with(naming::TEMP_PREFIX) && name.ends_with(naming::TEMP_SUFFIX)) {
-                continue;
-            }
-            let stale = fs::symlink_metadata(entry.path())
-                .ok()
-                .filter(|m| m.is_file())
-                .and_then(|m| m.modified().ok())
-                .is_some_and(|t| t < hour_ago);
-            if stale && fs::remove_file(entry.path()).is_ok() {
-                report.temp_files_removed.push(name);
-            }
-        }
-    }
+    // Temporary files left by a crashed backup (no process holds them locked).
+    report.temp_files_removed = naming::remove_stale_temps(dir);
     if !report.deleted.is_empty() {
         naming::sync_dir(dir)?;
     }

@@ -7,6 +7,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -176,6 +177,56 @@ pub fn ensure_dir(dir: &Path) -> Result<()> {
             dir.display()
         ))),
     }
+}
+
+/// Hold an exclusive `flock` on a backup's temporary file while it is written, so a stale
+/// one (its writer killed) can be told from one still being written, in any process.
+pub fn lock_temp(path: &Path) -> Result<File> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| Error::backup(format!("cannot open {}: {e}", path.display())))?;
+    // SAFETY: a valid descriptor owned by `file`.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc != 0 {
+        return Err(Error::backup(format!(
+            "cannot lock {}: {}",
+            path.display(),
+            io::Error::last_os_error()
+        )));
+    }
+    Ok(file)
+}
+
+/// Remove the temporary files of backups whose writer is gone (killed, crashed): those no
+/// process holds locked. Returns their names.
+pub fn remove_stale_temps(dir: &Path) -> Vec<String> {
+    let mut removed = Vec::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return removed;
+    };
+    for entry in entries.flatten() {
+        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+            continue;
+        };
+        if !(name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)) {
+            continue;
+        }
+        // A file seconds old may be one a writer created and has not locked yet.
+        let settled = fs::symlink_metadata(entry.path()).is_ok_and(|m| {
+            m.is_file()
+                && m.modified().is_ok_and(|t| {
+                    t.elapsed()
+                        .is_ok_and(|age| age > std::time::Duration::from_secs(10))
+                })
+        });
+        // Locked by nobody: its writer is gone. (The lock is dropped with the handle.)
+        if settled && lock_temp(&entry.path()).is_ok() && fs::remove_file(entry.path()).is_ok() {
+            removed.push(name);
+        }
+    }
+    removed
 }
 
 /// A temporary file (0600) in `dir` for a backup being written.

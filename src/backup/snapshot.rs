@@ -80,12 +80,28 @@ fn hash_rows(
 ) -> Result<u64> {
     let spec = tables::spec(&entry.name)
         .ok_or_else(|| Error::backup(format!("unknown table {:?}", entry.name)))?;
-    let cols = entry.columns.join(", ");
+    // The manifest's names were checked to be plain column names ([`Header::check`]); each
+    // must also be a column of the snapshot's table, and goes into SQL quoted.
+    let present = tables::columns(conn, spec.name).map_err(|e| Error::backup(e.message()))?;
+    for col in &entry.columns {
+        if !super::format::plain_name(col) || !present.iter().any(|c| &c.name == col) {
+            return Err(Error::backup(format!(
+                "snapshot manifest lists a column {col:?} its {} table does not have",
+                spec.name
+            )));
+        }
+    }
+    let cols = entry
+        .columns
+        .iter()
+        .map(|c| format!("\"{c}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
     let order = spec.key.join(", ");
     let mut stmt = conn
         .prepare(&format!(
             "SELECT {cols} FROM {} ORDER BY {order}",
-            entry.name
+            spec.name
         ))
         .map_err(snap_err)?;
     let mut rows = stmt.query([]).map_err(snap_err)?;

@@ -246,6 +246,20 @@ impl Simulator {
             .map(|o| Value::Object(o.doc.clone()))
     }
 
+    /// Change an order as eMAG does when anything about it changes (a test hook): its
+    /// `modified` becomes the simulated clock's now. False when there is no such order.
+    pub fn touch_order(&self, id: u64) -> bool {
+        let now = self.shared.clock.now();
+        let mut state = self.shared.write();
+        match state.order_mut(id) {
+            Some(order) => {
+                order.touch(now);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Every offer: the `product_offer/read` document plus `stock`, `min_sale_price` and
     /// `max_sale_price`, which reads do not show.
     pub fn offers(&self) -> Vec<Value> {

@@ -5,7 +5,9 @@
 //! connection writes and one reads, each behind its own mutex, so a long write transaction in
 //! this process does not block its readers either.
 
+mod owner;
 mod queries;
+mod rows;
 mod schema;
 
 use std::path::{Path, PathBuf};
@@ -14,12 +16,15 @@ use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
 use chrono_tz::Tz;
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
+use rusqlite::{
+    params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
+};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 pub use queries::{ProductStats, SyncRun, SyncStats};
+pub use rows::{utc_instant, OfferQuery, OrderQuery, StoredRow, MAX_PAGE};
 pub use schema::SCHEMA_VERSION;
 
 use crate::client::RawItems;
@@ -86,6 +91,8 @@ impl UpsertCounts {
 /// The store. `Send + Sync`: share it behind an `Arc`.
 pub struct Store {
     path: PathBuf,
+    /// The `-wal` file this store writes to (device, inode): see [`Store::check_wal`].
+    wal: Mutex<Option<(u64, u64)>>,
     writer: Mutex<Connection>,
     reader: Mutex<Connection>,
 }
@@ -139,25 +146,19 @@ impl Store {
                 path.display().to_string()
             )));
         }
-        let mut writer = open_connection(&path, true)?;
-        // A new file gets 16 KiB pages (several ~2.5 KB order rows per page); an existing one
-        // keeps its page size (SQLite ignores the pragma once the file has content).
-        writer
-            .pragma_update(None, "page_size", 16384)
-            .map_err(|e| store_err(&path, e))?;
-        writer
-            .pragma_update(None, "journal_mode", "WAL")
-            .map_err(|e| store_err(&path, e))?;
-        writer
-            .pragma_update(None, "synchronous", "NORMAL")
-            .map_err(|e| store_err(&path, e))?;
-        schema::migrate(&mut writer)?;
+        create_private(&path)?;
+        let mut writer = open_writer(&path)?;
+        schema::migrate(&mut writer)
+            .map_err(|e| Error::store(format!("{}: {}", path.display(), e.message())))?;
         let reader = open_connection(&path, false)?;
-        Ok(Store {
+        let store = Store {
+            wal: Mutex::new(wal_identity(&path)),
             path,
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
-        })
+        };
+        store.mark_abandoned_runs()?;
+        Ok(store)
     }
 
     /// The file this store lives in.
@@ -173,9 +174,55 @@ impl Store {
     }
 
     pub(crate) fn write(&self) -> Result<MutexGuard<'_, Connection>> {
-        self.writer
+        let mut conn = self
+            .writer
             .lock()
-            .map_err(|_| Error::store("the store's writer was poisoned by a panic"))
+            .map_err(|_| Error::store("the store's writer was poisoned by a panic"))?;
+        self.check_wal(&mut conn)?;
+        Ok(conn)
+    }
+
+    /// Guard against the one way to lose committed writes: another SQLite library in this
+    /// process (Python's `sqlite3` module, say) opening the store file and closing it. POSIX
+    /// locks belong to the process, so its close drops this store's locks too; it then
+    /// believes it is the last connection, checkpoints and deletes the `-wal` (and `-shm`)
+    /// this store still writes to, and everything written afterwards lives in a deleted file
+    /// until a crash takes it. Before each write transaction the `-wal` on disk is checked
+    /// to be the one this store opened; if it is gone or replaced, what this store's WAL holds
+    /// is checkpointed into the database, both connections are reopened, and the event is
+    /// logged as an error. The rule stays: never open the store with another SQLite library
+    /// in a process that has it open; read it with [`Store::orders`] / [`Store::offers`].
+    fn check_wal(&self, writer: &mut Connection) -> Result<()> {
+        let mut known = self
+            .wal
+            .lock()
+            .map_err(|_| Error::store("the store's WAL check was poisoned by a panic"))?;
+        let now = wal_identity(&self.path);
+        if known.is_none() || now == *known {
+            *known = now.or(*known);
+            return Ok(());
+        }
+        log::error!(
+            "{}: its -wal file was deleted or replaced by another SQLite connection in this \
+             process (e.g. Python's sqlite3 module closing the same file); saving the WAL's \
+             content and reopening. Read the store through Store.orders()/offers() instead.",
+            self.path.display()
+        );
+        // Our view of the WAL (the deleted file, still open) goes into the database file.
+        writer
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(|e| store_err(&self.path, e))?;
+        let mut reader = self
+            .reader
+            .lock()
+            .map_err(|_| Error::store("the store's reader was poisoned by a panic"))?;
+        // The old connections must not delete the new -wal when they close.
+        persist_wal(writer);
+        persist_wal(&reader);
+        *writer = open_writer(&self.path)?;
+        *reader = open_connection(&self.path, false)?;
+        *known = wal_identity(&self.path);
+        Ok(())
     }
 
     pub(crate) fn read(&self) -> Result<MutexGuard<'_, Connection>> {
@@ -206,11 +253,30 @@ impl Store {
         page: &PreparedOrders,
         checkpoint: Option<(&str, &Value)>,
     ) -> Result<UpsertCounts> {
+        self.upsert_prepared_orders_in_run(scope, page, checkpoint, None)
+    }
+
+    /// [`Store::upsert_prepared_orders`] as a page of a sync run: in the same transaction the
+    /// run's sync-log row gets the page's counts (so a run that never finishes still shows what
+    /// it stored), after checking that the store was not restored since the run began.
+    pub fn upsert_prepared_orders_in_run(
+        &self,
+        scope: &Scope,
+        page: &PreparedOrders,
+        checkpoint: Option<(&str, &Value)>,
+        run: Option<&RunContext>,
+    ) -> Result<UpsertCounts> {
         let mut conn = self.write()?;
         let tx = conn.transaction()?;
+        if let Some(run) = run {
+            check_generation_tx(&tx, run)?;
+        }
         let counts = upsert_orders_tx(&tx, scope, page)?;
         if let Some((kind, state)) = checkpoint {
             save_checkpoint_tx(&tx, scope, kind, state)?;
+        }
+        if let Some(run) = run {
+            add_run_counts_tx(&tx, run.run_id, page.items.len() as u64, &counts)?;
         }
         tx.commit()?;
         Ok(counts)
@@ -241,20 +307,78 @@ impl Store {
         offers: &[Value],
         checkpoint: Option<(&str, &Value)>,
     ) -> Result<UpsertCounts> {
+        self.upsert_offers_in_run(scope, offers, checkpoint, None)
+    }
+
+    /// [`Store::upsert_offers`] as a page of a sync run (see
+    /// [`Store::upsert_prepared_orders_in_run`]).
+    pub fn upsert_offers_in_run(
+        &self,
+        scope: &Scope,
+        offers: &[Value],
+        checkpoint: Option<(&str, &Value)>,
+        run: Option<&RunContext>,
+    ) -> Result<UpsertCounts> {
         let mut conn = self.write()?;
         let tx = conn.transaction()?;
+        if let Some(run) = run {
+            check_generation_tx(&tx, run)?;
+        }
         let counts = upsert_offers_tx(&tx, scope, offers)?;
         if let Some((kind, state)) = checkpoint {
             save_checkpoint_tx(&tx, scope, kind, state)?;
+        }
+        if let Some(run) = run {
+            add_run_counts_tx(&tx, run.run_id, offers.len() as u64, &counts)?;
         }
         tx.commit()?;
         Ok(counts)
     }
 
+    /// The orders still to acknowledge: stored new (status 1), fulfilled by the seller
+    /// (type 3) and not acknowledged yet, oldest id first.
+    pub fn orders_to_acknowledge(&self, scope: &Scope) -> Result<Vec<i64>> {
+        let conn = self.read()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT order_id FROM orders INDEXED BY orders_to_acknowledge
+             WHERE platform = ?1 AND account = ?2 AND status = 1 AND type = 3
+               AND acknowledged_at IS NULL ORDER BY order_id",
+        )?;
+        let ids = stmt
+            .query_map(params![scope.platform.code(), scope.account], |r| r.get(0))?
+            .collect::<std::result::Result<Vec<i64>, _>>()?;
+        Ok(ids)
+    }
+
+    /// Record that orders were acknowledged (and count them in the run's sync-log row).
+    pub fn mark_acknowledged_in_run(
+        &self,
+        scope: &Scope,
+        order_ids: &[i64],
+        run: Option<&RunContext>,
+    ) -> Result<()> {
+        self.mark_acknowledged_tx(scope, order_ids, run)
+    }
+
     /// Record that orders were acknowledged.
     pub fn mark_acknowledged(&self, scope: &Scope, order_ids: &[i64]) -> Result<()> {
+        self.mark_acknowledged_tx(scope, order_ids, None)
+    }
+
+    fn mark_acknowledged_tx(
+        &self,
+        scope: &Scope,
+        order_ids: &[i64],
+        run: Option<&RunContext>,
+    ) -> Result<()> {
         let mut conn = self.write()?;
         let tx = conn.transaction()?;
+        if let Some(run) = run {
+            tx.execute(
+                "UPDATE sync_runs SET acknowledged = acknowledged + ?2 WHERE id = ?1",
+                params![run.run_id, order_ids.len() as i64],
+            )?;
+        }
         {
             let mut stmt = tx.prepare_cached(
                 "UPDATE orders SET acknowledged_at = ?4 WHERE platform = ?1 AND account = ?2 AND order_id = ?3",
@@ -301,6 +425,100 @@ impl Store {
     }
 }
 
+/// The writing connection: WAL, IMMEDIATE transactions, 16 KiB pages for a new file.
+fn open_writer(path: &Path) -> Result<Connection> {
+    let mut writer = open_connection(path, true)?;
+    // Write transactions take the write lock when they begin and wait their turn (busy
+    // timeout): a deferred one that reads first is answered BUSY at once when another
+    // process wrote meanwhile.
+    writer.set_transaction_behavior(TransactionBehavior::Immediate);
+    // A new file gets 16 KiB pages (several ~2.5 KB order rows per page); an existing one
+    // keeps its page size (SQLite ignores the pragma once the file has content).
+    writer
+        .pragma_update(None, "page_size", 16384)
+        .map_err(|e| store_err(path, e))?;
+    // Switching to WAL needs the file to itself: another process opening it at the same
+    // moment is waited for (the pragma does not call the busy handler).
+    retry_busy(|| writer.pragma_update(None, "journal_mode", "WAL"))
+        .map_err(|e| store_err(path, e))?;
+    writer
+        .pragma_update(None, "synchronous", "NORMAL")
+        .map_err(|e| store_err(path, e))?;
+    Ok(writer)
+}
+
+/// `(device, inode)` of the store's `-wal` file, if there is one.
+fn wal_identity(path: &Path) -> Option<(u64, u64)> {
+    let mut name = path.as_os_str().to_owned();
+    name.push("-wal");
+    let meta = std::fs::metadata(name).ok()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some((meta.dev(), meta.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        Some((0, 0))
+    }
+}
+
+/// Keep the `-wal` file when this connection closes (SQLITE_FCNTL_PERSIST_WAL).
+fn persist_wal(conn: &Connection) {
+    let mut on: std::ffi::c_int = 1;
+    // SAFETY: a live connection handle, the "main" schema, and an int the call reads and writes.
+    unsafe {
+        rusqlite::ffi::sqlite3_file_control(
+            conn.handle(),
+            c"main".as_ptr(),
+            rusqlite::ffi::SQLITE_FCNTL_PERSIST_WAL,
+            (&mut on as *mut std::ffi::c_int).cast(),
+        );
+    }
+}
+
+/// Create the store file readable by its owner only (it holds customer data, as its backups
+/// do); SQLite gives the `-wal` and `-shm` files the mode of the database. An existing file
+/// keeps its mode.
+fn create_private(path: &Path) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let name = path.to_string_lossy();
+    if name == ":memory:" || name.starts_with("file:") {
+        return Ok(());
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        // A special name (a URI, `:memory:`) or a missing directory: SQLite says what is wrong.
+        Err(_) => Ok(()),
+    }
+}
+
+/// Run `op` again while SQLite answers BUSY, for up to the busy timeout.
+fn retry_busy<T>(mut op: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match op() {
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if matches!(
+                    f.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
 fn store_err(path: &Path, e: rusqlite::Error) -> Error {
     Error::store(format!("{}: {e}", path.display()))
 }
@@ -321,6 +539,60 @@ fn open_connection(path: &Path, create: bool) -> Result<Connection> {
     })
     .map_err(|e| store_err(path, e))?;
     Ok(conn)
+}
+
+/// A sync run's identity for its page writes: its sync-log row, and the store generation it
+/// began in (a restore bumps it: a run that outlives a restore stops at its next page).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunContext {
+    /// The sync-log row.
+    pub run_id: i64,
+    /// [`Store::generation`] when the run began.
+    pub generation: i64,
+}
+
+fn check_generation_tx(tx: &Transaction<'_>, run: &RunContext) -> Result<()> {
+    let now = generation_of(tx)?;
+    if now != run.generation {
+        return Err(Error::store(
+            "the store was restored from a backup while this sync ran: the sync stopped \
+             (nothing of this page was written); run it again",
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn generation_of(conn: &Connection) -> Result<i64> {
+    let text: Option<String> = conn
+        .query_row(
+            "SELECT value FROM store_meta WHERE key = 'generation'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(text.and_then(|t| t.parse().ok()).unwrap_or(0))
+}
+
+fn add_run_counts_tx(
+    tx: &Transaction<'_>,
+    run_id: i64,
+    fetched: u64,
+    counts: &UpsertCounts,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE sync_runs SET pages = pages + 1, fetched = fetched + ?2, created = created + ?3,
+             updated = updated + ?4, unchanged = unchanged + ?5, failed = failed + ?6
+         WHERE id = ?1",
+        params![
+            run_id,
+            fetched as i64,
+            counts.created as i64,
+            counts.updated as i64,
+            counts.unchanged as i64,
+            counts.failed as i64
+        ],
+    )?;
+    Ok(())
 }
 
 fn save_checkpoint_tx(conn: &Connection, scope: &Scope, kind: &str, state: &Value) -> Result<()> {

@@ -23,7 +23,8 @@ pub struct SyncRun {
     pub started_at: String,
     /// UTC end (None while running).
     pub finished_at: Option<String>,
-    /// `running`, `success`, `failed` or `cancelled`.
+    /// `running`, `success`, `failed`, `cancelled`, `interrupted` (stopped by its progress
+    /// callback, e.g. Ctrl-C) or `abandoned` (its process ended before it finished).
     pub status: String,
     /// Pages read.
     pub pages: u64,
@@ -54,7 +55,7 @@ pub struct SyncStats {
     pub total: u64,
     /// Successful runs.
     pub successful: u64,
-    /// Failed runs.
+    /// Failed runs (abandoned ones included: their process was killed or crashed).
     pub failed: u64,
     /// successful / total (1.0 with no runs: no traffic is not a failure).
     pub success_rate: f64,
@@ -182,14 +183,81 @@ impl Store {
         Ok(out)
     }
 
-    /// Start a sync-log row; returns its id.
+    /// Start a sync-log row, owned by this process; returns its id. Runs left `running` by a
+    /// process that is gone are marked abandoned first.
     pub fn begin_sync_run(&self, kind: &str, scope: &Scope) -> Result<i64> {
+        self.mark_abandoned_runs()?;
         let conn = self.write()?;
         conn.execute(
-            "INSERT INTO sync_runs (kind, platform, account, started_at, status) VALUES (?1, ?2, ?3, ?4, 'running')",
-            params![kind, scope.platform.code(), scope.account, now_utc()],
+            "INSERT INTO sync_runs (kind, platform, account, started_at, status, owner) VALUES (?1, ?2, ?3, ?4, 'running', ?5)",
+            params![kind, scope.platform.code(), scope.account, now_utc(), super::owner::current()],
         )?;
         Ok(conn.last_insert_rowid())
+    }
+
+    /// The store's generation: bumped by every restore (a sync checks it before each page).
+    pub fn generation(&self) -> Result<i64> {
+        super::generation_of(&*self.read()?)
+    }
+
+    /// Mark every run left `running` by a process that is gone (killed, crashed, a host that
+    /// rebooted) as `abandoned`, keeping the counts its pages wrote. Returns how many.
+    pub fn mark_abandoned_runs(&self) -> Result<u64> {
+        let running: Vec<(i64, Option<String>)> = {
+            let conn = self.read()?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, owner FROM sync_runs INDEXED BY sync_runs_running WHERE status = 'running'",
+            )?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            rows
+        };
+        let dead: Vec<i64> = running
+            .into_iter()
+            // Rows written before owners were recorded cannot be running any more.
+            .filter(|(_, owner)| owner.as_deref().is_none_or(super::owner::is_dead))
+            .map(|(id, _)| id)
+            .collect();
+        if dead.is_empty() {
+            return Ok(0);
+        }
+        let conn = self.write()?;
+        let now = now_utc();
+        let mut n = 0;
+        for id in dead {
+            n += conn.execute(
+                "UPDATE sync_runs SET status = 'abandoned', finished_at = ?2,
+                     error = 'the process running this sync ended before it finished (killed or crashed)'
+                 WHERE id = ?1 AND status = 'running'",
+                params![id, now],
+            )? as u64;
+        }
+        Ok(n)
+    }
+
+    /// Whether a sync of this store is running, in this process or another one alive on this
+    /// host (runs of dead processes are marked abandoned first).
+    pub fn sync_in_progress(&self) -> Result<bool> {
+        self.mark_abandoned_runs()?;
+        let n: i64 = self.read()?.query_row(
+            "SELECT count(*) FROM sync_runs INDEXED BY sync_runs_running WHERE status = 'running'",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(n > 0)
+    }
+
+    /// End a run that was stopped from outside (its future dropped, e.g. an asyncio task
+    /// cancelled): `cancelled`, keeping the counts its pages wrote.
+    pub fn cancel_sync_run(&self, run_id: i64, duration_s: f64) -> Result<()> {
+        self.write()?.execute(
+            "UPDATE sync_runs SET status = 'cancelled', finished_at = ?2, duration_s = ?3,
+                 error = 'cancelled before it finished'
+             WHERE id = ?1 AND status = 'running'",
+            params![run_id, now_utc(), duration_s],
+        )?;
+        Ok(())
     }
 
     /// Finish a sync-log row with its counts and status.
@@ -257,7 +325,7 @@ impl Store {
             .query_row(
                 "SELECT count(*),
                     coalesce(sum(status = 'success'), 0),
-                    coalesce(sum(status = 'failed'), 0),
+                    coalesce(sum(status IN ('failed', 'abandoned')), 0),
                     avg(duration_s),
                     coalesce(sum(fetched), 0)
              FROM sync_runs WHERE started_at >= ?1 AND status != 'running'",

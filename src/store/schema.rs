@@ -1,6 +1,6 @@
 //! The schema and its migrations, tracked with `PRAGMA user_version`.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::{Error, Result};
 
@@ -135,25 +135,54 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE offers_v2 RENAME TO offers;
     CREATE INDEX offers_by_status ON offers (platform, account, status);
     "#,
+    // 3: who runs each sync (so a run left `running` by a dead process can be marked
+    //    abandoned), the orders still to acknowledge (a partial index: the sync asks for them
+    //    at the end of every run), and the store's generation (a restore bumps it, so a sync
+    //    running across a restore notices and stops).
+    r#"
+    ALTER TABLE sync_runs ADD COLUMN owner TEXT;
+    CREATE INDEX sync_runs_running ON sync_runs (status) WHERE status = 'running';
+    CREATE INDEX orders_to_acknowledge ON orders (platform, account)
+        WHERE status = 1 AND type = 3 AND acknowledged_at IS NULL;
+    CREATE TABLE store_meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO store_meta (key, value) VALUES ('generation', '1');
+    "#,
 ];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
-/// Bring the database to [`SCHEMA_VERSION`], each migration in its own transaction.
+/// Bring the database to [`SCHEMA_VERSION`]: the version is read and every missing migration
+/// applied under one exclusive transaction, so of two processes opening one new store at
+/// once, the second waits (busy timeout) and then finds the schema done.
 pub fn migrate(conn: &mut Connection) -> Result<()> {
+    // Most opens find the schema current: a read decides without taking the write lock.
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    check_not_newer(current)?;
+    if current == SCHEMA_VERSION {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+    // Read again under the lock: another process may have migrated meanwhile.
+    let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    check_not_newer(current)?;
+    for sql in MIGRATIONS.iter().skip(current as usize) {
+        tx.execute_batch(sql)?;
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn check_not_newer(current: i64) -> Result<()> {
     if current > SCHEMA_VERSION {
         return Err(Error::store(format!(
             "the store has schema version {current}, newer than this library's {SCHEMA_VERSION}: \
              upgrade magflow-emag"
         )));
-    }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", index as i64 + 1)?;
-        tx.commit()?;
     }
     Ok(())
 }

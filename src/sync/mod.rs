@@ -3,9 +3,10 @@
 //!
 //! Orders are walked per type (eMAG's read defaults to type 3, so the sync asks for each type
 //! explicitly), incrementally by `modified` from the last checkpoint minus an overlap, in
-//! windows of at most one month. Each page is upserted in one transaction together with the
-//! checkpoint of the walk, so a crash at any point loses nothing and duplicates nothing: the
-//! next run resumes at the page after the last one stored.
+//! windows of at most one month, each walked from its last page down (see `walk_orders`
+//! for why). Each page is upserted in one transaction together with the checkpoint of the
+//! walk and the run's counts, so a crash at any point loses nothing and duplicates nothing:
+//! the next run resumes at the page after the last one stored.
 
 mod progress;
 
@@ -20,10 +21,10 @@ use serde_json::{json, Value};
 pub use progress::{Progress, ProgressFn};
 
 use crate::client::{Client, RawItems};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::hooks::Bucket;
 use crate::models::lenient::as_i64;
-use crate::store::{PreparedOrders, Scope, Store, SyncRun, UpsertCounts};
+use crate::store::{PreparedOrders, RunContext, Scope, Store, SyncRun, UpsertCounts};
 use crate::time::EMAG_FORMAT;
 
 /// Cooperative cancellation: checked between pages.
@@ -50,13 +51,14 @@ impl CancelToken {
 pub struct SyncOptions {
     /// Walk the whole history instead of what changed since the last run.
     pub full: bool,
-    /// Acknowledge new orders (status 1, type 3) once stored, then re-read them.
+    /// Acknowledge every stored new order (status 1, type 3) not yet acknowledged, at the
+    /// end of the run (stored by this run or an earlier one), then re-read them.
     pub acknowledge: bool,
     /// Order types to sync (default both: 3 fulfilled by the seller, 2 fulfilled by eMAG).
     pub order_types: Vec<i64>,
     /// How far before the last checkpoint an incremental run starts again.
     pub overlap: Duration,
-    /// Called after every page.
+    /// Called after every stored page; an error from it stops the sync there.
     pub progress: Option<ProgressFn>,
     /// Cooperative cancellation.
     pub cancel: Option<CancelToken>,
@@ -124,7 +126,8 @@ impl std::fmt::Debug for SyncOptions {
 pub struct SyncSummary {
     /// `orders` or `offers`.
     pub kind: String,
-    /// `success`, `failed` or `cancelled`.
+    /// `success`, `failed`, `cancelled` (the token) or `interrupted` (the progress callback
+    /// failed; the sync returns its error).
     pub status: String,
     /// The sync-log row.
     pub run_id: i64,
@@ -412,7 +415,10 @@ struct RunState {
     before: Option<String>,
     started_local: String,
     window: usize,
+    /// Forward walks (whole history, offers): the next page. Windowed order walks
+    /// (`descending`): the next page going down, 0 before the window was counted.
     page: u64,
+    descending: bool,
 }
 
 impl WalkState {
@@ -421,12 +427,23 @@ impl WalkState {
             return WalkState::default();
         };
         let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
-        let run = v.get("run").filter(|r| r.is_object()).map(|r| RunState {
-            after: text(r, "after"),
-            before: text(r, "before"),
-            started_local: text(r, "started_local").unwrap_or_default(),
-            window: r.get("window").and_then(as_i64).unwrap_or(0).max(0) as usize,
-            page: r.get("page").and_then(as_i64).unwrap_or(1).max(1) as u64,
+        let run = v.get("run").filter(|r| r.is_object()).map(|r| {
+            let descending = r.get("descending").and_then(Value::as_bool) == Some(true);
+            let page = if descending {
+                r.get("page_down").and_then(as_i64).unwrap_or(0).max(0) as u64
+            } else {
+                r.get("page").and_then(as_i64).unwrap_or(1).max(1) as u64
+            };
+            RunState {
+                after: text(r, "after"),
+                before: text(r, "before"),
+                started_local: text(r, "started_local").unwrap_or_default(),
+                window: r.get("window").and_then(as_i64).unwrap_or(0).max(0) as usize,
+                // A windowed walk saved by an older version walked up: its window is
+                // walked again from the top (pages already stored read as unchanged).
+                page,
+                descending,
+            }
         });
         WalkState {
             high_water: text(&v, "high_water"),
@@ -435,12 +452,22 @@ impl WalkState {
     }
 
     fn to_json(&self) -> Value {
+        // A downward walk keeps its page under its own key, with `page` 1 beside it: a
+        // version that walks up, reading this checkpoint, starts the window over rather
+        // than skipping its lower pages.
         json!({
             "high_water": self.high_water,
-            "run": self.run.as_ref().map(|r| json!({
-                "after": r.after, "before": r.before, "started_local": r.started_local,
-                "window": r.window, "page": r.page,
-            })),
+            "run": self.run.as_ref().map(|r| if r.descending {
+                json!({
+                    "after": r.after, "before": r.before, "started_local": r.started_local,
+                    "window": r.window, "page": 1, "page_down": r.page, "descending": true,
+                })
+            } else {
+                json!({
+                    "after": r.after, "before": r.before, "started_local": r.started_local,
+                    "window": r.window, "page": r.page,
+                })
+            }),
         })
     }
 }
@@ -468,8 +495,55 @@ fn min_seconds(requests: u64, bucket: Bucket) -> f64 {
     requests.saturating_sub(1) as f64 / per_second
 }
 
-/// Run `body` as one logged sync run: the sync-log row is written at the start and finished
-/// with the outcome, whatever it is.
+/// Why a walk stopped before its end.
+enum Stop {
+    /// The cancel token was set.
+    Cancelled,
+    /// The progress callback failed (e.g. Ctrl-C raised in it): the sync ends with its error.
+    Interrupted(Error),
+    /// Anything else.
+    Failed(Error),
+}
+
+impl From<Error> for Stop {
+    fn from(e: Error) -> Self {
+        Stop::Failed(e)
+    }
+}
+
+fn cancelled(options: &SyncOptions) -> bool {
+    options
+        .cancel
+        .as_ref()
+        .is_some_and(CancelToken::is_cancelled)
+}
+
+/// Ends a run whose future is dropped before it finished (an asyncio task cancelled, a
+/// `select!` that lost): the row is marked `cancelled`, keeping the counts its pages wrote.
+struct RunGuard<'a> {
+    store: &'a Store,
+    run_id: i64,
+    started: Instant,
+    finished: bool,
+}
+
+impl Drop for RunGuard<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            let elapsed = self.started.elapsed().as_secs_f64();
+            if let Err(e) = self.store.cancel_sync_run(self.run_id, elapsed) {
+                log::warn!(
+                    "sync run {} was dropped and could not be recorded: {e}",
+                    self.run_id
+                );
+            }
+        }
+    }
+}
+
+/// Run `body` as one logged sync run: the sync-log row is written at the start, gets each
+/// page's counts with the page, and is finished with the outcome, whatever it is (dropped
+/// before the end: `cancelled`; its process killed: `abandoned` at the next open or run).
 async fn logged_run<F, Fut>(
     client: &Client,
     store: &Store,
@@ -479,17 +553,24 @@ async fn logged_run<F, Fut>(
     body: F,
 ) -> Result<SyncSummary>
 where
-    F: FnOnce(SyncSummary) -> Fut,
+    F: FnOnce(SyncSummary, RunContext) -> Fut,
     Fut: std::future::Future<Output = (SyncSummary, Result<()>)>,
 {
     let started = Instant::now();
+    let generation = store.generation()?;
     let run_id = store.begin_sync_run(kind, scope)?;
+    let mut guard = RunGuard {
+        store,
+        run_id,
+        started,
+        finished: false,
+    };
     let summary = SyncSummary {
         kind: kind.to_owned(),
         run_id,
         ..SyncSummary::default()
     };
-    let (mut summary, outcome) = body(summary).await;
+    let (mut summary, outcome) = body(summary, RunContext { run_id, generation }).await;
     summary.duration_s = started.elapsed().as_secs_f64();
     summary.rate_limit_min_s = min_seconds(summary.requests, bucket);
     if summary.status.is_empty() {
@@ -502,13 +583,13 @@ where
     if let Err(e) = &outcome {
         summary.error = Some(e.to_string());
     }
-    // A cancelled run is neither a success nor a failure for the sync success rate.
-    if summary.status != "cancelled" {
+    // A run stopped on purpose is neither a success nor a failure for the sync success rate.
+    if summary.status == "success" || summary.status == "failed" {
         client
             .monitor()
             .record_sync(kind, outcome.is_ok(), started.elapsed(), summary.fetched);
     }
-    store.finish_sync_run(&SyncRun {
+    let finished = store.finish_sync_run(&SyncRun {
         id: run_id,
         kind: kind.to_owned(),
         status: summary.status.clone(),
@@ -522,7 +603,9 @@ where
         duration_s: Some(summary.duration_s),
         error: summary.error.clone(),
         ..SyncRun::default()
-    })?;
+    });
+    guard.finished = true;
+    finished?;
     outcome.map(|()| summary)
 }
 
@@ -546,45 +629,88 @@ pub async fn sync_orders(
         scope,
         "orders",
         Bucket::Orders,
-        |mut summary| async move {
+        |mut summary, run| async move {
             let mut tracker = progress::Tracker::new("orders", options.progress.clone());
-            let mut to_acknowledge = Vec::new();
+            let mut walked: std::result::Result<(), Stop> = Ok(());
             for order_type in &options.order_types {
-                let outcome = walk_orders(
+                walked = walk_orders(
                     client,
                     store,
                     scope,
                     options,
                     *order_type,
+                    &run,
                     &mut summary,
                     &mut tracker,
-                    &mut to_acknowledge,
                 )
                 .await;
-                match outcome {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        summary.status = "cancelled".into();
-                        return (summary, Ok(()));
-                    }
-                    Err(e) => return (summary, Err(e)),
+                if walked.is_err() {
+                    break;
                 }
             }
-            if options.acknowledge && !to_acknowledge.is_empty() {
-                if let Err(e) =
-                    acknowledge_and_reread(client, store, scope, &to_acknowledge, &mut summary)
-                        .await
-                {
+            let error = match walked {
+                Ok(()) => None,
+                Err(Stop::Cancelled) => {
+                    summary.status = "cancelled".into();
+                    return (summary, Ok(()));
+                }
+                Err(Stop::Interrupted(e)) => {
+                    summary.status = "interrupted".into();
                     return (summary, Err(e));
                 }
+                Err(Stop::Failed(e)) => Some(e),
+            };
+            // Acknowledge from the store, whatever became of the walk: the new orders stored
+            // by this run, by one that failed or was killed after storing pages, or by a
+            // run that had acknowledge off.
+            if options.acknowledge {
+                let acked =
+                    acknowledge_stored(client, store, scope, options, &run, &mut summary).await;
+                if let Err(e) = acked {
+                    return (summary, Err(error.unwrap_or(e)));
+                }
             }
-            (summary, Ok(()))
+            match error {
+                Some(e) => (summary, Err(e)),
+                None => (summary, Ok(())),
+            }
         },
     )
     .await
 }
 
-/// Walk one order type; false when cancelled.
+/// The one-month windows eMAG accepts covering `[after, before]`.
+fn month_windows(after: NaiveDateTime, before: NaiveDateTime) -> Vec<(String, String)> {
+    let mut windows = Vec::new();
+    let mut from = after;
+    loop {
+        let to = (crate::time::add_month(from) - chrono::Duration::seconds(1)).min(before);
+        windows.push((
+            from.format(EMAG_FORMAT).to_string(),
+            to.format(EMAG_FORMAT).to_string(),
+        ));
+        if to >= before {
+            return windows;
+        }
+        from = to + chrono::Duration::seconds(1);
+    }
+}
+
+/// Walk one order type.
+///
+/// An incremental walk reads the orders modified in `[after, before]` one month window at a
+/// time, each window from its last page to its first. Why down: an order that changes during
+/// the walk gets a `modified` after `before` and leaves the window, so the orders after it
+/// move up one place. Walking up, the first order of the next page would move onto the page
+/// just read and never be read. Walking down, the orders that move up are the ones already
+/// read; an order not yet read only ever moves to a lower page, which is still to come. So
+/// every order that stays in the window is read once, and every order that leaves it is
+/// newer than `before` and read by the next run. (`before` is the second before the run
+/// began, so nothing changed during the walk falls inside; eMAG's clock is assumed not to
+/// run behind ours by more than the overlap.)
+///
+/// A whole-history walk has no `modified` window: changes do not move orders in or out, and
+/// new orders are added in front, so it walks up (a new order can only repeat one already read).
 #[allow(clippy::too_many_arguments)]
 async fn walk_orders(
     client: &Client,
@@ -592,16 +718,16 @@ async fn walk_orders(
     scope: &Scope,
     options: &SyncOptions,
     order_type: i64,
+    ctx: &RunContext,
     summary: &mut SyncSummary,
     tracker: &mut progress::Tracker,
-    to_acknowledge: &mut Vec<i64>,
-) -> Result<bool> {
+) -> std::result::Result<(), Stop> {
     let kind = format!("orders/type={order_type}");
     let mut state = WalkState::from_json(store.load_checkpoint(scope, &kind)?);
     if options.full {
         state.run = None;
     }
-    let run = match state.run.clone() {
+    let mut run = match state.run.clone() {
         Some(run) => run, // resume the interrupted walk exactly where it stopped
         None => {
             let now = now_local(scope);
@@ -619,103 +745,271 @@ async fn walk_orders(
                         (hw - overlap).format(EMAG_FORMAT).to_string()
                     })
             };
-            let before = after.as_ref().map(|_| started_local.clone());
+            let before = after.as_ref().map(|_| {
+                (now - chrono::Duration::seconds(1))
+                    .format(EMAG_FORMAT)
+                    .to_string()
+            });
             RunState {
+                descending: after.is_some(),
+                page: if after.is_some() { 0 } else { 1 },
                 after,
                 before,
                 started_local,
                 window: 0,
-                page: 1,
             }
         }
     };
-    let mut filters = serde_json::Map::new();
-    filters.insert("type".into(), json!(order_type));
-    if let (Some(a), Some(b)) = (&run.after, &run.before) {
-        filters.insert("modifiedAfter".into(), json!(a));
-        filters.insert("modifiedBefore".into(), json!(b));
-    } else {
-        // A whole-history walk: one count gives the progress bar its total.
-        let mut count_filters = serde_json::Map::new();
-        count_filters.insert("type".into(), json!(order_type));
-        if let Ok(n) = client.orders().count(Value::Object(count_filters)).await {
-            tracker.add_expected_items(n);
+    let parse = |t: &Option<String>| {
+        t.as_deref()
+            .and_then(|t| NaiveDateTime::parse_from_str(t, EMAG_FORMAT).ok())
+    };
+    let walked = match (parse(&run.after), parse(&run.before)) {
+        (Some(after), Some(before)) if after <= before => {
+            if !run.descending {
+                // Saved by an older version: this window again, from the top.
+                run.descending = true;
+                run.page = 0;
+            }
+            let windows = month_windows(after, before);
+            walk_windows_down(
+                client, store, scope, options, order_type, ctx, summary, tracker, &kind,
+                &mut state, &mut run, &windows,
+            )
+            .await
         }
-        summary.requests += 1;
+        _ => {
+            run.descending = false;
+            run.page = run.page.max(1);
+            walk_up(
+                client, store, scope, options, order_type, ctx, summary, tracker, &kind,
+                &mut state, &mut run,
+            )
+            .await
+        }
+    };
+    walked?;
+    // The walk is complete: everything modified up to its start has been seen.
+    state.high_water = Some(run.started_local.clone());
+    state.run = None;
+    store.save_checkpoint(scope, &kind, &state.to_json())?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn walk_windows_down(
+    client: &Client,
+    store: &Store,
+    scope: &Scope,
+    options: &SyncOptions,
+    order_type: i64,
+    ctx: &RunContext,
+    summary: &mut SyncSummary,
+    tracker: &mut progress::Tracker,
+    kind: &str,
+    state: &mut WalkState,
+    run: &mut RunState,
+    windows: &[(String, String)],
+) -> std::result::Result<(), Stop> {
+    let per_page = crate::client::pagination::PAGE_SIZE;
+    while let Some((after, before)) = windows.get(run.window) {
+        let this_window = run.window;
+        let filters = json!({"type": order_type, "modifiedAfter": after, "modifiedBefore": before});
+        if run.page == 0 {
+            if cancelled(options) {
+                return Err(Stop::Cancelled);
+            }
+            summary.requests += 1;
+            let n = client.orders().count(filters.clone()).await?;
+            tracker.add_expected_items(n);
+            run.page = n.div_ceil(per_page);
+        }
+        while run.page >= 1 {
+            if cancelled(options) {
+                return Err(Stop::Cancelled);
+            }
+            let mut pager = client.orders().pages(filters.clone())?;
+            pager.seek(0, run.page);
+            let items = pager
+                .next_page_raw()
+                .await?
+                .ok_or_else(|| Error::internal("the pager ended before its page"))?;
+            summary.requests += 1;
+            run.page -= 1;
+            if run.page == 0 {
+                run.window += 1;
+            }
+            store_walk_page(
+                store, scope, kind, state, run, ctx, summary, tracker, &items,
+            )?;
+        }
+        if run.window == this_window {
+            // An empty window: counted, nothing to read.
+            run.window += 1;
+        }
     }
-    let mut pager = client.orders().pages(Value::Object(filters))?;
-    pager.seek(run.window, run.page);
-    let mut run = run;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn walk_up(
+    client: &Client,
+    store: &Store,
+    scope: &Scope,
+    options: &SyncOptions,
+    order_type: i64,
+    ctx: &RunContext,
+    summary: &mut SyncSummary,
+    tracker: &mut progress::Tracker,
+    kind: &str,
+    state: &mut WalkState,
+    run: &mut RunState,
+) -> std::result::Result<(), Stop> {
+    // A whole-history walk: one count gives the progress bar its total.
+    if let Ok(n) = client.orders().count(json!({ "type": order_type })).await {
+        tracker.add_expected_items(n);
+    }
+    summary.requests += 1;
+    let mut pager = client.orders().pages(json!({ "type": order_type }))?;
+    pager.seek(0, run.page);
     loop {
-        if options
-            .cancel
-            .as_ref()
-            .is_some_and(CancelToken::is_cancelled)
-        {
-            return Ok(false);
+        if cancelled(options) {
+            return Err(Stop::Cancelled);
         }
         let Some(items) = pager.next_page_raw().await? else {
-            break;
+            return Ok(());
         };
         summary.requests += 1;
         let (window, next_page) = pager.position();
         run.window = window;
         run.page = next_page;
-        state.run = Some(run.clone());
-        let page = store_orders_page_raw(store, scope, &items, Some((&kind, &state.to_json())))?;
-        summary.pages += 1;
-        summary.fetched += items.len() as u64;
-        summary.absorb_page(&page);
-        if options.acknowledge {
-            to_acknowledge.extend(
-                page.new_orders
-                    .iter()
-                    .filter(|(_, kind)| kind.unwrap_or(order_type) == 3)
-                    .map(|(id, _)| *id),
-            );
-        }
-        tracker.page_done(items.len() as u64);
+        store_walk_page(
+            store, scope, kind, state, run, ctx, summary, tracker, &items,
+        )?;
     }
-    // The walk is complete: everything modified up to its start has been seen.
-    state.high_water = Some(run.started_local.clone());
-    state.run = None;
-    store.save_checkpoint(scope, &kind, &state.to_json())?;
-    Ok(true)
 }
 
-/// Acknowledge new orders (1 -> 2), then re-read them and store what eMAG now says, as the
-/// documentation advises. The re-read walks the orders modified since just before the first
-/// acknowledgement (a few pages) rather than one request per order.
-async fn acknowledge_and_reread(
+/// Store a page read by a walk with the walk's position, then report progress.
+#[allow(clippy::too_many_arguments)]
+fn store_walk_page(
+    store: &Store,
+    scope: &Scope,
+    kind: &str,
+    state: &mut WalkState,
+    run: &RunState,
+    ctx: &RunContext,
+    summary: &mut SyncSummary,
+    tracker: &mut progress::Tracker,
+    items: &RawItems,
+) -> std::result::Result<(), Stop> {
+    state.run = Some(run.clone());
+    let page = prepare_orders_page(scope, items.clone());
+    let counts = store.upsert_prepared_orders_in_run(
+        scope,
+        &page.orders,
+        Some((kind, &state.to_json())),
+        Some(ctx),
+    )?;
+    summary.pages += 1;
+    summary.fetched += items.len() as u64;
+    summary.absorb_page(&PageOutcome {
+        counts,
+        invalid: page.invalid,
+        warnings: page.warnings,
+        new_orders: page.new_orders,
+    });
+    tracker
+        .page_done(items.len() as u64)
+        .map_err(Stop::Interrupted)
+}
+
+/// Whether an acknowledgement error is about that order (eMAG refused it) rather than the
+/// connection, the account or the quota (then nothing more can be acknowledged now).
+fn refused_order(e: &Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::ApiResponse
+            | ErrorKind::BusinessRule
+            | ErrorKind::NotFound
+            | ErrorKind::Validation
+    ) && !e.is_retryable()
+}
+
+/// Acknowledge every stored order that is new (status 1), type 3 and not yet acknowledged
+/// (1 -> 2), then re-read what eMAG now says, as the documentation advises. The candidates
+/// come from the store, not from the pages of this run: an order stored by a run that failed
+/// or was killed before acknowledging is acknowledged by the next one.
+///
+/// Each acknowledgement is recorded as it succeeds (in batches). An order eMAG refuses (its
+/// copy here is stale: cancelled meanwhile, say) is read again by id so the store catches up;
+/// the others are still acknowledged, and the run fails with the first refusal. A connection,
+/// quota or account error stops the acknowledging: the rest stay for the next run.
+async fn acknowledge_stored(
     client: &Client,
     store: &Store,
     scope: &Scope,
-    ids: &[i64],
+    options: &SyncOptions,
+    ctx: &RunContext,
     summary: &mut SyncSummary,
 ) -> Result<()> {
+    let ids = store.orders_to_acknowledge(scope)?;
+    if ids.is_empty() {
+        return Ok(());
+    }
     let orders = client.orders();
     // Clocks differ between eMAG and us: start the re-read a little earlier.
     let since = now_local(scope) - chrono::Duration::minutes(5);
-    let mut acknowledged = Vec::new();
+    let mut done = Vec::new();
+    let mut refused = Vec::new();
+    let mut first_refusal = None;
+    let mut stopped = None;
     for id in ids {
-        summary.requests += 1;
-        orders.acknowledge(*id as u64).await?;
-        acknowledged.push(*id);
-    }
-    store.mark_acknowledged(scope, &acknowledged)?;
-    summary.acknowledged += acknowledged.len() as u64;
-    let filters = json!({"type": 3, "modifiedAfter": since.format(EMAG_FORMAT).to_string()});
-    let mut pager = orders.pages(filters)?;
-    loop {
-        let Some(items) = pager.next_page().await? else {
+        if cancelled(options) {
             break;
-        };
+        }
         summary.requests += 1;
-        let page = store_orders_page(store, scope, &items, None)?;
-        summary.pages += 1;
-        summary.absorb_page(&page);
+        match orders.acknowledge(id as u64).await {
+            Ok(_) => done.push(id),
+            Err(e) if refused_order(&e) => {
+                log::warn!("eMAG refused to acknowledge order {id}: {e}");
+                refused.push(id);
+                first_refusal.get_or_insert(e);
+            }
+            Err(e) => {
+                stopped = Some(e);
+                break;
+            }
+        }
+        if done.len() >= 50 {
+            store.mark_acknowledged_in_run(scope, &done, Some(ctx))?;
+            summary.acknowledged += done.len() as u64;
+            done.clear();
+        }
     }
-    Ok(())
+    store.mark_acknowledged_in_run(scope, &done, Some(ctx))?;
+    summary.acknowledged += done.len() as u64;
+    if let Some(e) = stopped {
+        return Err(e);
+    }
+    if summary.acknowledged > 0 {
+        let filters = json!({"type": 3, "modifiedAfter": since.format(EMAG_FORMAT).to_string()});
+        let mut pager = orders.pages(filters)?;
+        while let Some(items) = pager.next_page_raw().await? {
+            summary.requests += 1;
+            let page = prepare_orders_page(scope, items);
+            let counts =
+                store.upsert_prepared_orders_in_run(scope, &page.orders, None, Some(ctx))?;
+            summary.pages += 1;
+            summary.absorb(&counts);
+        }
+    }
+    for id in refused {
+        summary.requests += 1;
+        let items = orders.read(json!({"id": id, "type": 3})).await?;
+        let counts = store.upsert_orders(scope, &items, None)?;
+        summary.absorb(&counts);
+    }
+    first_refusal.map_or(Ok(()), Err)
 }
 
 /// Sync every `product_offer` page into the offers table (resumable by page).
@@ -733,14 +1027,14 @@ pub async fn sync_offers(
         scope,
         kind,
         Bucket::Other,
-        |mut summary| async move {
-            let result: Result<bool> = async {
+        |mut summary, ctx| async move {
+            let result: std::result::Result<(), Stop> = async {
                 let mut tracker = progress::Tracker::new("offers", options.progress.clone());
                 let state = WalkState::from_json(store.load_checkpoint(scope, kind)?);
                 let start_page = if options.full {
                     1
                 } else {
-                    state.run.as_ref().map_or(1, |r| r.page)
+                    state.run.as_ref().map_or(1, |r| r.page.max(1))
                 };
                 if let Ok(n) = client.offers().count(Value::Null).await {
                     tracker.add_expected_items(n);
@@ -753,12 +1047,8 @@ pub async fn sync_offers(
                     ..RunState::default()
                 };
                 loop {
-                    if options
-                        .cancel
-                        .as_ref()
-                        .is_some_and(CancelToken::is_cancelled)
-                    {
-                        return Ok(false);
+                    if cancelled(options) {
+                        return Err(Stop::Cancelled);
                     }
                     let Some(items) = pager.next_page().await? else {
                         break;
@@ -769,29 +1059,84 @@ pub async fn sync_offers(
                         high_water: state.high_water.clone(),
                         run: Some(run.clone()),
                     };
-                    let counts = store.upsert_offers(scope, &items, Some((kind, &st.to_json())))?;
+                    let counts = store.upsert_offers_in_run(
+                        scope,
+                        &items,
+                        Some((kind, &st.to_json())),
+                        Some(&ctx),
+                    )?;
                     summary.pages += 1;
                     summary.fetched += items.len() as u64;
                     summary.absorb(&counts);
-                    tracker.page_done(items.len() as u64);
+                    tracker
+                        .page_done(items.len() as u64)
+                        .map_err(Stop::Interrupted)?;
                 }
                 let done = WalkState {
                     high_water: Some(run.started_local.clone()),
                     run: None,
                 };
                 store.save_checkpoint(scope, kind, &done.to_json())?;
-                Ok(true)
+                Ok(())
             }
             .await;
             match result {
-                Ok(true) => (summary, Ok(())),
-                Ok(false) => {
+                Ok(()) => (summary, Ok(())),
+                Err(Stop::Cancelled) => {
                     summary.status = "cancelled".into();
                     (summary, Ok(()))
                 }
-                Err(e) => (summary, Err(e)),
+                Err(Stop::Interrupted(e)) => {
+                    summary.status = "interrupted".into();
+                    (summary, Err(e))
+                }
+                Err(Stop::Failed(e)) => (summary, Err(e)),
             }
         },
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checkpoints_round_trip_and_an_older_upward_walk_restarts_its_window() {
+        let down = WalkState {
+            high_water: Some("2025-01-01 00:00:00".into()),
+            run: Some(RunState {
+                after: Some("2025-01-01 00:00:00".into()),
+                before: Some("2025-01-02 00:00:00".into()),
+                started_local: "2025-01-02 00:00:01".into(),
+                window: 0,
+                page: 4,
+                descending: true,
+            }),
+        };
+        let saved = down.to_json();
+        // A version walking up reads `page` 1: it starts the window over.
+        assert_eq!(saved["run"]["page"], json!(1));
+        assert_eq!(WalkState::from_json(Some(saved)), down);
+        let up = json!({"high_water": null, "run": {"after": "2025-01-01 00:00:00",
+            "before": "2025-01-02 00:00:00", "started_local": "x", "window": 0, "page": 7}});
+        let read = WalkState::from_json(Some(up)).run.unwrap();
+        assert!(!read.descending && read.page == 7);
+    }
+
+    #[test]
+    fn month_windows_cover_the_range_without_gaps() {
+        let t = |s: &str| NaiveDateTime::parse_from_str(s, EMAG_FORMAT).unwrap();
+        let w = month_windows(t("2025-01-15 10:00:00"), t("2025-03-20 00:00:00"));
+        assert_eq!(
+            w,
+            vec![
+                ("2025-01-15 10:00:00".into(), "2025-02-15 09:59:59".into()),
+                ("2025-02-15 10:00:00".into(), "2025-03-15 09:59:59".into()),
+                ("2025-03-15 10:00:00".into(), "2025-03-20 00:00:00".into()),
+            ]
+        );
+        let one = month_windows(t("2025-01-15 10:00:00"), t("2025-01-15 10:00:00"));
+        assert_eq!(one.len(), 1);
+    }
 }

@@ -5,8 +5,10 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-/// A progress callback (called after every page; keep it cheap).
-pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
+/// A progress callback (called after every page, once the page is stored; keep it cheap).
+/// An error from it stops the sync there: the run is recorded `interrupted` and the sync
+/// returns that error (how Ctrl-C in a Python callback stops a blocking sync).
+pub type ProgressFn = Arc<dyn Fn(&Progress) -> crate::error::Result<()> + Send + Sync>;
 
 /// One progress event.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -55,11 +57,11 @@ impl Tracker {
         self.expected = Some(self.expected.unwrap_or(0) + n);
     }
 
-    pub(crate) fn page_done(&mut self, items: u64) {
+    pub(crate) fn page_done(&mut self, items: u64) -> crate::error::Result<()> {
         self.pages += 1;
         self.items += items;
         let Some(callback) = &self.callback else {
-            return;
+            return Ok(());
         };
         let elapsed = self.started.elapsed().as_secs_f64();
         let rate = if elapsed > 0.0 {
@@ -80,6 +82,6 @@ impl Tracker {
                 .filter(|_| rate > 0.0)
                 .map(|e| (e - self.items) as f64 / rate),
         };
-        callback(&event);
+        callback(&event)
     }
 }

@@ -91,6 +91,29 @@ int main(void) {
     order = NULL;
     CHECK(mf_store_get_order(store, 1, &order) == MF_ERR_NOT_FOUND && order == NULL);
 
+    /* The read API: JSON lines, paged by cursor. */
+    char *lines = NULL;
+    int64_t cursor = 0;
+    CHECK(mf_store_orders(store, "{\"limit\": 40}", &lines, &cursor) == MF_OK && lines != NULL);
+    int n_lines = 0;
+    for (const char *p = lines; *p; p++) n_lines += *p == '\n';
+    CHECK(n_lines == 40 && cursor > 0 && lines[0] == '{');
+    mf_string_free(lines);
+    char next_query[64];
+    snprintf(next_query, sizeof next_query, "{\"after\": %lld}", (long long)cursor);
+    CHECK(mf_store_orders(store, next_query, &lines, NULL) == MF_OK);
+    n_lines = 0;
+    for (const char *p = lines; *p; p++) n_lines += *p == '\n';
+    CHECK(n_lines == 20);
+    mf_string_free(lines);
+    lines = NULL;
+    CHECK(mf_store_orders(store, "{\"status\": \"x\"}", &lines, NULL) == MF_ERR_INVALID_ARGUMENT && lines == NULL);
+    CHECK(mf_store_offers(store, NULL, &lines, NULL) == MF_OK);
+    n_lines = 0;
+    for (const char *p = lines; *p; p++) n_lines += *p == '\n';
+    CHECK(n_lines == 10);
+    mf_string_free(lines);
+
     /* Bad options and NULLs: clear errors, nothing written. */
     summary = NULL;
     CHECK(mf_sync_orders(client, store, "{\"typo\": 1}", &summary) == MF_ERR_INVALID_ARGUMENT);

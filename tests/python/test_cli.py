@@ -60,3 +60,36 @@ def test_config_file_and_bad_config(sim, tmp_path):
     cfg.write_text("{broken")
     r = run(["sync", "offers", "--config", str(cfg), "--db", str(tmp_path / "y.db")])
     assert r.returncode == 2 and "config" in r.stderr
+
+
+def test_ctrl_c_stops_a_sync_with_exit_130_and_the_run_recorded_interrupted(tmp_path):
+    import os
+    import signal
+    import time
+
+    import magflow_emag as m
+
+    db = str(tmp_path / "cli.db")
+    # Rate limited (12 pages a second): the sync runs long enough to be interrupted.
+    with Simulator(orders=3000, offers=0, seed=2) as s:
+        env = dict(os.environ, EMAG_USERNAME=s.username, EMAG_PASSWORD=s.password)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "magflow_emag.cli", "sync", "orders", "--base-url", s.url, "--db", db],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )
+        try:
+            while not os.path.exists(db) or m.Store(db).count_orders() < 100:
+                assert proc.poll() is None, proc.communicate()
+                time.sleep(0.01)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.returncode == 130, (out, err)
+        assert "orders: interrupted after" in err and "the next run resumes" in err
+        store = m.Store(db)
+        stored = store.count_orders()
+        assert stored < 3000 and stored % 100 == 0
+        run = store.sync_runs(1)[0]
+        assert run["status"] == "interrupted" and run["created"] == stored

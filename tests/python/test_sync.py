@@ -38,13 +38,81 @@ def test_sync_orders_and_offers(setup):
     assert sum(store.order_status_counts().values()) == 320
 
 
-def test_progress_callback_errors_do_not_fail_the_sync(setup):
+class _Stop(Exception):
+    pass
+
+
+def test_a_progress_callback_that_raises_stops_the_sync_with_that_exception(setup):
     sim, client, store = setup
 
-    def broken(_event):
-        raise RuntimeError("callback bug")
+    def broken(event):
+        if event["pages_done"] == 2:
+            raise _Stop("enough")
 
-    assert m.sync_orders(client, store, progress=broken)["status"] == "success"
+    with pytest.raises(_Stop, match="enough"):
+        m.sync_orders(client, store, progress=broken, order_types=[3])
+    # Stopped at the page boundary: the two pages read are stored, the run says so.
+    assert store.count_orders() == 200
+    run = store.sync_runs(1)[0]
+    assert run["status"] == "interrupted" and run["pages"] == 2 and run["created"] == 200
+    # The next run resumes where it stopped.
+    m.sync_orders(client, store, order_types=[3])
+    assert store.count_orders() == sum(1 for o in sim.orders() if o["type"] == 3)
+
+
+def test_ctrl_c_stops_a_blocking_sync_at_the_next_page(tmp_path):
+    import os
+    import signal
+    import threading
+
+    # Rate limited (12 pages a second): the sync runs long enough to be interrupted.
+    with Simulator(orders=3000, offers=0, seed=5) as sim:
+        client = m.Client(sim.username, sim.password, base_url=sim.url)
+        store = m.Store(str(tmp_path / "s.db"))
+        watcher = m.Store(str(tmp_path / "s.db"))
+
+        def interrupt_once_stored():
+            while watcher.count_orders() < 100:
+                threading.Event().wait(0.005)
+            os.kill(os.getpid(), signal.SIGINT)
+
+        threading.Thread(target=interrupt_once_stored, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            m.sync_orders(client, store)
+        stored = store.count_orders()
+        assert 100 <= stored < 3000 and stored % 100 == 0
+        run = store.sync_runs(1)[0]
+        assert run["status"] == "interrupted" and run["created"] == stored
+
+
+def test_a_cancelled_sync_orders_async_is_recorded_cancelled_with_its_counts(setup):
+    import threading
+
+    sim, client, store = setup
+    two_pages = threading.Event()
+
+    def progress(event):
+        if event["pages_done"] == 2:
+            two_pages.set()
+            # Hold the task so the cancellation arrives before the next page.
+            threading.Event().wait(0.3)
+
+    async def main():
+        task = asyncio.ensure_future(m.sync_orders_async(client, store, progress=progress, order_types=[3]))
+        await asyncio.get_running_loop().run_in_executor(None, two_pages.wait)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    # The Rust side ends on the runtime's thread: wait (bounded) until the row is finished.
+    for _ in range(2000):
+        run = store.sync_runs(1)[0]
+        if run["status"] != "running":
+            break
+        threading.Event().wait(0.005)
+    assert run["status"] == "cancelled"
+    assert run["pages"] == 2 and run["created"] == store.count_orders() == 200
 
 
 def test_cancel_and_async(setup):

@@ -112,6 +112,88 @@ pub unsafe extern "C" fn mf_store_get_order(
     })
 }
 
+/// Stored orders matching `query_json` (NULL or "" = all), as JSON lines: one order per
+/// line, exactly as stored, oldest stored first (free with `mf_string_free`). The query:
+/// `{"platform": "emag_ro", "account": "main", "status": 1 or [1, 2], "type": 3,
+/// "modified_since": "2025-09-01T00:00:00Z", "after": <cursor>, "limit": 500}`, every key
+/// optional, `limit` 1 to 10000 (default 10000). `*cursor_out` (if not NULL) gets the last
+/// row's cursor, to pass as `after` for the next page (0 when no row matched). Read the store
+/// this way, never with a second SQLite library in the same process.
+///
+/// # Safety
+/// `store` must be a live handle; `query_json` NULL or NUL-terminated; `jsonl_out` a valid
+/// pointer; `cursor_out` NULL or a valid pointer.
+#[no_mangle]
+pub unsafe extern "C" fn mf_store_orders(
+    store: *const mf_store,
+    query_json: *const c_char,
+    jsonl_out: *mut *mut c_char,
+    cursor_out: *mut i64,
+) -> mf_status {
+    ffi::guard(|| {
+        ffi::check_out(jsonl_out, "jsonl_out")?;
+        // SAFETY: forwarded contract.
+        let store = unsafe { ffi::handle_ref(store, "store") }?;
+        // SAFETY: forwarded contract.
+        let query = mf_core::store::OrderQuery::from_json(unsafe {
+            options_text(query_json, "query_json")
+        }?)?;
+        let rows = store.inner.orders(&query)?;
+        // SAFETY: forwarded contract.
+        unsafe { write_lines(rows, jsonl_out, cursor_out) }
+    })
+}
+
+/// Stored offers matching `query_json`, as `mf_store_orders` (keys `platform`, `account`,
+/// `status`, `synced_since`, `after`, `limit`).
+///
+/// # Safety
+/// As for `mf_store_orders`.
+#[no_mangle]
+pub unsafe extern "C" fn mf_store_offers(
+    store: *const mf_store,
+    query_json: *const c_char,
+    jsonl_out: *mut *mut c_char,
+    cursor_out: *mut i64,
+) -> mf_status {
+    ffi::guard(|| {
+        ffi::check_out(jsonl_out, "jsonl_out")?;
+        // SAFETY: forwarded contract.
+        let store = unsafe { ffi::handle_ref(store, "store") }?;
+        // SAFETY: forwarded contract.
+        let query = mf_core::store::OfferQuery::from_json(unsafe {
+            options_text(query_json, "query_json")
+        }?)?;
+        let rows = store.inner.offers(&query)?;
+        // SAFETY: forwarded contract.
+        unsafe { write_lines(rows, jsonl_out, cursor_out) }
+    })
+}
+
+/// # Safety
+/// `jsonl_out` checked non-NULL by the caller; `cursor_out` NULL or valid.
+unsafe fn write_lines(
+    rows: Vec<mf_core::store::StoredRow>,
+    jsonl_out: *mut *mut c_char,
+    cursor_out: *mut i64,
+) -> Result<(), Error> {
+    let cursor = rows.last().map_or(0, |r| r.cursor);
+    let mut text = String::with_capacity(rows.iter().map(|r| r.data.len() + 1).sum());
+    for row in rows {
+        text.push_str(&row.data);
+        text.push('\n');
+    }
+    let text = ffi::to_c_string(text)?;
+    // SAFETY: checked non-NULL by the caller; written only on success.
+    unsafe {
+        *jsonl_out = text;
+        if !cursor_out.is_null() {
+            *cursor_out = cursor;
+        }
+    }
+    Ok(())
+}
+
 /// Sync orders from eMAG into the store (blocks until done). `options_json` (NULL = defaults):
 /// `{"full": false, "acknowledge": false, "order_types": [3, 2]}`. Writes the summary
 /// (`status`, `pages`, `fetched`, `created`, `updated`, `unchanged`, `failed`, `acknowledged`,

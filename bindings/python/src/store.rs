@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use magflow_emag::platform::Platform;
-use magflow_emag::store::Scope;
+use magflow_emag::store::{OfferQuery, OrderQuery, Scope};
 use magflow_emag::sync::{self, CancelToken, Progress, SyncOptions, SyncSummary};
 use magflow_emag::{Error, Store};
 use pyo3::prelude::*;
@@ -167,8 +167,182 @@ impl PyStore {
         to_py(py, &json_of(&stats)?)
     }
 
+    /// Stored orders matching every filter given, as dicts (as `get_order` builds them),
+    /// oldest stored first, read a page at a time. `status`: one status or a list;
+    /// `modified_since`: a `datetime` (naive = UTC) or an ISO 8601 string; `limit`: at most
+    /// that many in all.
+    #[pyo3(
+        signature = (status = None, r#type = None, modified_since = None, limit = None, platform = None, account = None),
+        text_signature = "(self, /, status=None, type=None, modified_since=None, limit=None, platform=None, account=None)"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    fn orders(
+        &self,
+        status: Option<&Bound<'_, PyAny>>,
+        r#type: Option<i64>,
+        modified_since: Option<&Bound<'_, PyAny>>,
+        limit: Option<u64>,
+        platform: Option<&str>,
+        account: Option<&str>,
+    ) -> PyResult<StoredRows> {
+        let query = OrderQuery {
+            scope: scope(platform, account)?,
+            status: statuses(status)?,
+            kind: r#type,
+            modified_since: instant(modified_since, "modified_since")?,
+            ..OrderQuery::default()
+        };
+        // Checked now, so a bad filter raises at the call rather than at the first item.
+        self.inner
+            .orders(&OrderQuery {
+                limit: Some(1),
+                ..query.clone()
+            })
+            .py()?;
+        Ok(StoredRows::new(
+            self.inner.clone(),
+            Query::Orders(query),
+            limit,
+        ))
+    }
+
+    /// Stored offers matching every filter given, as dicts (as `orders`); `synced_since`:
+    /// stored or refreshed by a sync at or after that instant.
+    #[pyo3(signature = (status = None, synced_since = None, limit = None, platform = None, account = None))]
+    fn offers(
+        &self,
+        status: Option<&Bound<'_, PyAny>>,
+        synced_since: Option<&Bound<'_, PyAny>>,
+        limit: Option<u64>,
+        platform: Option<&str>,
+        account: Option<&str>,
+    ) -> PyResult<StoredRows> {
+        let query = OfferQuery {
+            scope: scope(platform, account)?,
+            status: statuses(status)?,
+            synced_since: instant(synced_since, "synced_since")?,
+            ..OfferQuery::default()
+        };
+        self.inner
+            .offers(&OfferQuery {
+                limit: Some(1),
+                ..query.clone()
+            })
+            .py()?;
+        Ok(StoredRows::new(
+            self.inner.clone(),
+            Query::Offers(query),
+            limit,
+        ))
+    }
+
     fn __repr__(&self) -> String {
         format!("Store({:?})", self.inner.path())
+    }
+}
+
+fn statuses(status: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<i64>>> {
+    let Some(status) = status else {
+        return Ok(None);
+    };
+    if let Ok(one) = status.extract::<i64>() {
+        return Ok(Some(vec![one]));
+    }
+    match status.extract::<Vec<i64>>() {
+        Ok(many) if !status.is_instance_of::<pyo3::types::PyString>() => Ok(Some(many)),
+        _ => Err(crate::errors::to_py(Error::invalid_argument(
+            "status: must be an int or a list of ints",
+        ))),
+    }
+}
+
+fn instant(value: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Option<String>> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let text = if let Ok(text) = value.extract::<String>() {
+        text
+    } else if value.hasattr("isoformat").unwrap_or(false) {
+        value.call_method0("isoformat")?.extract::<String>()?
+    } else {
+        return Err(crate::errors::to_py(Error::invalid_argument(format!(
+            "{name}: must be a datetime or an ISO 8601 string"
+        ))));
+    };
+    magflow_emag::store::utc_instant(&text, name).py().map(Some)
+}
+
+#[derive(Clone)]
+enum Query {
+    Orders(OrderQuery),
+    Offers(OfferQuery),
+}
+
+/// An iterator over stored rows, read a page at a time (the GIL released while reading).
+#[pyclass(module = "magflow_emag._native", name = "StoredRows")]
+pub struct StoredRows {
+    store: Arc<Store>,
+    query: Query,
+    after: Option<i64>,
+    left: Option<u64>,
+    page: std::collections::VecDeque<magflow_emag::store::StoredRow>,
+    done: bool,
+}
+
+impl StoredRows {
+    fn new(store: Arc<Store>, query: Query, limit: Option<u64>) -> Self {
+        StoredRows {
+            store,
+            query,
+            after: None,
+            left: limit,
+            page: Default::default(),
+            done: false,
+        }
+    }
+}
+
+#[pymethods]
+impl StoredRows {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        const PAGE: u64 = 500;
+        if self.left == Some(0) {
+            return Ok(None);
+        }
+        if self.page.is_empty() && !self.done {
+            let n = self.left.map_or(PAGE, |l| l.min(PAGE));
+            let (store, after) = (self.store.clone(), self.after);
+            let rows = match self.query.clone() {
+                Query::Orders(q) => blocking(py, move || {
+                    store.orders(&OrderQuery {
+                        after,
+                        limit: Some(n),
+                        ..q
+                    })
+                })?,
+                Query::Offers(q) => blocking(py, move || {
+                    store.offers(&OfferQuery {
+                        after,
+                        limit: Some(n),
+                        ..q
+                    })
+                })?,
+            };
+            self.done = (rows.len() as u64) < n;
+            self.page.extend(rows);
+        }
+        let Some(row) = self.page.pop_front() else {
+            return Ok(None);
+        };
+        self.after = Some(row.cursor);
+        if let Some(left) = &mut self.left {
+            *left -= 1;
+        }
+        crate::pyjson::loads(py, &row.data).map(Some)
     }
 }
 
@@ -199,37 +373,61 @@ impl PyCancelToken {
     }
 }
 
+/// Where a blocking sync's progress wrapper keeps the Python exception that stopped it (its
+/// callback raised, or Ctrl-C arrived), to raise that very exception once the sync returns.
+type Raised = Arc<std::sync::Mutex<Option<PyErr>>>;
+
 fn options(
     full: bool,
     acknowledge: bool,
     order_types: Option<Vec<i64>>,
     progress: Option<Py<PyAny>>,
     cancel: Option<PyCancelToken>,
-) -> SyncOptions {
-    let progress = progress.map(|callback| {
-        let callback = Arc::new(callback);
+    check_signals: bool,
+) -> (SyncOptions, Raised) {
+    let raised: Raised = Arc::default();
+    let keep = raised.clone();
+    let callback = progress.map(Arc::new);
+    let progress = (callback.is_some() || check_signals).then(|| {
         Arc::new(move |event: &Progress| {
             Python::attach(|py| {
-                let called = serde_json::to_value(event)
-                    .map_err(|e| crate::errors::to_py(Error::internal(e.to_string())))
-                    .and_then(|v| to_py(py, &v))
-                    .and_then(|arg| callback.call1(py, (arg,)));
-                if let Err(e) = called {
-                    // A failing progress callback must not fail the sync.
-                    log::warn!("progress callback raised: {e}");
+                let mut called = Ok(());
+                if let Some(callback) = &callback {
+                    called = serde_json::to_value(event)
+                        .map_err(|e| crate::errors::to_py(Error::internal(e.to_string())))
+                        .and_then(|v| to_py(py, &v))
+                        .and_then(|arg| callback.call1(py, (arg,)).map(drop));
                 }
+                // A blocking sync holds no GIL while it works: Ctrl-C is seen here, at the
+                // page boundary, once the page is stored.
+                if called.is_ok() && check_signals {
+                    called = py.check_signals();
+                }
+                called.map_err(|e| {
+                    let message = format!("the sync was stopped by its progress callback: {e}");
+                    if let Ok(mut slot) = keep.lock() {
+                        *slot = Some(e);
+                    }
+                    Error::invalid_argument(message)
+                })
             })
         }) as sync::ProgressFn
     });
     let defaults = SyncOptions::default();
-    SyncOptions {
+    let options = SyncOptions {
         full,
         acknowledge,
         order_types: order_types.unwrap_or(defaults.order_types),
         overlap: defaults.overlap,
         progress,
         cancel: cancel.map(|c| c.inner),
-    }
+    };
+    (options, raised)
+}
+
+/// The sync's error, or the Python exception that stopped it (raised as it was).
+fn raise(e: PyErr, raised: &Raised) -> PyErr {
+    raised.lock().ok().and_then(|mut r| r.take()).unwrap_or(e)
 }
 
 /// The core client behind a `Client`/`AsyncClient` wrapper or a `_Client`.
@@ -268,9 +466,10 @@ fn sync_orders(
     #[pyo3(from_py_with = crate::args::order_types)] order_types: Option<Vec<i64>>,
     cancel: Option<PyCancelToken>,
 ) -> PyResult<Py<PyAny>> {
-    let opts = options(full, acknowledge, order_types, progress, cancel);
+    let (opts, raised) = options(full, acknowledge, order_types, progress, cancel, true);
     let (c, s) = (native_client(client)?, store.inner.clone());
-    let result = run(py, async move { sync::sync_orders(&c, &s, &opts).await })?;
+    let result = run(py, async move { sync::sync_orders(&c, &s, &opts).await })
+        .map_err(|e| raise(e, &raised))?;
     summary(py, &result)
 }
 
@@ -288,10 +487,13 @@ fn sync_orders_async<'py>(
     #[pyo3(from_py_with = crate::args::order_types)] order_types: Option<Vec<i64>>,
     cancel: Option<PyCancelToken>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let opts = options(full, acknowledge, order_types, progress, cancel);
+    let (opts, raised) = options(full, acknowledge, order_types, progress, cancel, false);
     let (c, s) = (native_client(client)?, store.inner.clone());
     awaitable(py, async move {
-        let result = sync::sync_orders(&c, &s, &opts).await.py()?;
+        let result = sync::sync_orders(&c, &s, &opts)
+            .await
+            .py()
+            .map_err(|e| raise(e, &raised))?;
         Python::attach(|py| summary(py, &result))
     })
 }
@@ -307,9 +509,10 @@ fn sync_offers(
     progress: Option<Py<PyAny>>,
     cancel: Option<PyCancelToken>,
 ) -> PyResult<Py<PyAny>> {
-    let opts = options(full, false, None, progress, cancel);
+    let (opts, raised) = options(full, false, None, progress, cancel, true);
     let (c, s) = (native_client(client)?, store.inner.clone());
-    let result = run(py, async move { sync::sync_offers(&c, &s, &opts).await })?;
+    let result = run(py, async move { sync::sync_offers(&c, &s, &opts).await })
+        .map_err(|e| raise(e, &raised))?;
     summary(py, &result)
 }
 
@@ -324,10 +527,13 @@ fn sync_offers_async<'py>(
     progress: Option<Py<PyAny>>,
     cancel: Option<PyCancelToken>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let opts = options(full, false, None, progress, cancel);
+    let (opts, raised) = options(full, false, None, progress, cancel, false);
     let (c, s) = (native_client(client)?, store.inner.clone());
     awaitable(py, async move {
-        let result = sync::sync_offers(&c, &s, &opts).await.py()?;
+        let result = sync::sync_offers(&c, &s, &opts)
+            .await
+            .py()
+            .map_err(|e| raise(e, &raised))?;
         Python::attach(|py| summary(py, &result))
     })
 }
@@ -335,6 +541,7 @@ fn sync_offers_async<'py>(
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyStore>()?;
     m.add_class::<PyCancelToken>()?;
+    m.add_class::<StoredRows>()?;
     m.add_function(wrap_pyfunction!(sync_orders, m)?)?;
     m.add_function(wrap_pyfunction!(sync_orders_async, m)?)?;
     m.add_function(wrap_pyfunction!(sync_offers, m)?)?;
