@@ -365,3 +365,12 @@ def test_advancing_the_simulated_clock_past_9999_is_refused():
             s.advance_clock(1e18)
         assert "9999" in str(info.value)
         assert s.now()[:10] == before[:10]  # nothing moved (but the real seconds passing)
+
+
+def test_store_read_api_arguments(tmp_path):
+    store = m.Store(str(tmp_path / "read.db"))
+    for call, name in [(lambda: store.orders(limit=-1), "limit"), (lambda: store.orders(type=2**70), "type"),
+                       (lambda: store.offers(limit="ten"), "limit")]:
+        with pytest.raises(m.InvalidArgumentError) as info:
+            call()
+        assert str(info.value).startswith(f"{name}: must be")

@@ -141,6 +141,11 @@ macro_rules! named {
     )*};
 }
 
+/// The argument `type` (a Rust keyword).
+pub fn r#type<T: Arg>(obj: &Bound<'_, PyAny>) -> PyResult<T> {
+    T::extract_arg(obj, "type")
+}
+
 named!(
     order_id,
     offer_id,

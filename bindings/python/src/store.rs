@@ -179,9 +179,9 @@ impl PyStore {
     fn orders(
         &self,
         status: Option<&Bound<'_, PyAny>>,
-        r#type: Option<i64>,
+        #[pyo3(from_py_with = crate::args::r#type)] r#type: Option<i64>,
         modified_since: Option<&Bound<'_, PyAny>>,
-        limit: Option<u64>,
+        #[pyo3(from_py_with = crate::args::limit)] limit: Option<u64>,
         platform: Option<&str>,
         account: Option<&str>,
     ) -> PyResult<StoredRows> {
@@ -213,7 +213,7 @@ impl PyStore {
         &self,
         status: Option<&Bound<'_, PyAny>>,
         synced_since: Option<&Bound<'_, PyAny>>,
-        limit: Option<u64>,
+        #[pyo3(from_py_with = crate::args::limit)] limit: Option<u64>,
         platform: Option<&str>,
         account: Option<&str>,
     ) -> PyResult<StoredRows> {
