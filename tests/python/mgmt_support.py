@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import hashlib
 import json
 import socket
@@ -41,6 +42,10 @@ def write_big_backup(path: str, template: dict, n: int) -> None:
     """A valid backup of ``n`` orders: the header, rows made from ``template`` (a real backup's
     orders header and first row), and the trailer with the SHA-256 of everything before it."""
     header = dict(template["header"])
+    # verify binds the name's time to the manifest's: give the header the name's time.
+    stamp = os.path.basename(path).split("_", 2)[2][:15]  # YYYYmmdd_HHMMSS
+    header["created_at"] = (f"{stamp[0:4]}-{stamp[4:6]}-{stamp[6:8]}T"
+                            f"{stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]}Z")
     columns = template["columns"]
     header["tables"] = [{"name": "orders", "columns": columns, "count": n}]
     row = list(template["row"])
