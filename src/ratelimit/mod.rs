@@ -18,6 +18,7 @@ mod gcra;
 mod host;
 mod local;
 mod redis;
+mod registry;
 mod stats;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -58,6 +59,16 @@ struct Inner {
     local: LocalState,
     fallback_until_ns: AtomicU64,
     stats: stats::Recorder,
+    // Set for the per-account limiters of `for_account`: their registry entry.
+    registry_key: Option<registry::Key>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(key) = &self.registry_key {
+            registry::forget(key);
+        }
+    }
 }
 
 /// The rate limiter. Cheap to clone; clones share state and statistics. Create one per eMAG
@@ -85,15 +96,7 @@ impl RateLimiter {
     /// it, so two clients of one account never get twice the quota. (Across processes or
     /// hosts, give the clients a `host` or `redis` limiter.)
     pub fn for_account(platform: crate::platform::Platform, username: &str) -> RateLimiter {
-        type Registry = std::sync::Mutex<std::collections::HashMap<(String, String), RateLimiter>>;
-        static REGISTRY: std::sync::OnceLock<Registry> = std::sync::OnceLock::new();
-        let registry = REGISTRY.get_or_init(Default::default);
-        let mut map = registry
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.entry((platform.code().to_owned(), username.to_owned()))
-            .or_default()
-            .clone()
+        registry::for_account(platform, username)
     }
 }
 
@@ -139,6 +142,25 @@ impl RateLimiter {
     }
 
     fn build(config: RateLimiterConfig, backend: Backend) -> Self {
+        Self::build_keyed(config, backend, None)
+    }
+
+    /// The per-account limiter of `for_account` (eMAG's quotas, local), its registry entry
+    /// removed when its last clone drops.
+    fn registered(key: registry::Key) -> Self {
+        let config = RateLimiterConfig {
+            orders: Quota::ORDERS,
+            other: Quota::OTHER,
+            ..RateLimiterConfig::default()
+        };
+        Self::build_keyed(config, Backend::Local, Some(key))
+    }
+
+    fn build_keyed(
+        config: RateLimiterConfig,
+        backend: Backend,
+        registry_key: Option<registry::Key>,
+    ) -> Self {
         let spacing = |q: Quota| Spacing {
             paced_ns: nanos(q.interval(config.safety_margin)),
             min_gap_ns: nanos(q.interval(0.0)) + 1,
@@ -152,6 +174,7 @@ impl RateLimiter {
                 local: LocalState::default(),
                 fallback_until_ns: AtomicU64::new(0),
                 stats: stats::Recorder::default(),
+                registry_key,
             }),
         }
     }
