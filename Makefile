@@ -74,6 +74,8 @@ FORCE:
 
 ctest:
 	cargo build --quiet -p magflow-emag-c
+	@# The library's SONAME is libmagflow_emag.so.0: the name the tests load at run time.
+	ln -sf libmagflow_emag.so $(LIBDIR)/libmagflow_emag.so.0
 	$(MAKE) --no-print-directory $(C_TESTS)
 	@for t in $(C_TESTS); do echo "== $$t"; ./$$t; done
 	@for t in $(C_TESTS); do echo "== valgrind $$t"; \

@@ -229,8 +229,11 @@ impl ClientConfig {
     /// Read a JSON configuration:
     /// `{"username", "password", "platform", "base_url", "timeout_s", "body_mode",
     ///   "retry": {"max_retries", "base_delay", "max_delay", "jitter", "deadline"}, "account",
-    ///   "rate_limit": true, "wire_log": false}` (`rate_limit` false: no local limiter with
-    ///   eMAG's quotas; `wire_log` true: bodies at debug level, see [`ClientConfig::wire_log`]).
+    ///   "rate_limit": true, "rate_limiter": null, "wire_log": false}` (`rate_limit` false: no
+    ///   local limiter with eMAG's quotas; `rate_limiter`: a limiter of its own, configured as
+    ///   [`RateLimiterConfig::from_json`](crate::ratelimit::RateLimiterConfig::from_json) reads
+    ///   it, e.g. `{"backend": "host", "path": "/run/shop.rl"}` to share the quota with other
+    ///   processes; `wire_log` true: bodies at debug level, see [`ClientConfig::wire_log`]).
     pub fn from_json(text: &str) -> Result<Self> {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
@@ -254,6 +257,7 @@ impl ClientConfig {
             retry: Option<RetryJson>,
             account: Option<String>,
             rate_limit: Option<bool>,
+            rate_limiter: Option<Box<serde_json::value::RawValue>>,
             wire_log: Option<bool>,
         }
         let raw: ConfigJson = serde_json::from_str(text).map_err(|e| {
@@ -287,8 +291,27 @@ impl ClientConfig {
             config.account = a;
         }
         config.wire_log = raw.wire_log.unwrap_or(false);
-        if !raw.rate_limit.unwrap_or(true) {
-            config = config.without_rate_limit();
+        match (raw.rate_limit, raw.rate_limiter) {
+            (Some(false), Some(_)) => {
+                return Err(Error::invalid_argument(
+                    "client configuration: \"rate_limit\": false and \"rate_limiter\" \
+                     contradict each other (give one)",
+                ))
+            }
+            (Some(false), None) => config = config.without_rate_limit(),
+            (_, Some(limiter)) => {
+                use crate::ratelimit::{RateLimiter, RateLimiterConfig};
+                let limiter = RateLimiterConfig::from_json(limiter.get())
+                    .and_then(RateLimiter::new)
+                    .map_err(|e| {
+                        Error::invalid_argument(format!(
+                            "client configuration: rate_limiter: {}",
+                            e.message()
+                        ))
+                    })?;
+                config = config.with_limiter(Arc::new(limiter));
+            }
+            (_, None) => {}
         }
         config.resolved_base_url()?;
         Ok(config)
