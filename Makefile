@@ -136,7 +136,7 @@ dist: $(VENV_STAMP)
 	rm -rf dist
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/maturin build --quiet --release --strip \
 	  --zig --compatibility manylinux2014 --out dist
-	$(VENV)/bin/maturin sdist --quiet --out dist
+	$(VENV)/bin/maturin sdist --out dist
 	@ls -l dist
 
 # The C library: header, libmagflow_emag.so.$(VERSION) (SONAME libmagflow_emag.so.$(ABI)) and
