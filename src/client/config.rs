@@ -363,6 +363,50 @@ fn is_loopback(url: &url::Url) -> bool {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_rate_limiter_in_the_json_is_the_clients_and_is_shared_through_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let limiter_json = format!(
+            r#"{{"backend": "host", "path": {:?}, "other": {{"per_second": 1, "per_minute": 60}}}}"#,
+            dir.path().join("shop.rl").display().to_string()
+        );
+        let json =
+            format!(r#"{{"username": "u", "password": "p", "rate_limiter": {limiter_json}}}"#);
+        let config = ClientConfig::from_json(&json).unwrap();
+        let limiter = config.effective_limiter().unwrap();
+        crate::runtime::block_on(limiter.acquire(crate::hooks::Bucket::Other)).unwrap();
+        // Another process naming the same file finds the quota spent.
+        let other = crate::ratelimit::RateLimiter::new(
+            crate::ratelimit::RateLimiterConfig::from_json(&limiter_json).unwrap(),
+        )
+        .unwrap();
+        assert!(!other
+            .try_acquire_blocking(crate::hooks::Bucket::Other)
+            .unwrap());
+    }
+
+    #[test]
+    fn rate_limiter_errors_name_the_field_and_hide_secrets() {
+        let err = |json: &str| ClientConfig::from_json(json).unwrap_err();
+        let e = err(r#"{"username": "u", "password": "p", "rate_limiter": {"backend": "host"}}"#);
+        assert_eq!(e.kind(), crate::ErrorKind::InvalidArgument);
+        assert!(e.message().contains("rate_limiter"), "{e}");
+        let e = err(
+            r#"{"username": "u", "password": "p", "rate_limiter": {"backend": "redis",
+                "redis_url": "rediss://:hunter2@h/0"}}"#,
+        );
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+        let e =
+            err(r#"{"username": "u", "password": "p", "rate_limit": false, "rate_limiter": {}}"#);
+        assert!(e.message().contains("contradict"), "{e}");
+        // "rate_limit": true with a limiter of its own is fine.
+        let ok = ClientConfig::from_json(
+            r#"{"username": "u", "password": "p", "rate_limit": true, "rate_limiter": {}}"#,
+        )
+        .unwrap();
+        assert!(ok.limiter.is_some());
+    }
+
     fn config(url: &str) -> ClientConfig {
         ClientConfig::new(Credentials::new("u", "p").unwrap()).with_base_url(url)
     }

@@ -29,6 +29,7 @@ struct seen {
     int hold_429;
     int retrying;
     int request_lines;
+    int sync_pages;
     int secret;
     int bad_target;
 };
@@ -41,6 +42,7 @@ static void on_log(int level, const char *target, const char *message, void *use
     if (strstr(message, "429") && strstr(message, "holding")) s->hold_429++;
     if (strstr(message, "retrying")) s->retrying++;
     if (strstr(message, "vat/read ->")) s->request_lines++;
+    if (level == MF_LOG_INFO && strstr(message, "sync orders: page")) s->sync_pages++;
     if (strstr(message, "sim-password")) s->secret++;
     if (target == NULL || strncmp(target, "magflow_emag", 12) != 0) s->bad_target++;
     pthread_mutex_unlock(&s->lock);
@@ -107,6 +109,32 @@ int main(void) {
     CHECK(seen.above_level == 0);
     CHECK(seen.bad_target == 0);
     int before = seen.records;
+    pthread_mutex_unlock(&seen.lock);
+
+    /* Sync progress at info level: one record per stored page. */
+    char db[] = "/tmp/mf_log_pager_db_XXXXXX";
+    int dbfd = mkstemp(db);
+    CHECK(dbfd >= 0);
+    if (dbfd >= 0) {
+        close(dbfd);
+        unlink(db); /* the store creates it */
+        mf_store *store = NULL;
+        CHECK(mf_store_open(db, &store) == MF_OK);
+        char *summary = NULL;
+        CHECK(mf_sync_orders(client, store, "{\"order_types\": [3]}", &summary) == MF_OK);
+        CHECK(summary != NULL && strstr(summary, "\"status\":\"success\"") != NULL);
+        mf_string_free(summary);
+        mf_store_free(store);
+        char side[64];
+        unlink(db);
+        snprintf(side, sizeof side, "%s-wal", db);
+        unlink(side);
+        snprintf(side, sizeof side, "%s-shm", db);
+        unlink(side);
+    }
+    pthread_mutex_lock(&seen.lock);
+    CHECK(seen.sync_pages >= 1);
+    before = seen.records;
     pthread_mutex_unlock(&seen.lock);
 
     /* A lower level drops the debug lines; removing the callback drops everything. */
