@@ -160,9 +160,11 @@ fn not_from_callback() -> Result<(), Error> {
 /// Send the library's log records of `level` and more severe to `callback` (NULL removes the
 /// callback: records are dropped). `callback` is called from any thread the library runs
 /// on (the caller's, the runtime's workers, a backup's threads), possibly from several at
-/// once, so it must be thread-safe; it must not unwind (no C++ exception) and must not call
-/// `mf_set_log_callback` itself (that returns `MF_ERR_INVALID_ARGUMENT`); records logged by
-/// library calls it makes are dropped. When this returns, no call to the previous callback
+/// once, so it must be thread-safe and return quickly; it must not unwind (no C++
+/// exception), must not call `mf_set_log_callback` itself (that returns
+/// `MF_ERR_INVALID_ARGUMENT`) and should not make blocking library calls such as requests
+/// (records those log on this thread are dropped; a concurrent `mf_set_log_callback` waits
+/// for the callback to return). When this returns, no call to the previous callback
 /// is still running, so its `user_data` may be freed. Messages never contain the password
 /// (bodies are logged only by a client with `"wire_log": true`, scrubbed). Sets the level as
 /// `mf_set_log_level` does.
