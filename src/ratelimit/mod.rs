@@ -59,16 +59,6 @@ struct Inner {
     local: LocalState,
     fallback_until_ns: AtomicU64,
     stats: stats::Recorder,
-    // Set for the per-account limiters of `for_account`: their registry entry.
-    registry_key: Option<registry::Key>,
-}
-
-impl Drop for Inner {
-    fn drop(&mut self) {
-        if let Some(key) = &self.registry_key {
-            registry::forget(key);
-        }
-    }
 }
 
 /// The rate limiter. Cheap to clone; clones share state and statistics. Create one per eMAG
@@ -142,25 +132,6 @@ impl RateLimiter {
     }
 
     fn build(config: RateLimiterConfig, backend: Backend) -> Self {
-        Self::build_keyed(config, backend, None)
-    }
-
-    /// The per-account limiter of `for_account` (eMAG's quotas, local), its registry entry
-    /// removed when its last clone drops.
-    fn registered(key: registry::Key) -> Self {
-        let config = RateLimiterConfig {
-            orders: Quota::ORDERS,
-            other: Quota::OTHER,
-            ..RateLimiterConfig::default()
-        };
-        Self::build_keyed(config, Backend::Local, Some(key))
-    }
-
-    fn build_keyed(
-        config: RateLimiterConfig,
-        backend: Backend,
-        registry_key: Option<registry::Key>,
-    ) -> Self {
         let spacing = |q: Quota| Spacing {
             paced_ns: nanos(q.interval(config.safety_margin)),
             min_gap_ns: nanos(q.interval(0.0)) + 1,
@@ -174,7 +145,6 @@ impl RateLimiter {
                 local: LocalState::default(),
                 fallback_until_ns: AtomicU64::new(0),
                 stats: stats::Recorder::default(),
-                registry_key,
             }),
         }
     }
@@ -223,6 +193,20 @@ impl RateLimiter {
                 c.account
             ),
         }
+    }
+
+    /// Whether this process's state of both buckets is back at rest at `now`: no slot
+    /// reserved ahead, no 429 hold, the last grant at least one interval ago. A new limiter
+    /// would then decide exactly as this one (the per-account registry drops such limiters
+    /// once no client holds them).
+    fn at_rest(&self, now: u64) -> bool {
+        Bucket::ALL.into_iter().all(|bucket| {
+            let cells = self.inner.local.cells(bucket);
+            let gap = self.spacing(bucket).min_gap_ns;
+            now >= cells.tat.load(Ordering::Acquire)
+                && now >= cells.hold.load(Ordering::Acquire)
+                && now >= cells.last.load(Ordering::Acquire).saturating_add(gap)
+        })
     }
 
     /// Whether the redis backend currently limits locally after a failure.
