@@ -19,7 +19,19 @@ HEADER := include/magflow_emag.h
 # A finished venv is marked by this file, so an interrupted set-up is redone.
 VENV_STAMP := $(VENV)/.ready
 
-.PHONY: help demo test fmt clippy cargo-test wheel pytest stubtest ctest header header-check bench soak clean
+.PHONY: help demo test fmt clippy cargo-test doc wheel pytest stubtest ctest header header-check bench soak clean \
+	dist install package-check
+
+# ---- packaging (make dist, make install) -----------------------------------------------------
+VERSION := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' Cargo.toml | head -n 1)
+ABI := $(shell sed -n 's/^pub const MF_ABI_VERSION: u32 = \([0-9]*\);$$/\1/p' bindings/c/src/lib.rs)
+PREFIX ?= /usr/local
+DESTDIR ?=
+INSTALL_LIB := $(DESTDIR)$(PREFIX)/lib
+RELEASEDIR := $(CARGO_TARGET_DIR)/release
+# What `rustc --print native-static-libs` lists for the static library on Linux (the static
+# link in `make package-check` fails if this is incomplete).
+LIBS_PRIVATE := -lgcc_s -lutil -lrt -lpthread -lm -ldl
 
 help:
 	@echo "make demo   - build and run the main job (see README)"
@@ -27,6 +39,9 @@ help:
 	@echo "make bench  - benchmarks, each printing its figure beside its baseline"
 	@echo "make soak   - the fault soak and the kill -9 soak, longer than in make test, with figures"
 	@echo "make header - regenerate $(HEADER) with cbindgen $(CBINDGEN_VERSION)"
+	@echo "make dist   - release abi3 wheel (manylinux_2_17) and sdist into dist/"
+	@echo "make install PREFIX=/usr/local - the C library, header and pkg-config file"
+	@echo "make package-check - dist + install checked from outside the repository (slow; CI)"
 
 $(VENV_STAMP): requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +57,7 @@ $(CBINDGEN):
 demo: wheel
 	$(VENV)/bin/magflow-emag demo
 
-test: fmt clippy cargo-test pytest ctest header-check
+test: fmt clippy cargo-test doc pytest ctest header-check
 	@echo "make test: all checks passed"
 
 # ---- checks --------------------------------------------------------------------------------
@@ -68,6 +83,8 @@ soak:
 	MF_SOAK_TRIALS=$(SOAK_TRIALS) MF_SOAK_ORDERS=$(SOAK_ORDERS) MF_SOAK_RUNS=$(SOAK_RUNS) \
 	MF_SOAK_KILLS=$(SOAK_KILLS) MF_SOAK_KILL_ORDERS=$(SOAK_KILL_ORDERS) \
 	  cargo test --quiet --test processes soak -- --nocapture --test-threads=1 2>&1 | grep -E "soak:|test result|panicked|FAILED"
+doc:
+	RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 
 wheel: $(VENV_STAMP)
 	rm -rf target/wheels
@@ -88,6 +105,8 @@ FORCE:
 
 ctest:
 	cargo build --quiet -p magflow-emag-c
+	@# The library's SONAME is libmagflow_emag.so.0: the name the tests load at run time.
+	ln -sf libmagflow_emag.so $(LIBDIR)/libmagflow_emag.so.0
 	$(MAKE) --no-print-directory $(C_TESTS)
 	@for t in $(C_TESTS); do echo "== $$t"; ./$$t; done
 	@for t in $(C_TESTS); do echo "== valgrind $$t"; \
@@ -121,6 +140,37 @@ bench: wheel
 	PYTHON=$(VPY) cargo bench --bench backup
 	PYTHON=$(VPY) cargo bench --bench ingest
 
+# ---- packaging -------------------------------------------------------------------------------
+
+# A release abi3 wheel for glibc 2.17+ (zig as the linker, from the ziglang wheel on PyPI;
+# maturin checks the symbols against the manylinux2014 policy) and the sdist.
+dist: $(VENV_STAMP)
+	$(VPY) -m pip install --quiet -r requirements-dist.txt
+	rm -rf dist
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/maturin build --quiet --release --strip \
+	  --zig --compatibility manylinux2014 --out dist
+	$(VENV)/bin/maturin sdist --out dist
+	@ls -l dist
+
+# The C library: header, libmagflow_emag.so.$(VERSION) (SONAME libmagflow_emag.so.$(ABI)) and
+# its links, libmagflow_emag.a, lib/pkgconfig/magflow-emag.pc, and the valgrind suppressions.
+install:
+	cargo build --quiet --release -p magflow-emag-c
+	install -d $(DESTDIR)$(PREFIX)/include $(INSTALL_LIB)/pkgconfig $(DESTDIR)$(PREFIX)/share/magflow-emag
+	install -m 644 $(HEADER) $(DESTDIR)$(PREFIX)/include/magflow_emag.h
+	install -m 755 $(RELEASEDIR)/libmagflow_emag.so $(INSTALL_LIB)/libmagflow_emag.so.$(VERSION)
+	ln -sfn libmagflow_emag.so.$(VERSION) $(INSTALL_LIB)/libmagflow_emag.so.$(ABI)
+	ln -sfn libmagflow_emag.so.$(ABI) $(INSTALL_LIB)/libmagflow_emag.so
+	install -m 644 $(RELEASEDIR)/libmagflow_emag.a $(INSTALL_LIB)/libmagflow_emag.a
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS_PRIVATE@|$(LIBS_PRIVATE)|' \
+	  bindings/c/magflow-emag.pc.in > $(INSTALL_LIB)/pkgconfig/magflow-emag.pc
+	install -m 644 tests/c/valgrind.supp $(DESTDIR)$(PREFIX)/share/magflow-emag/valgrind.supp
+	@echo "installed magflow-emag $(VERSION) (ABI $(ABI)) into $(DESTDIR)$(PREFIX)"
+
+# Slow (two release builds): CI runs it once after `make test`.
+package-check:
+	bash tests/packaging/check.sh
+
 clean:
 	cargo clean
-	rm -rf $(VENV) $(TOOLS) tests/c/build target/wheels
+	rm -rf $(VENV) $(TOOLS) tests/c/build target/wheels dist

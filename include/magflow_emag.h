@@ -16,6 +16,28 @@
 #include <stdbool.h>
 
 /*
+ The ABI version of this header: the number in the library's SONAME
+ (`libmagflow_emag.so.0`). It changes only when a change breaks programs built against an
+ earlier header; compare it with `mf_abi_version()` to check the library loaded at run time.
+ */
+#define MF_ABI_VERSION 0
+
+/*
+ The package version this header was generated from (`mf_version()` returns it as text).
+ */
+#define MF_VERSION_MAJOR 0
+
+/*
+ See `MF_VERSION_MAJOR`.
+ */
+#define MF_VERSION_MINOR 1
+
+/*
+ See `MF_VERSION_MAJOR`.
+ */
+#define MF_VERSION_PATCH 0
+
+/*
  Status of every fallible call. 0 is success; the other values are the core's stable
  error-kind codes.
  */
@@ -75,6 +97,38 @@ typedef enum {
 } mf_status;
 
 /*
+ Log levels for `mf_set_log_callback` and `mf_set_log_level` (and the `level` argument the
+ callback receives). A level lets through its own records and the more severe ones.
+ */
+typedef enum {
+  /*
+   No records at all.
+   */
+  MF_LOG_OFF = 0,
+  /*
+   Failures the library could not handle itself.
+   */
+  MF_LOG_ERROR = 1,
+  /*
+   Problems handled: 429 holds, a rate-limit backend falling back, a sync warning.
+   */
+  MF_LOG_WARN = 2,
+  /*
+   Progress: scheduled backups written, sync runs.
+   */
+  MF_LOG_INFO = 3,
+  /*
+   One line per request (method, account, route, status, latency, outcome) and each retry.
+   */
+  MF_LOG_DEBUG = 4,
+  /*
+   Everything, including the HTTP stack's own records (at the other levels only the
+   library's own records, targets `magflow_emag::...`, are passed on).
+   */
+  MF_LOG_TRACE = 5,
+} mf_log_level;
+
+/*
  An eMAG API client (opaque). Thread-safe: one handle may serve several threads.
  */
 typedef struct mf_client mf_client;
@@ -84,6 +138,12 @@ typedef struct mf_client mf_client;
  Thread-safe: every call but `mf_monitor_free` may run on several threads at once.
  */
 typedef struct mf_monitor mf_monitor;
+
+/*
+ A walk over every page of a read (opaque). Calls on one pager may come from several
+ threads; they are served one at a time. Free with `mf_pager_free`.
+ */
+typedef struct mf_pager mf_pager;
 
 /*
  An opaque rate limiter. Thread-safe: one handle may be used from several threads at once
@@ -101,9 +161,21 @@ typedef struct mf_simulator mf_simulator;
  */
 typedef struct mf_store mf_store;
 
+/*
+ The log callback: `level` (an `mf_log_level` value), `target` (the module, e.g.
+ `"magflow_emag::client"`), `message` (one line, no trailing newline), and the `user_data`
+ given to `mf_set_log_callback`. Both strings are valid only during the call.
+ */
+typedef void (*mf_log_fn)(int level, const char *target, const char *message, void *user_data);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/*
+ The ABI version of the library loaded at run time (`MF_ABI_VERSION` of its header).
+ */
+uint32_t mf_abi_version(void);
 
 /*
  The library version, a static NUL-terminated string (never freed).
@@ -163,8 +235,14 @@ mf_status mf_transition_rule(int from_status, int to_status, const char **rule_o
  `{"username": "...", "password": "...", "platform": "emag_ro", "base_url": null,
    "timeout_s": 30, "body_mode": "form", "retry": {"max_retries": 3, "base_delay": 2,
    "max_delay": 64, "jitter": true, "deadline": null}, "account": "main",
-   "rate_limit": true, "wire_log": false}`.
- Only username and password are required. `wire_log` true logs request and response bodies
+   "rate_limit": true, "rate_limiter": null, "wire_log": false}`.
+ Only username and password are required. By default the client passes the process's
+ limiter of its account (eMAG's quotas, shared by every client of that account in this
+ process). `"rate_limiter"` gives it one of its own, configured as for
+ `mf_rate_limiter_new`: `{"backend": "host", "path": "/run/shop.rl"}` shares the quota with
+ every process on the host naming that file, `{"backend": "redis", "redis_url": ...,
+ "account": ...}` with every host (a Python `RateLimiter` with the same settings shares it
+ too). `"rate_limit": false` turns limiting off. `wire_log` true logs request and response bodies
  (scrubbed of credentials, 2 KiB each) at debug level under `magflow_emag::wire`.
  Free with `mf_client_free`.
 
@@ -172,6 +250,22 @@ mf_status mf_transition_rule(int from_status, int to_status, const char **rule_o
  `config_json` must be NULL or a NUL-terminated string; `out` a valid pointer.
  */
 mf_status mf_client_new(const char *config_json, mf_client **out);
+
+/*
+ Like `mf_client_new`, and the client uses `limiter` (instead of the configuration's) and
+ reports to `monitor` (instead of a monitor of its own), when they are not NULL. The
+ client keeps its own reference to each: the handles may be freed before the client.
+ Several clients given one limiter share its quota; given one monitor, its health and
+ metrics cover all of them.
+
+ # Safety
+ `config_json` must be a NUL-terminated string; `limiter` and `monitor` NULL or live
+ handles; `out` a valid pointer.
+ */
+mf_status mf_client_new_with(const char *config_json,
+                             const mf_rate_limiter *limiter,
+                             const mf_monitor *monitor,
+                             mf_client **out);
 
 /*
  `POST {resource}/{action}` with `data_json` (a JSON value, or NULL for no data); writes
@@ -210,6 +304,73 @@ mf_status mf_monitor_health(const mf_client *client, char **json_out);
  `client` must be a live handle; `text_out` a valid pointer.
  */
 mf_status mf_monitor_prometheus(const mf_client *client, char **text_out);
+
+/*
+ Send the library's log records of `level` and more severe to `callback` (NULL removes the
+ callback: records are dropped). `callback` is called from any thread the library runs
+ on (the caller's, the runtime's workers, a backup's threads), possibly from several at
+ once, so it must be thread-safe and return quickly; it must not unwind (no C++
+ exception), must not call `mf_set_log_callback` itself (that returns
+ `MF_ERR_INVALID_ARGUMENT`) and should not make blocking library calls such as requests
+ (records those log on this thread are dropped; a concurrent `mf_set_log_callback` waits
+ for the callback to return). When this returns, no call to the previous callback
+ is still running, so its `user_data` may be freed. Messages never contain the password
+ (bodies are logged only by a client with `"wire_log": true`, scrubbed). Sets the level as
+ `mf_set_log_level` does.
+
+ # Safety
+ `callback` must be NULL or a function of the `mf_log_fn` signature that stays valid (and
+ `user_data` with it) until the callback is replaced or removed.
+ */
+mf_status mf_set_log_callback(int level, mf_log_fn callback, void *user_data);
+
+/*
+ Change the level of the records passed to the callback (`MF_LOG_OFF` to `MF_LOG_TRACE`);
+ takes effect at once on every thread. Another number gives `MF_ERR_INVALID_ARGUMENT`.
+ */
+mf_status mf_set_log_level(int level);
+
+/*
+ Start a walk over every page of `resource/read` with `filters_json` (a JSON object, or
+ NULL for none; `itemsPerPage` sets the page size, `currentPage` where to start). Nothing
+ is sent yet: each `mf_pager_next` reads one page. An order read whose `*After`/`*Before`
+ pair spans more than a month is split into one-month windows. Free with `mf_pager_free`
+ (the pager keeps its own reference to the client, which may be freed first).
+
+ # Safety
+ `client` must be a live handle; strings NULL or NUL-terminated; `out` valid.
+ */
+mf_status mf_client_iter(const mf_client *client,
+                         const char *resource,
+                         const char *filters_json,
+                         mf_pager **out);
+
+/*
+ Read the next page: `*page_json_out` gets its items as a JSON array (eMAG's text of each
+ item; free with `mf_string_free`), or NULL when every page was read (the status is then
+ `MF_OK`). On an error the pager stays where it was: calling again retries the same page.
+
+ # Safety
+ `pager` must be a live handle; `page_json_out` a valid pointer.
+ */
+mf_status mf_pager_next(const mf_pager *pager, char **page_json_out);
+
+/*
+ Where the walk stands: `*window` (the month window, 0 when the read is not split) and
+ `*page` (the next page number). Either pointer may be NULL.
+
+ # Safety
+ `pager` must be a live handle; `window` and `page` NULL or valid.
+ */
+mf_status mf_pager_position(const mf_pager *pager, uint64_t *window, uint64_t *page);
+
+/*
+ Release a pager. NULL is a no-op.
+
+ # Safety
+ `pager` must be NULL or a handle from `mf_client_iter`, not used afterwards.
+ */
+void mf_pager_free(mf_pager *pager);
 
 /*
  Start a simulator on 127.0.0.1 (an ephemeral port unless the config names one).

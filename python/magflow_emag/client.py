@@ -87,6 +87,7 @@ class _Resource:
 
 class _ReadOnly(_Resource):
     def save(self, entities: Any) -> List[Any]:  # pragma: no cover - documented absence
+        """Read-only resource: there is no ``save``."""
         raise AttributeError(f"{self._path} has no save action")
 
 
@@ -96,9 +97,11 @@ class _Orders(_Resource):
         return self._native.acknowledge(order_id)
 
     def unlock_courier(self, order_id: int) -> Any:
+        """``order/{id}/unlock-courier``: release the courier assigned to the order."""
         return self._native.unlock_courier(order_id)
 
     def save_attachments(self, attachments: Any) -> List[Any]:
+        """``order/attachments/save``: attach invoices or warranties to orders (chunks of 50)."""
         return self._native.save("order/attachments", attachments)
 
 
@@ -108,15 +111,19 @@ class _Offers(_Resource):
         return self._native.save("offer", offers)
 
     def save_measurements(self, measurements: Any) -> List[Any]:
+        """``measurements/save``: product dimensions and weight (chunks of 50)."""
         return self._native.save("measurements", measurements)
 
     def save_campaign_proposals(self, proposals: Any) -> List[Any]:
+        """``campaign_proposals/save``: propose offers for a campaign (chunks of 50)."""
         return self._native.save("campaign_proposals", proposals)
 
     def find_by_eans(self, eans: Sequence[str]) -> Any:
+        """``GET documentation/find_by_eans``: eMAG products with these EANs (at most 100)."""
         return self._native.find_by_eans(list(eans))
 
     def smart_deals_price_check(self, product_id: int) -> Any:
+        """``GET smart-deals-price-check``: the price needed for the Smart Deals badge."""
         return self._native.smart_deals_price_check(product_id)
 
 
@@ -135,9 +142,11 @@ class _Awb(_Resource):
         return self._native.awb_save(awb)
 
     def read_pdf(self, emag_id: int, awb_format: str = "A4") -> bytes:
+        """The AWB label as PDF bytes (``awb_format``: ``A4``, ``A5``, ``A6``)."""
         return self._native.awb_read_pdf(emag_id, awb_format)
 
     def read_zpl(self, emag_id: int) -> bytes:
+        """The AWB label as ZPL bytes (for thermal printers)."""
         return self._native.awb_read_zpl(emag_id)
 
 
@@ -146,12 +155,15 @@ class _Invoices:
         self._native = native
 
     def categories(self) -> List[Dict[str, Any]]:
+        """The invoice categories (``invoice/categories/read``)."""
         return self._native.read("invoice/categories")
 
     def read(self, **filters: Any) -> List[Dict[str, Any]]:
+        """Invoices (``invoice/read``), one page."""
         return self._native.read("invoice", **filters)
 
     def customer_invoices(self, **filters: Any) -> List[Dict[str, Any]]:
+        """Invoices issued to customers (``customer-invoice/read``)."""
         return self._native.read("customer-invoice", **filters)
 
 
@@ -215,14 +227,17 @@ class Client:
 
     @property
     def username(self) -> str:
+        """The API user (the password is never exposed)."""
         return self._native.username
 
     @property
     def platform(self) -> str:
+        """The platform code (``emag_ro``, ``emag_bg``, ``emag_hu``, ``fd_ro``, ``fd_bg``)."""
         return self._native.platform
 
     @property
     def base_url(self) -> str:
+        """The API base URL requests go to."""
         return self._native.base_url
 
     def close(self) -> None:
@@ -247,12 +262,15 @@ class _AsyncResource:
         self._path = path
 
     async def read(self, **filters: Any) -> List[Dict[str, Any]]:
+        """One page of results (filters as eMAG names them: ``currentPage``, ``status`` ...)."""
         return await self._native.read_async(self._path, **filters)
 
     async def count(self, **filters: Any) -> int:
+        """How many items match the filters."""
         return await self._native.count_async(self._path, **filters)
 
     async def iter(self, **filters: Any) -> AsyncIterator[Dict[str, Any]]:
+        """Every item of every page, fetched page by page."""
         pager = self._native.pages(self._path, **filters)
         while True:
             page = await pager.next_page_async()
@@ -262,6 +280,7 @@ class _AsyncResource:
                 yield item
 
     async def save(self, entities: Any) -> List[Any]:
+        """Save a list of entities (split into requests of at most 50)."""
         return await self._native.save_async(self._path, entities)
 
     def __repr__(self) -> str:
@@ -270,30 +289,38 @@ class _AsyncResource:
 
 class _AsyncOrders(_AsyncResource):
     async def acknowledge(self, order_id: int) -> Any:
+        """Move a new order (status 1) to in progress (2)."""
         return await self._native.acknowledge_async(order_id)
 
     async def unlock_courier(self, order_id: int) -> Any:
+        """``order/{id}/unlock-courier``: release the courier assigned to the order."""
         return await self._native.unlock_courier_async(order_id)
 
     async def save_attachments(self, attachments: Any) -> List[Any]:
+        """``order/attachments/save``: attach invoices or warranties to orders (chunks of 50)."""
         return await self._native.save_async("order/attachments", attachments)
 
 
 class _AsyncOffers(_AsyncResource):
     async def save_light(self, offers: Any) -> List[Any]:
+        """The light ``offer/save``: existing offers only, ``id`` plus what changes."""
         return await self._native.save_async("offer", offers)
 
     async def save_measurements(self, measurements: Any) -> List[Any]:
+        """``measurements/save``: product dimensions and weight (chunks of 50)."""
         return await self._native.save_async("measurements", measurements)
 
     async def save_campaign_proposals(self, proposals: Any) -> List[Any]:
+        """``campaign_proposals/save``: propose offers for a campaign (chunks of 50)."""
         return await self._native.save_async("campaign_proposals", proposals)
 
     async def find_by_eans(self, eans: Sequence[str]) -> Any:
         # A GET outside the resource/action pattern: the blocking call (GIL released) in a thread.
+        """``GET documentation/find_by_eans``: eMAG products with these EANs (at most 100)."""
         return await asyncio.to_thread(self._native.find_by_eans, list(eans))
 
     async def smart_deals_price_check(self, product_id: int) -> Any:
+        """``GET smart-deals-price-check``: the price needed for the Smart Deals badge."""
         return await asyncio.to_thread(self._native.smart_deals_price_check, product_id)
 
 
@@ -302,17 +329,21 @@ class _AsyncStock:
         self._native = native
 
     async def update(self, product_id: int, value: int) -> Any:
+        """``PATCH offer_stock/{product_id}`` with ``{"stock": value}``."""
         return await self._native.stock_update_async(product_id, value)
 
 
 class _AsyncAwb(_AsyncResource):
     async def save(self, awb: Any) -> Any:  # type: ignore[override]
+        """Issue one AWB (never retried once sent: a repeat would issue a second AWB)."""
         return await self._native.awb_save_async(awb)
 
     async def read_pdf(self, emag_id: int, awb_format: str = "A4") -> bytes:
+        """The AWB label as PDF bytes (``awb_format``: ``A4``, ``A5``, ``A6``)."""
         return await asyncio.to_thread(self._native.awb_read_pdf, emag_id, awb_format)
 
     async def read_zpl(self, emag_id: int) -> bytes:
+        """The AWB label as ZPL bytes (for thermal printers)."""
         return await asyncio.to_thread(self._native.awb_read_zpl, emag_id)
 
 
@@ -321,12 +352,15 @@ class _AsyncInvoices:
         self._native = native
 
     async def categories(self) -> List[Dict[str, Any]]:
+        """The invoice categories (``invoice/categories/read``)."""
         return await self._native.read_async("invoice/categories")
 
     async def read(self, **filters: Any) -> List[Dict[str, Any]]:
+        """Invoices (``invoice/read``), one page."""
         return await self._native.read_async("invoice", **filters)
 
     async def customer_invoices(self, **filters: Any) -> List[Dict[str, Any]]:
+        """Invoices issued to customers (``customer-invoice/read``)."""
         return await self._native.read_async("customer-invoice", **filters)
 
 
@@ -365,6 +399,7 @@ class AsyncClient:
         self.invoices = _AsyncInvoices(n)
 
     async def call(self, resource: str, action: str, data: Any = None) -> Any:
+        """The escape hatch: ``POST {resource}/{action}`` with ``data``; returns ``results``."""
         return await self._native.call_async(resource, action, data)
 
     @property
@@ -374,14 +409,17 @@ class AsyncClient:
 
     @property
     def username(self) -> str:
+        """The API user (the password is never exposed)."""
         return self._native.username
 
     @property
     def platform(self) -> str:
+        """The platform code (``emag_ro``, ``emag_bg``, ``emag_hu``, ``fd_ro``, ``fd_bg``)."""
         return self._native.platform
 
     @property
     def base_url(self) -> str:
+        """The API base URL requests go to."""
         return self._native.base_url
 
     async def __aenter__(self) -> "AsyncClient":

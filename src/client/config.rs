@@ -234,8 +234,11 @@ impl ClientConfig {
     /// Read a JSON configuration:
     /// `{"username", "password", "platform", "base_url", "timeout_s", "body_mode",
     ///   "retry": {"max_retries", "base_delay", "max_delay", "jitter", "deadline"}, "account",
-    ///   "rate_limit": true, "wire_log": false}` (`rate_limit` false: no local limiter with
-    ///   eMAG's quotas; `wire_log` true: bodies at debug level, see [`ClientConfig::wire_log`]).
+    ///   "rate_limit": true, "rate_limiter": null, "wire_log": false}` (`rate_limit` false: no
+    ///   local limiter with eMAG's quotas; `rate_limiter`: a limiter of its own, configured as
+    ///   [`RateLimiterConfig::from_json`](crate::ratelimit::RateLimiterConfig::from_json) reads
+    ///   it, e.g. `{"backend": "host", "path": "/run/shop.rl"}` to share the quota with other
+    ///   processes; `wire_log` true: bodies at debug level, see [`ClientConfig::wire_log`]).
     pub fn from_json(text: &str) -> Result<Self> {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
@@ -259,6 +262,7 @@ impl ClientConfig {
             retry: Option<RetryJson>,
             account: Option<String>,
             rate_limit: Option<bool>,
+            rate_limiter: Option<Box<serde_json::value::RawValue>>,
             wire_log: Option<bool>,
         }
         let mut de = serde_json::Deserializer::from_str(text);
@@ -303,8 +307,27 @@ impl ClientConfig {
             config.account = a;
         }
         config.wire_log = raw.wire_log.unwrap_or(false);
-        if !raw.rate_limit.unwrap_or(true) {
-            config = config.without_rate_limit();
+        match (raw.rate_limit, raw.rate_limiter) {
+            (Some(false), Some(_)) => {
+                return Err(Error::invalid_argument(
+                    "client configuration: \"rate_limit\": false and \"rate_limiter\" \
+                     contradict each other (give one)",
+                ))
+            }
+            (Some(false), None) => config = config.without_rate_limit(),
+            (_, Some(limiter)) => {
+                use crate::ratelimit::{RateLimiter, RateLimiterConfig};
+                let limiter = RateLimiterConfig::from_json(limiter.get())
+                    .and_then(RateLimiter::new)
+                    .map_err(|e| {
+                        Error::invalid_argument(format!(
+                            "client configuration: rate_limiter: {}",
+                            e.message()
+                        ))
+                    })?;
+                config = config.with_limiter(Arc::new(limiter));
+            }
+            (_, None) => {}
         }
         config.resolved_base_url()?;
         Ok(config)
@@ -388,6 +411,50 @@ fn is_loopback(url: &url::Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rate_limiter_in_the_json_is_the_clients_and_is_shared_through_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let limiter_json = format!(
+            r#"{{"backend": "host", "path": {:?}, "other": {{"per_second": 1, "per_minute": 60}}}}"#,
+            dir.path().join("shop.rl").display().to_string()
+        );
+        let json =
+            format!(r#"{{"username": "u", "password": "p", "rate_limiter": {limiter_json}}}"#);
+        let config = ClientConfig::from_json(&json).unwrap();
+        let limiter = config.effective_limiter().unwrap();
+        crate::runtime::block_on(limiter.acquire(crate::hooks::Bucket::Other)).unwrap();
+        // Another process naming the same file finds the quota spent.
+        let other = crate::ratelimit::RateLimiter::new(
+            crate::ratelimit::RateLimiterConfig::from_json(&limiter_json).unwrap(),
+        )
+        .unwrap();
+        assert!(!other
+            .try_acquire_blocking(crate::hooks::Bucket::Other)
+            .unwrap());
+    }
+
+    #[test]
+    fn rate_limiter_errors_name_the_field_and_hide_secrets() {
+        let err = |json: &str| ClientConfig::from_json(json).unwrap_err();
+        let e = err(r#"{"username": "u", "password": "p", "rate_limiter": {"backend": "host"}}"#);
+        assert_eq!(e.kind(), crate::ErrorKind::InvalidArgument);
+        assert!(e.message().contains("rate_limiter"), "{e}");
+        let e = err(
+            r#"{"username": "u", "password": "p", "rate_limiter": {"backend": "redis",
+                "redis_url": "rediss://:hunter2@h/0"}}"#,
+        );
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+        let e =
+            err(r#"{"username": "u", "password": "p", "rate_limit": false, "rate_limiter": {}}"#);
+        assert!(e.message().contains("contradict"), "{e}");
+        // "rate_limit": true with a limiter of its own is fine.
+        let ok = ClientConfig::from_json(
+            r#"{"username": "u", "password": "p", "rate_limit": true, "rate_limiter": {}}"#,
+        )
+        .unwrap();
+        assert!(ok.limiter.is_some());
+    }
 
     fn config(url: &str) -> ClientConfig {
         ClientConfig::new(Credentials::new("u", "p").unwrap()).with_base_url(url)

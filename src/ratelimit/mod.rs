@@ -18,6 +18,7 @@ mod gcra;
 mod host;
 mod local;
 mod redis;
+mod registry;
 mod stats;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -104,15 +105,7 @@ impl RateLimiter {
     /// it, so two clients of one account never get twice the quota. (Across processes or
     /// hosts, give the clients a `host` or `redis` limiter.)
     pub fn for_account(platform: crate::platform::Platform, username: &str) -> RateLimiter {
-        type Registry = std::sync::Mutex<std::collections::HashMap<(String, String), RateLimiter>>;
-        static REGISTRY: std::sync::OnceLock<Registry> = std::sync::OnceLock::new();
-        let registry = REGISTRY.get_or_init(Default::default);
-        let mut map = registry
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.entry((platform.code().to_owned(), username.to_owned()))
-            .or_default()
-            .clone()
+        registry::for_account(platform, username)
     }
 }
 
@@ -219,6 +212,20 @@ impl RateLimiter {
                 c.account
             ),
         }
+    }
+
+    /// Whether this process's state of both buckets is back at rest at `now`: no slot
+    /// reserved ahead, no 429 hold, the last grant at least one interval ago. A new limiter
+    /// would then decide exactly as this one (the per-account registry drops such limiters
+    /// once no client holds them).
+    fn at_rest(&self, now: u64) -> bool {
+        Bucket::ALL.into_iter().all(|bucket| {
+            let cells = self.inner.local.cells(bucket);
+            let gap = self.spacing(bucket).min_gap_ns;
+            now >= cells.tat.load(Ordering::Acquire)
+                && now >= cells.hold.load(Ordering::Acquire)
+                && now >= cells.last.load(Ordering::Acquire).saturating_add(gap)
+        })
     }
 
     /// Whether the redis backend currently limits locally after a failure.

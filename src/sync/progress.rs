@@ -60,6 +60,22 @@ impl Tracker {
     pub(crate) fn page_done(&mut self, items: u64) -> crate::error::Result<()> {
         self.pages += 1;
         self.items += items;
+        // Progress for programs without a callback (C's mf_set_log_callback, Python logging).
+        match self.expected {
+            Some(expected) => log::info!(
+                "sync {}: page {} stored, {} of about {} items",
+                self.kind,
+                self.pages,
+                self.items,
+                expected.max(self.items)
+            ),
+            None => log::info!(
+                "sync {}: page {} stored, {} items",
+                self.kind,
+                self.pages,
+                self.items
+            ),
+        }
         let Some(callback) = &self.callback else {
             return Ok(());
         };

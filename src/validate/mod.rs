@@ -255,7 +255,7 @@ pub fn validate_order_for_update<D: Doc>(
 /// `product_id`, `part_number` and `ext_part_number` unchanged; lines left out count as
 /// removed (as eMAG applies them).
 ///
-/// [inference] The time an order entered status 4 or 0 is not sent by eMAG; `current.modified`
+/// \[inference\] The time an order entered status 4 or 0 is not sent by eMAG; `current.modified`
 /// stands for it when the current status is 4 or 0. A later change also moves `modified`, so
 /// the elapsed time it gives is never longer than the true one: a violation reported from it
 /// is certain, and none is reported without it.

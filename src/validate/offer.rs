@@ -25,7 +25,7 @@ pub enum OfferMode {
     /// `part_number_key`.
     Create,
     /// `product_offer/save` updating an offer (§9.3): `id`, `status`, `sale_price`, `vat_id`,
-    /// `handling_time`, `stock`. [inference] §9.2 calls `handling_time` optional and §9.3
+    /// `handling_time`, `stock`. \[inference\] §9.2 calls `handling_time` optional and §9.3
     /// mandatory; this mode follows the offer-update list of §9.3.
     Update,
     /// `product_offer/save` attaching an offer to an existing product (§9.5): `id`, `name`,

@@ -46,7 +46,7 @@ int main(void) {
     char config[512];
     snprintf(config, sizeof config,
              "{\"username\": \"sim-user\", \"password\": \"sim-password\", \"base_url\": \"%s\", "
-             "\"timeout_s\": 5, \"rate_limit\": false, \"retry\": {\"max_retries\": 1, \"base_delay\": 0.001, \"max_delay\": 0.01}}",
+             "\"timeout_s\": 5, \"retry\": {\"max_retries\": 1, \"base_delay\": 0.001, \"max_delay\": 0.01}}",
              url);
     CHECK(mf_client_new(config, &shared_client) == MF_OK);
 
@@ -76,7 +76,7 @@ int main(void) {
     /* Wrong credentials: an authentication error naming both causes, without the password. */
     mf_client *bad = NULL;
     snprintf(config, sizeof config,
-             "{\"username\": \"sim-user\", \"password\": \"WrongPass-123\", \"base_url\": \"%s\", \"rate_limit\": false}", url);
+             "{\"username\": \"sim-user\", \"password\": \"WrongPass-123\", \"base_url\": \"%s\"}", url);
     CHECK(mf_client_new(config, &bad) == MF_OK);
     CHECK(mf_client_call(bad, "vat", "read", NULL, &out) == MF_ERR_AUTHENTICATION);
     const char *msg = mf_last_error_message();

@@ -59,7 +59,7 @@ int main(void) {
     char config[512];
     snprintf(config, sizeof config,
              "{\"username\": \"sim-user\", \"password\": \"sim-password\", \"base_url\": \"%s\", "
-             "\"timeout_s\": 5, \"rate_limit\": false}",
+             "\"timeout_s\": 5}",
              url);
     mf_client *client = NULL;
     CHECK(mf_client_new(config, &client) == MF_OK);

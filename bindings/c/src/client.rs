@@ -2,9 +2,12 @@
 //! (the requests share one connection pool and the process's one runtime).
 
 use std::ffi::c_char;
+use std::sync::Arc;
 
 use mf_core::{BlockingClient, ClientConfig, Error};
 
+use crate::monitor::mf_monitor;
+use crate::ratelimit::mf_rate_limiter;
 use crate::{ffi, mf_status};
 
 /// An eMAG API client (opaque). Thread-safe: one handle may serve several threads.
@@ -16,8 +19,14 @@ pub struct mf_client {
 /// `{"username": "...", "password": "...", "platform": "emag_ro", "base_url": null,
 ///   "timeout_s": 30, "body_mode": "form", "retry": {"max_retries": 3, "base_delay": 2,
 ///   "max_delay": 64, "jitter": true, "deadline": null}, "account": "main",
-///   "rate_limit": true, "wire_log": false}`.
-/// Only username and password are required. `wire_log` true logs request and response bodies
+///   "rate_limit": true, "rate_limiter": null, "wire_log": false}`.
+/// Only username and password are required. By default the client passes the process's
+/// limiter of its account (eMAG's quotas, shared by every client of that account in this
+/// process). `"rate_limiter"` gives it one of its own, configured as for
+/// `mf_rate_limiter_new`: `{"backend": "host", "path": "/run/shop.rl"}` shares the quota with
+/// every process on the host naming that file, `{"backend": "redis", "redis_url": ...,
+/// "account": ...}` with every host (a Python `RateLimiter` with the same settings shares it
+/// too). `"rate_limit": false` turns limiting off. `wire_log` true logs request and response bodies
 /// (scrubbed of credentials, 2 KiB each) at debug level under `magflow_emag::wire`.
 /// Free with `mf_client_free`.
 ///
@@ -33,6 +42,44 @@ pub unsafe extern "C" fn mf_client_new(
         // SAFETY: forwarded contract.
         let text = unsafe { ffi::arg_str(config_json, "config_json") }?;
         let config = ClientConfig::from_json(text)?;
+        let client = mf_client {
+            inner: BlockingClient::new(config)?,
+        };
+        // SAFETY: checked non-NULL; written only on success.
+        unsafe { ffi::write_handle(out, client) };
+        Ok(())
+    })
+}
+
+/// Like `mf_client_new`, and the client uses `limiter` (instead of the configuration's) and
+/// reports to `monitor` (instead of a monitor of its own), when they are not NULL. The
+/// client keeps its own reference to each: the handles may be freed before the client.
+/// Several clients given one limiter share its quota; given one monitor, its health and
+/// metrics cover all of them.
+///
+/// # Safety
+/// `config_json` must be a NUL-terminated string; `limiter` and `monitor` NULL or live
+/// handles; `out` a valid pointer.
+#[no_mangle]
+pub unsafe extern "C" fn mf_client_new_with(
+    config_json: *const c_char,
+    limiter: *const mf_rate_limiter,
+    monitor: *const mf_monitor,
+    out: *mut *mut mf_client,
+) -> mf_status {
+    ffi::guard(|| {
+        ffi::check_out(out, "out")?;
+        // SAFETY: forwarded contracts.
+        let text = unsafe { ffi::arg_str(config_json, "config_json") }?;
+        let mut config = ClientConfig::from_json(text)?;
+        // SAFETY: NULL or live handles (the caller's contract).
+        if let Some(limiter) = unsafe { limiter.as_ref() } {
+            config = config.with_limiter(Arc::new(limiter.core()));
+        }
+        // SAFETY: as above.
+        if let Some(monitor) = unsafe { monitor.as_ref() } {
+            config = config.with_monitor(monitor.core());
+        }
         let client = mf_client {
             inner: BlockingClient::new(config)?,
         };

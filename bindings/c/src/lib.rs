@@ -9,10 +9,14 @@
 
 mod client;
 mod ffi;
+mod log;
+mod pager;
 mod sim;
 mod store;
 
 pub use client::mf_client;
+pub use log::{mf_log_fn, mf_log_level};
+pub use pager::mf_pager;
 pub use store::mf_store;
 mod monitor;
 mod ratelimit;
@@ -56,7 +60,24 @@ pub enum mf_status {
     MF_ERR_INTERNAL = 12,
 }
 
+/// The ABI version of this header: the number in the library's SONAME
+/// (`libmagflow_emag.so.0`). It changes only when a change breaks programs built against an
+/// earlier header; compare it with `mf_abi_version()` to check the library loaded at run time.
+pub const MF_ABI_VERSION: u32 = 0;
+/// The package version this header was generated from (`mf_version()` returns it as text).
+pub const MF_VERSION_MAJOR: u32 = 0;
+/// See `MF_VERSION_MAJOR`.
+pub const MF_VERSION_MINOR: u32 = 1;
+/// See `MF_VERSION_MAJOR`.
+pub const MF_VERSION_PATCH: u32 = 0;
+
 static VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
+
+/// The ABI version of the library loaded at run time (`MF_ABI_VERSION` of its header).
+#[no_mangle]
+pub extern "C" fn mf_abi_version() -> u32 {
+    MF_ABI_VERSION
+}
 
 /// The library version, a static NUL-terminated string (never freed).
 #[no_mangle]
@@ -211,6 +232,17 @@ pub unsafe extern "C" fn mf_transition_rule(
 mod tests {
     use super::*;
     use mf_core::ErrorKind;
+
+    #[test]
+    fn the_header_version_is_the_package_version() {
+        let version = format!("{MF_VERSION_MAJOR}.{MF_VERSION_MINOR}.{MF_VERSION_PATCH}");
+        assert_eq!(version, env!("CARGO_PKG_VERSION"));
+        // The SONAME set by build.rs carries the ABI number.
+        assert_eq!(
+            env!("MF_SONAME"),
+            format!("libmagflow_emag.so.{MF_ABI_VERSION}")
+        );
+    }
 
     #[test]
     fn every_error_kind_maps_to_the_status_with_its_code() {

@@ -19,7 +19,6 @@ pub struct mf_monitor {
 
 impl mf_monitor {
     /// The shared core monitor (a client handle can hold the same `Arc`).
-    #[allow(dead_code)] // used once the client binding exists
     pub(crate) fn core(&self) -> Arc<Monitor> {
         self.inner.clone()
     }

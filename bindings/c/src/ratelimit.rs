@@ -14,6 +14,13 @@ pub struct mf_rate_limiter {
     inner: RateLimiter,
 }
 
+impl mf_rate_limiter {
+    /// The core limiter (a clone shares the quota), for a client given this handle.
+    pub(crate) fn core(&self) -> RateLimiter {
+        self.inner.clone()
+    }
+}
+
 /// Create a rate limiter from a JSON configuration (NULL or `"{}"` = eMAG's quotas, local
 /// backend), e.g. `{"backend":"host","path":"/run/shop.rl"}` or
 /// `{"backend":"redis","redis_url":"redis://:pw@db:6379/0","account":"shop1",

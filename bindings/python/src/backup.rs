@@ -97,6 +97,7 @@ impl PyBackupManager {
         Ok(PyBackupManager { inner })
     }
 
+    /// The folder the backups are written to and read from.
     #[getter]
     fn backup_dir(&self) -> std::path::PathBuf {
         self.inner.dir().to_path_buf()
@@ -300,6 +301,7 @@ impl PyBackupSchedule {
         py_of(py, &self.inner.status())
     }
 
+    /// Whether the schedule is still running (False after ``stop()``).
     #[getter]
     fn running(&self) -> bool {
         self.inner.status().running

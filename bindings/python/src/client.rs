@@ -108,22 +108,27 @@ impl PyRetryPolicy {
         })
     }
 
+    /// Retries after the first attempt.
     #[getter]
     fn max_retries(&self) -> u32 {
         self.inner.max_retries
     }
+    /// The first retry's delay bound, seconds (doubled per retry).
     #[getter]
     fn base_delay(&self) -> f64 {
         self.inner.base_delay.as_secs_f64()
     }
+    /// The largest delay between two attempts, seconds.
     #[getter]
     fn max_delay(&self) -> f64 {
         self.inner.max_delay.as_secs_f64()
     }
+    /// Whether delays are drawn at random below the bound (full jitter).
     #[getter]
     fn jitter(&self) -> bool {
         self.inner.jitter
     }
+    /// The time budget of a call with its retries, seconds (None: no deadline).
     #[getter]
     fn deadline(&self) -> Option<f64> {
         self.inner.deadline.map(|d| d.as_secs_f64())
@@ -227,14 +232,17 @@ impl PyClient {
         })
     }
 
+    /// The API user (the password is never exposed).
     #[getter]
     fn username(&self) -> &str {
         &self.inner.config().credentials.username
     }
+    /// The platform code (``emag_ro``, ``emag_bg``, ``emag_hu``, ``fd_ro``, ``fd_bg``).
     #[getter]
     fn platform(&self) -> &'static str {
         self.inner.config().platform.code()
     }
+    /// The API base URL requests go to.
     #[getter]
     fn base_url(&self) -> &str {
         self.inner.base_url()
@@ -245,6 +253,7 @@ impl PyClient {
         crate::monitor::PyMonitor::wrap(self.inner.monitor().clone())
     }
 
+    /// The account label used in logs and metrics.
     #[getter]
     fn account(&self) -> &str {
         &self.inner.config().account

@@ -45,11 +45,13 @@ impl PyStore {
         })
     }
 
+    /// The database file.
     #[getter]
     fn path(&self) -> std::path::PathBuf {
         self.inner.path().to_path_buf()
     }
 
+    /// The schema version of the database file.
     #[getter]
     fn schema_version(&self) -> PyResult<i64> {
         self.inner.schema_version().py()
@@ -367,6 +369,7 @@ impl PyCancelToken {
         self.inner.cancel()
     }
 
+    /// Whether ``cancel()`` was called.
     #[getter]
     fn cancelled(&self) -> bool {
         self.inner.is_cancelled()
