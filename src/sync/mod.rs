@@ -472,7 +472,7 @@ impl WalkState {
     }
 }
 
-fn scope_of(client: &Client) -> Scope {
+pub(crate) fn scope_of(client: &Client) -> Scope {
     let cfg = client.config();
     Scope {
         platform: cfg.platform,
