@@ -3,7 +3,7 @@
 import os
 from datetime import datetime
 from os import PathLike
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Union, final
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, Union, final
 
 __version__: str
 
@@ -117,6 +117,7 @@ class Store:
     def order_status_counts(self, platform: Optional[str] = None, account: Optional[str] = None) -> Dict[int, int]: ...
     def sync_runs(self, limit: int = 20) -> List[Dict[str, Any]]: ...
     def sync_statistics(self, hours: int = 24) -> Dict[str, Any]: ...
+    def callback_stats(self) -> Dict[str, Any]: ...
     def product_statistics(self) -> Dict[str, Any]: ...
     def orders(
         self,
@@ -344,6 +345,22 @@ class BackupManager:
         format: Optional[str] = None,
         run_immediately: bool = True,
     ) -> BackupSchedule: ...
+
+@final
+class CallbackReceiver:
+    def __new__(
+        cls,
+        store: Store,
+        client: Any,
+        token: str,
+        acknowledge: bool = True,
+        poll_interval: float = 0.25,
+    ) -> CallbackReceiver: ...
+    def handle(self, query: str) -> Tuple[int, str]: ...
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    @property
+    def running(self) -> bool: ...
 
 @final
 class BackupSchedule:
