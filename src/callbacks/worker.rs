@@ -45,6 +45,35 @@ impl Default for WorkerOptions {
     }
 }
 
+impl WorkerOptions {
+    /// Options from JSON (the C face): `{"acknowledge": true, "poll_interval_s": 0.25}`,
+    /// every key optional; unknown keys are refused.
+    pub fn from_json(text: &str) -> Result<WorkerOptions> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Wire {
+            acknowledge: Option<bool>,
+            poll_interval_s: Option<f64>,
+        }
+        let text = if text.trim().is_empty() { "{}" } else { text };
+        let wire: Wire = serde_json::from_str(text)
+            .map_err(|e| Error::invalid_argument(format!("callback worker options: {e}")))?;
+        let mut options = WorkerOptions::default();
+        if let Some(ack) = wire.acknowledge {
+            options.acknowledge = ack;
+        }
+        if let Some(s) = wire.poll_interval_s {
+            if !(s.is_finite() && (0.01..=3600.0).contains(&s)) {
+                return Err(Error::invalid_argument(
+                    "callback worker options: poll_interval_s must be between 0.01 and 3600",
+                ));
+            }
+            options.poll_interval = Duration::from_secs_f64(s);
+        }
+        Ok(options)
+    }
+}
+
 /// What processing one entry did.
 enum Outcome {
     Done,
