@@ -377,3 +377,44 @@ fn relay_to(listener: TcpListener, port: u16) {
         let _ = std::io::copy(&mut outbound, &mut inbound);
     }
 }
+
+#[test]
+fn the_queue_keeps_one_row_per_kind_and_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("q.db")).unwrap();
+    let scope = magflow_emag::Scope::new(magflow_emag::Platform::EmagRo, "main");
+    assert!(store.enqueue_callback(&scope, "order_new", 7).unwrap());
+    assert!(store
+        .enqueue_callback(&scope, "order_cancellation", 7)
+        .unwrap());
+    let entries = store.pending_callbacks(&scope, 10).unwrap();
+    assert_eq!(entries.len(), 2);
+    // Repeats while processing: a new-order repeat is the same event, a cancellation may not be.
+    for _ in 0..3 {
+        assert!(store.enqueue_callback(&scope, "order_new", 7).unwrap());
+        assert!(store
+            .enqueue_callback(&scope, "order_cancellation", 7)
+            .unwrap());
+    }
+    for e in &entries {
+        store.finish_callback(e, None).unwrap();
+    }
+    let left = store.pending_callbacks(&scope, 10).unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(
+        (left[0].kind.as_str(), left[0].received),
+        ("order_cancellation", 4)
+    );
+    // A processed new order stays done on a repeat; another kind becomes pending again.
+    assert!(!store.enqueue_callback(&scope, "order_new", 7).unwrap());
+    store.finish_callback(&left[0], Some("gone")).unwrap();
+    let stats = store.callback_stats().unwrap();
+    assert_eq!((stats.pending, stats.done, stats.failed), (0, 1, 1));
+    assert_eq!(stats.received, 9);
+    assert!(store
+        .enqueue_callback(&scope, "order_cancellation", 7)
+        .unwrap());
+    let stats = store.callback_stats().unwrap();
+    assert_eq!((stats.pending, stats.done, stats.failed), (1, 1, 0));
+    assert!(stats.oldest_pending_age_s >= 0.0);
+}

@@ -90,13 +90,14 @@ impl Store {
 
     /// Mark a processed entry done (`error` None) or failed for good. An entry that received
     /// another callback while it was processed stays pending (that callback may be about a
-    /// later event than the read saw).
+    /// later event than the read saw), unless it is a new-order repeat (the same event: eMAG
+    /// repeats it until the acknowledgement lands).
     pub fn finish_callback(&self, entry: &CallbackEntry, error: Option<&str>) -> Result<()> {
         let state = if error.is_some() { "failed" } else { "done" };
         self.write()?.execute(
             "UPDATE callback_queue SET state = ?3, done_at = ?4, error = ?5,
                  attempts = attempts + 1
-             WHERE id = ?1 AND state = 'pending' AND received = ?2",
+             WHERE id = ?1 AND state = 'pending' AND (received = ?2 OR kind = 'order_new')",
             params![entry.entry_id, entry.received, state, now_utc(), error],
         )?;
         Ok(())
