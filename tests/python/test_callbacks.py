@@ -4,6 +4,7 @@ stored and acknowledged with no sync; forged callbacks are refused."""
 
 from __future__ import annotations
 
+import json
 import time
 import urllib.error
 import urllib.request
@@ -65,6 +66,9 @@ def test_callbacks_through_the_router(tmp_path):
 
             stats = get(f"{base}/mgmt/callbacks/stats")
             assert stats[0] == 200 and '"pending"' in stats[1]
+            health = json.loads(get(f"{base}/mgmt/health")[1])
+            assert health["details"]["callbacks"]["done"] == 3
+            assert health["details"]["callbacks"]["pending"] == 0
             metrics = get(f"{base}/mgmt/metrics")[1]
             assert 'magflow_emag_callbacks{state="done"} 3' in metrics
             assert TOKEN not in metrics
