@@ -418,3 +418,55 @@ fn the_queue_keeps_one_row_per_kind_and_id() {
     assert_eq!((stats.pending, stats.done, stats.failed), (1, 1, 0));
     assert!(stats.oldest_pending_age_s >= 0.0);
 }
+
+/// The worker and a sync share the client's limiter at eMAG's real quota: the sync is not
+/// starved by a full queue (it finishes while the queue still holds work).
+#[test]
+fn a_full_queue_does_not_starve_a_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(dir.path().join("s.db")).unwrap());
+    let sim = Simulator::start(SimConfig {
+        orders: 150,
+        offers: 10,
+        seed: 8,
+        enforce_rate_limits: true,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let c = client(&sim, true);
+    let r = receiver(&store, &c, true);
+    let ids: Vec<i64> = (0..60)
+        .map(|_| sim.new_order()["id"].as_i64().unwrap())
+        .collect();
+    for id in &ids {
+        assert_eq!(
+            r.handle(&format!("order_id={id}&token={TOKEN}")).status,
+            200
+        );
+    }
+    r.start();
+    assert!(wait(|| store.callback_stats().unwrap().done >= 3, 30));
+    let summary = c
+        .run({
+            let store = store.clone();
+            move |client| async move {
+                magflow_emag::sync::sync_orders(
+                    &client,
+                    &store,
+                    &magflow_emag::sync::SyncOptions::default(),
+                )
+                .await
+            }
+        })
+        .unwrap();
+    let left = store.callback_stats().unwrap().pending;
+    assert_eq!(summary.status, "success");
+    assert!(
+        left > 0,
+        "the sync ({} requests) waited for the whole queue",
+        summary.requests
+    );
+    assert!(wait(|| store.callback_stats().unwrap().pending == 0, 60));
+    r.stop();
+    assert_eq!(sim.stats()["responses_429"], 0);
+}
