@@ -135,6 +135,7 @@ bench: wheel
 	cargo bench --quiet -p magflow-emag --bench monitor
 	cargo bench --bench sim_throughput
 	cargo bench --bench sync_e2e
+	cargo bench --bench callbacks_e2e
 	cargo bench --bench client
 	cargo bench --bench validate
 	PYTHON=$(VPY) cargo bench --bench backup

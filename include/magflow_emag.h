@@ -129,6 +129,11 @@ typedef enum {
 } mf_log_level;
 
 /*
+ A running callback worker (opaque). Stop and free it with `mf_callback_worker_stop`.
+ */
+typedef struct mf_callback_worker mf_callback_worker;
+
+/*
  An eMAG API client (opaque). Thread-safe: one handle may serve several threads.
  */
 typedef struct mf_client mf_client;
@@ -229,6 +234,59 @@ mf_status mf_cancellation_reasons(const char *lang, char **json_out);
  `rule_out` must be a valid pointer.
  */
 mf_status mf_transition_rule(int from_status, int to_status, const char **rule_out);
+
+/*
+ Answer one eMAG callback: `query` is the request's query string (`order_id=..&token=..`,
+ optionally `kind=order_cancellation|return|awb`); `token` the secret the callback URL
+ carries (16+ characters); `client` names the account (its platform and account label;
+ no request is made). The callback is recorded in the store before this returns. Writes
+ the HTTP status to send (200, 400, 403, 503) to `*http_status_out` and a short body to
+ `*body_out` (free with `mf_string_free`). Returns `MF_OK` whenever an answer was made
+ (a refused callback too); an error only for bad arguments (a NULL, a short token).
+ Quick: one SQLite write; safe to call from many threads.
+
+ # Safety
+ `store` and `client` must be live handles; `query` and `token` NUL-terminated; the
+ out pointers valid.
+ */
+mf_status mf_callback_handle(const mf_store *store,
+                             const char *query,
+                             const mf_client *client,
+                             const char *token,
+                             int *http_status_out,
+                             char **body_out);
+
+/*
+ Start a worker draining the callback queue of `client`'s account in `store` (on the
+ library's runtime): each order read by id, stored as the sync stores it, acknowledged
+ when new if `"acknowledge"` (default true). `options_json` NULL or
+ `{"acknowledge": true, "poll_interval_s": 0.25}`.
+
+ # Safety
+ `client` and `store` must be live handles (the worker keeps its own references);
+ `options_json` NULL or NUL-terminated; `out` a valid pointer.
+ */
+mf_status mf_callback_worker_start(const mf_client *client,
+                                   const mf_store *store,
+                                   const char *options_json,
+                                   mf_callback_worker **out);
+
+/*
+ Stop a worker after the entry in progress, wait for it, and free it. NULL is a no-op.
+
+ # Safety
+ `worker` must be NULL or a handle from `mf_callback_worker_start`, not used afterwards.
+ */
+void mf_callback_worker_stop(mf_callback_worker *worker);
+
+/*
+ The callback queue's figures as JSON (`received`, `pending`, `failed`, `done`,
+ `oldest_pending_age_s`) in `*json_out` (free with `mf_string_free`).
+
+ # Safety
+ `store` must be a live handle; `json_out` a valid pointer.
+ */
+mf_status mf_callback_stats(const mf_store *store, char **json_out);
 
 /*
  Create a client from a JSON configuration:

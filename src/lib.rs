@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod backup;
+pub mod callbacks;
 pub mod client;
 pub mod codes;
 pub mod error;

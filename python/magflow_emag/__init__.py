@@ -12,6 +12,7 @@ from .client import AsyncClient, Client, RetryPolicy
 from ._native import (
     BackupManager,
     BackupSchedule,
+    CallbackReceiver,
     cleanup_backups,
     list_backups,
     verify_backup,
@@ -86,6 +87,7 @@ __all__ = [
     "Monitor",
     "BackupManager",
     "BackupSchedule",
+    "CallbackReceiver",
     "list_backups",
     "verify_backup",
     "cleanup_backups",

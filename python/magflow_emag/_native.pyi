@@ -3,7 +3,7 @@
 import os
 from datetime import datetime
 from os import PathLike
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Union, final
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, Union, final
 
 __version__: str
 
@@ -141,6 +141,7 @@ class Store:
         """The latest sync-log rows, newest first."""
     def sync_statistics(self, hours: int = 24) -> Dict[str, Any]:
         """Sync statistics over the last `hours`."""
+    def callback_stats(self) -> Dict[str, Any]: ...
     def product_statistics(self) -> Dict[str, Any]:
         """Offer statistics (total, active, inactive, by account, synced in the last 24 h)."""
     def orders(
@@ -460,6 +461,22 @@ class BackupManager:
         unless `run_immediately=False`); returns a `BackupSchedule` to stop it. Failures are
         logged and reported to the monitor given to the manager.
         """
+
+@final
+class CallbackReceiver:
+    def __new__(
+        cls,
+        store: Store,
+        client: Any,
+        token: str,
+        acknowledge: bool = True,
+        poll_interval: float = 0.25,
+    ) -> CallbackReceiver: ...
+    def handle(self, query: str) -> Tuple[int, str]: ...
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    @property
+    def running(self) -> bool: ...
 
 @final
 class BackupSchedule:

@@ -160,7 +160,8 @@ def _client(args: argparse.Namespace, monitor: Any, limiter: Any) -> Any:
     return client
 
 
-def build_app(store: Any, backup_dir: str, monitor: Any, limiter: Any, tokens: Optional[List[str]]) -> Any:
+def build_app(store: Any, backup_dir: str, monitor: Any, limiter: Any, tokens: Optional[List[str]],
+              callbacks: Any = None) -> Any:
     from fastapi import Depends, FastAPI
 
     from .management.router import management_router
@@ -169,7 +170,7 @@ def build_app(store: Any, backup_dir: str, monitor: Any, limiter: Any, tokens: O
     auth = Depends(bearer_auth(tokens)) if tokens else None
     router = management_router(
         store=store, backups=backup_dir, monitor=monitor, rate_limiter=limiter, auth=auth,
-        allow_anonymous=not tokens,
+        allow_anonymous=not tokens, callbacks=callbacks,
     )
     app.include_router(router, prefix="/api/v1/emag/management")
     return app
@@ -200,7 +201,11 @@ def run(args: argparse.Namespace) -> int:
     monitor = _native.Monitor()
     limiter = _native.RateLimiter()
     configure(store=store, backup_dir=args.backup_dir, limiter=limiter, monitor=monitor)
-    client = _client(args, monitor, limiter) if kinds else None
+    callback_token = read_tokens(args.callback_token_file)[0] if args.callback_token_file else None
+    client = _client(args, monitor, limiter) if kinds or callback_token else None
+    receiver = None
+    if callback_token is not None:
+        receiver = _native.CallbackReceiver(store, client, callback_token, acknowledge=not args.no_acknowledge)
 
     try:
         sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
@@ -209,13 +214,15 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise InvalidArgumentError(f"cannot bind {args.bind}: {exc.strerror or exc}") from None
 
-    app = build_app(store, args.backup_dir, monitor, limiter, tokens)
+    app = build_app(store, args.backup_dir, monitor, limiter, tokens, callbacks=receiver)
     schedule = None
     loop: Optional[SyncLoop] = None
     try:
         if backup_every is not None:
             manager = _native.BackupManager(store, args.backup_dir, monitor=monitor)
             schedule = manager.schedule(interval=backup_every, retention_days=args.retention_days)
+        if receiver is not None:
+            receiver.start()
         if client is not None and every is not None:
             loop = SyncLoop(client, store, kinds, every)
             loop.start()
@@ -224,7 +231,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"magflow-emag serve: http://{shown}:{actual[1]}/api/v1/emag/management "
               f"({'bearer tokens' if tokens else 'anonymous, loopback only'}; store {args.db}, backups {args.backup_dir}"
               + (f"; sync {','.join(kinds)} every {every:g}s" if loop else "")
-              + (f"; backup every {backup_every:g}s" if schedule else "") + ")", flush=True)
+              + (f"; backup every {backup_every:g}s" if schedule else "")
+              + ("; callbacks at /callbacks/order" if receiver else "") + ")", flush=True)
         config = uvicorn.Config(app, log_level=args.log_level, lifespan="off", access_log=False)
         # uvicorn re-raises the signal that stopped it once it has shut down; with these
         # handlers that only ends the wait, so the clean-up below runs and the exit code is 0.
@@ -235,6 +243,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         # After uvicorn stopped taking requests: the sync stops at its next page boundary (a
         # page's transaction commits whole), the schedule lets a running backup finish.
+        if receiver is not None:
+            receiver.stop()
         if loop is not None:
             loop.stop()
         if schedule is not None:
@@ -256,6 +266,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--backup-every", dest="backup_every", default=None, help="back up every e.g. 24h (default: never)")
     p.add_argument("--retention-days", dest="retention_days", type=float, default=30.0,
                    help="scheduled cleanup keeps this many days (default 30)")
+    p.add_argument("--callback-token-file", dest="callback_token_file", default=None,
+                   help="serve eMAG's callbacks at <prefix>/callbacks/order, checking the token (16+ characters, "
+                        "first line of this mode-600 file) that the callback URL carries as ?token=")
+    p.add_argument("--no-acknowledge", dest="no_acknowledge", action="store_true",
+                   help="callbacks: store new orders without acknowledging them")
     p.add_argument("--platform", default=None, help="emag_ro (default), emag_bg, emag_hu, fd_ro, fd_bg")
     p.add_argument("--base-url", dest="base_url", default=None, help="override the platform's API URL")
     p.add_argument("--account", default=None, help="account label (default main)")

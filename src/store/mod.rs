@@ -5,6 +5,7 @@
 //! connection writes and one reads, each behind its own mutex, so a long write transaction in
 //! this process does not block its readers either.
 
+mod callbacks;
 mod owner;
 mod queries;
 mod rows;
@@ -23,6 +24,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+pub use callbacks::{CallbackEntry, CallbackQueueStats};
 pub use queries::{ProductStats, SyncRun, SyncStats};
 pub use rows::{utc_instant, OfferQuery, OrderQuery, StoredRow, MAX_PAGE};
 pub use schema::SCHEMA_VERSION;

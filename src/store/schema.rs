@@ -150,6 +150,28 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     INSERT INTO store_meta (key, value) VALUES ('generation', '1');
     "#,
+    // 4: eMAG's callbacks waiting to be processed (issue 20). One row per platform, account,
+    //    kind and id: a repeated callback only bumps `received`, so a flood cannot grow the
+    //    queue beyond one row per distinct id. `state`: 'pending' | 'done' | 'failed'.
+    r#"
+    CREATE TABLE callback_queue (
+        id                INTEGER PRIMARY KEY AUTOINCREMENT,
+        platform          TEXT    NOT NULL,
+        account           TEXT    NOT NULL,
+        kind              TEXT    NOT NULL,   -- order_new | order_cancellation | return | awb
+        ref_id            INTEGER NOT NULL,   -- the order id (return/AWB: their order's id)
+        state             TEXT    NOT NULL,
+        received          INTEGER NOT NULL DEFAULT 1,
+        attempts          INTEGER NOT NULL DEFAULT 0,
+        first_received_at TEXT    NOT NULL,
+        last_received_at  TEXT    NOT NULL,
+        done_at           TEXT,
+        error             TEXT,
+        UNIQUE (platform, account, kind, ref_id)
+    );
+    CREATE INDEX callback_queue_pending ON callback_queue (platform, account, id)
+        WHERE state = 'pending';
+    "#,
 ];
 
 /// The schema version this build writes.

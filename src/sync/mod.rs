@@ -472,7 +472,8 @@ impl WalkState {
     }
 }
 
-fn scope_of(client: &Client) -> Scope {
+/// The scope (platform, account, time zone) a client's orders are stored under.
+pub fn scope_of(client: &Client) -> Scope {
     let cfg = client.config();
     Scope {
         platform: cfg.platform,

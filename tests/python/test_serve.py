@@ -150,3 +150,29 @@ def test_serve_end_to_end_with_sync_backup_and_sigterm(tmp_path, tokens):
     runs = store.sync_runs(200)
     assert runs and all(r["status"] != "running" for r in runs)
     assert store.count_orders() == 120
+
+
+def test_serve_receives_callbacks(tmp_path, tokens):
+    cb_token = "serve-callback-secret-0123456789"
+    cb_file = tmp_path / "callback-token"
+    cb_file.write_text(cb_token + "\n")
+    cb_file.chmod(0o600)
+    with Simulator(orders=0, offers=5, seed=2, enforce_rate_limits=False) as sim:
+        env = {"EMAG_USERNAME": sim.username, "EMAG_PASSWORD": sim.password}
+        served = start(tmp_path, "--db", "store.db", "--bind", "127.0.0.1:0", "--token-file", tokens,
+                       "--callback-token-file", str(cb_file), "--base-url", sim.url, env=env)
+        try:
+            order = sim.new_order()
+            url = f"{served.url}/callbacks/order"
+            assert httpx.get(url, params={"order_id": order["id"]}).status_code == 403
+            assert httpx.get(url, params={"order_id": order["id"], "token": TOKEN}).status_code == 403
+            assert httpx.get(url, params={"order_id": order["id"], "token": cb_token}).status_code == 200
+            wait_for(lambda: sim.order(order["id"])["status"] == 2, "the order acknowledged")
+            stats = httpx.get(served.url + "/callbacks/stats", headers={"Authorization": f"Bearer {TOKEN}"}).json()
+            assert stats["done"] == 1 and stats["pending"] == 0
+            assert cb_token not in httpx.get(served.url + "/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).text
+        finally:
+            served.proc.send_signal(signal.SIGTERM)
+            out, err = served.proc.communicate(timeout=120)
+    assert served.proc.returncode == 0, err
+    assert m.Store(str(tmp_path / "store.db")).get_order(order["id"])["id"] == order["id"]

@@ -7,6 +7,7 @@
 #![allow(non_camel_case_types)]
 #![allow(clippy::missing_safety_doc)]
 
+mod callbacks;
 mod client;
 mod ffi;
 mod log;

@@ -14,7 +14,7 @@ use crate::{ffi, mf_status};
 
 /// The embedded SQLite store (opaque). Thread-safe.
 pub struct mf_store {
-    inner: Arc<Store>,
+    pub(crate) inner: Arc<Store>,
 }
 
 fn json_string<T: Serialize>(value: &T) -> Result<*mut c_char, Error> {

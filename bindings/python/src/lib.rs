@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 mod aio;
 mod args;
 mod backup;
+mod callbacks;
 mod client;
 mod codes;
 mod errors;
@@ -34,6 +35,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     ratelimit::register(m)?;
     monitor::register(m)?;
     backup::register(m)?;
+    callbacks::register(m)?;
     validate::register(m)?;
     Ok(())
 }

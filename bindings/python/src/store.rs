@@ -163,6 +163,13 @@ impl PyStore {
         to_py(py, &json_of(&stats)?)
     }
 
+    /// The callback queue's figures: received (every repeat counted), pending, failed, done,
+    /// oldest_pending_age_s.
+    fn callback_stats(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let stats = blocking(py, || self.inner.callback_stats())?;
+        to_py(py, &json_of(&stats)?)
+    }
+
     /// Offer statistics (total, active, inactive, by account, synced in the last 24 h).
     fn product_statistics(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let stats = blocking(py, || self.inner.product_statistics())?;
@@ -434,7 +441,7 @@ fn raise(e: PyErr, raised: &Raised) -> PyErr {
 }
 
 /// The core client behind a `Client`/`AsyncClient` wrapper or a `_Client`.
-fn native_client(obj: &Bound<'_, PyAny>) -> PyResult<magflow_emag::Client> {
+pub(crate) fn native_client(obj: &Bound<'_, PyAny>) -> PyResult<magflow_emag::Client> {
     if let Ok(c) = obj.cast::<PyClient>() {
         return Ok(c.get().inner.clone());
     }

@@ -248,6 +248,10 @@ class EmagMonitoringService:
             details["latency_ms"] = h["metrics"]["latency_ms"]
             details["requests_total"] = h["metrics"]["requests_total"]
             details["rate_limits"] = h["metrics"]["rate_limits"]
+        store = self.store()
+        if store is not None:
+            # eMAG's callback queue: received, pending, failed, done, oldest_pending_age_s.
+            details["callbacks"] = await asyncio.to_thread(store.callback_stats)
         return {
             "status": h["status"],
             "health_score": float(h["health_score"]),

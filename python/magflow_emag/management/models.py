@@ -150,3 +150,13 @@ class Schedule(BaseModel):
     deleted: int
     last_run: Union[str, Dict[str, Any], None]
     last_error: Optional[str]
+
+
+class CallbackStats(BaseModel):
+    """The callback queue (``Store.callback_stats()``)."""
+
+    received: int = 0
+    pending: int = 0
+    failed: int = 0
+    done: int = 0
+    oldest_pending_age_s: float = 0.0

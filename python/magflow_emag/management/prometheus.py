@@ -25,6 +25,11 @@ def prometheus_text(monitor: Monitor, store: Optional[Store], limiter: EmagRateL
         _gauge(lines, "magflow_emag_store_sync_runs_24h", "Sync runs in the store's log over the last 24 hours.",
                [f'magflow_emag_store_sync_runs_24h{{result="success"}} {s["successful"]}',
                 f'magflow_emag_store_sync_runs_24h{{result="failed"}} {s["failed"]}'])
+        c = st.callback_stats()
+        _gauge(lines, "magflow_emag_callbacks", "eMAG callbacks in the store's queue (received counts repeats).",
+               [f'magflow_emag_callbacks{{state="{k}"}} {c[k]}' for k in ("received", "pending", "failed", "done")])
+        _gauge(lines, "magflow_emag_callbacks_oldest_pending_age_seconds", "Age of the oldest pending callback.",
+               [f"magflow_emag_callbacks_oldest_pending_age_seconds {c['oldest_pending_age_s']}"])
     stats = limiter.native.stats()
     _gauge(lines, "magflow_emag_limiter_requests", "Permits granted by the rate limiter since start or reset.",
            [f'magflow_emag_limiter_requests{{bucket="{b}"}} {stats[b]["requests"]}' for b in ("orders", "other")])

@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Awaitable, Callable, List, Optional, TypeVar
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.params import Depends as DependsParam
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 from typing_extensions import Literal
 
-from .._native import BackupManager, Monitor, RateLimiter, Store
+from .._native import BackupManager, CallbackReceiver, Monitor, RateLimiter, Store
 from ..compat import _state
 from ..compat.backup_service import BackupService, schedule_status
 from ..compat.emag_monitoring import EmagMonitoringService
@@ -26,7 +26,7 @@ from . import models
 from .errors import to_http
 from .prometheus import prometheus_text
 
-__all__ = ["management_router"]
+__all__ = ["management_router", "callback_router"]
 
 T = TypeVar("T")
 
@@ -59,6 +59,7 @@ def management_router(
     admin_auth: Any = None,
     allow_anonymous: bool = False,
     tags: Optional[List[str]] = None,
+    callbacks: Optional[CallbackReceiver] = None,
 ) -> APIRouter:
     """The management endpoints, to mount with ``app.include_router(router, prefix=...)``.
 
@@ -73,6 +74,9 @@ def management_router(
             unless ``allow_anonymous=True``.
         admin_auth: run in addition by restore, cleanup, schedule (POST) and limiter reset
             (default: ``auth`` alone).
+        callbacks: a :class:`CallbackReceiver`: adds ``GET /callbacks/order`` (eMAG's callback
+            URL, checked by its ``token`` query parameter, not by ``auth``: eMAG sends no
+            headers) and ``GET /callbacks/stats`` (under ``auth``).
     """
     if auth is None and allow_anonymous is not True:
         raise InvalidArgumentError(
@@ -92,6 +96,8 @@ def management_router(
         limiter = EmagRateLimiter(rate_limiter)
     else:
         raise InvalidArgumentError(f"rate_limiter must be a magflow_emag.RateLimiter, got {type(rate_limiter).__name__}")
+    if callbacks is not None and not isinstance(callbacks, CallbackReceiver):
+        raise InvalidArgumentError(f"callbacks must be a magflow_emag.CallbackReceiver, got {type(callbacks).__name__}")
     if store is not None and not isinstance(store, Store):
         raise InvalidArgumentError(f"store must be a magflow_emag.Store, got {type(store).__name__}")
     if isinstance(backups, BackupService):
@@ -202,5 +208,37 @@ def management_router(
     async def metrics() -> Any:
         text = await _answer(lambda: asyncio.to_thread(prometheus_text, mon, store, limiter))
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
+
+    @router.get("/callbacks/stats", response_model=models.CallbackStats,
+                summary="eMAG callbacks: received, pending, failed, done, oldest pending age")
+    async def callbacks_stats() -> Any:
+        st = store if store is not None else _state.store(required=False)
+        if st is None:
+            return models.CallbackStats()
+        return await _answer(lambda: asyncio.to_thread(st.callback_stats))
+
+    if callbacks is None:
+        return router
+    outer = APIRouter()
+    outer.include_router(router)
+    outer.include_router(callback_router(callbacks, tags=tags))
+    return outer
+
+
+def callback_router(receiver: CallbackReceiver, tags: Optional[List[str]] = None) -> APIRouter:
+    """``GET /callbacks/order``: eMAG's callback URL (configure it in the Marketplace as
+    ``https://<host><prefix>/callbacks/order?token=<secret>``; eMAG appends ``order_id``).
+    Authenticated by the ``token`` query parameter alone (compared in constant time); the
+    callback is recorded in the store before the answer (200), so eMAG's retries and a crash
+    lose nothing. Other kinds: add ``kind=order_cancellation|return|awb`` to their URLs."""
+    if not isinstance(receiver, CallbackReceiver):
+        raise InvalidArgumentError(f"receiver must be a magflow_emag.CallbackReceiver, got {type(receiver).__name__}")
+    router = APIRouter(tags=list(tags or ["emag-callbacks"]))
+
+    @router.get("/callbacks/order", response_class=PlainTextResponse,
+                summary="eMAG's callback (order_id, token; kind for cancellations, returns, AWBs)")
+    async def callback(request: Request) -> Any:
+        status, body = await asyncio.to_thread(receiver.handle, request.url.query)
+        return Response(body, status_code=status, media_type="text/plain")
 
     return router
