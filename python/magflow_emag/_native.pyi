@@ -141,7 +141,10 @@ class Store:
         """The latest sync-log rows, newest first."""
     def sync_statistics(self, hours: int = 24) -> Dict[str, Any]:
         """Sync statistics over the last `hours`."""
-    def callback_stats(self) -> Dict[str, Any]: ...
+    def callback_stats(self) -> Dict[str, Any]:
+        """The callback queue's figures: received (every repeat counted), pending, failed, done,
+        oldest_pending_age_s.
+        """
     def product_statistics(self) -> Dict[str, Any]:
         """Offer statistics (total, active, inactive, by account, synced in the last 24 h)."""
     def orders(
@@ -464,6 +467,7 @@ class BackupManager:
 
 @final
 class CallbackReceiver:
+    """Receives eMAG's callbacks for one account (see the module docs of `magflow_emag`)."""
     def __new__(
         cls,
         store: Store,
@@ -472,11 +476,17 @@ class CallbackReceiver:
         acknowledge: bool = True,
         poll_interval: float = 0.25,
     ) -> CallbackReceiver: ...
-    def handle(self, query: str) -> Tuple[int, str]: ...
-    def start(self) -> None: ...
-    def stop(self) -> None: ...
+    def handle(self, query: str) -> Tuple[int, str]:
+        """Answer one callback's query string: `(status, body)` to send back to eMAG. The
+        callback is recorded in the store before this returns.
+        """
+    def start(self) -> None:
+        """Start the worker draining the queue (no-op when running)."""
+    def stop(self) -> None:
+        """Stop the worker after the entry in progress and wait for it."""
     @property
-    def running(self) -> bool: ...
+    def running(self) -> bool:
+        """Whether the worker runs."""
 
 @final
 class BackupSchedule:
