@@ -156,6 +156,7 @@ def sync_orders(
     progress: Optional[Callable[[Dict[str, Any]], Any]] = None,
     order_types: Optional[List[int]] = None,
     cancel: Optional[CancelToken] = None,
+    wait: bool = False,
 ) -> Dict[str, Any]: ...
 def sync_orders_async(
     client: Any,
@@ -165,6 +166,7 @@ def sync_orders_async(
     progress: Optional[Callable[[Dict[str, Any]], Any]] = None,
     order_types: Optional[List[int]] = None,
     cancel: Optional[CancelToken] = None,
+    wait: bool = False,
 ) -> Awaitable[Dict[str, Any]]: ...
 def sync_offers(
     client: Any,
@@ -172,6 +174,7 @@ def sync_offers(
     full: bool = False,
     progress: Optional[Callable[[Dict[str, Any]], Any]] = None,
     cancel: Optional[CancelToken] = None,
+    wait: bool = False,
 ) -> Dict[str, Any]: ...
 def sync_offers_async(
     client: Any,
@@ -179,6 +182,7 @@ def sync_offers_async(
     full: bool = False,
     progress: Optional[Callable[[Dict[str, Any]], Any]] = None,
     cancel: Optional[CancelToken] = None,
+    wait: bool = False,
 ) -> Awaitable[Dict[str, Any]]: ...
 
 @final

@@ -318,7 +318,7 @@ fn iso(t: DateTime<Utc>) -> String {
 /// A read connection of the store for a backup (its own, so the store's readers are not held).
 fn open_source(store: &Store) -> Result<Connection> {
     let conn = Connection::open_with_flags(
-        store.path(),
+        store.sqlite()?.path(),
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(|e| Error::backup(format!("cannot open the store for a backup: {e}")))?;
@@ -667,7 +667,7 @@ impl BackupManager {
 
         // A run left `running` by a dead process does not hold the restore back.
         self.store.mark_abandoned_runs()?;
-        let mut conn = self.store.write()?;
+        let mut conn = self.store.sqlite()?.write()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         // Under the write lock: no sync can store a page or start a run until this commits.
         refuse_while_syncing(&tx, name)?;
