@@ -18,6 +18,14 @@ bindir() {
   echo "$d"
 }
 
+# PostgreSQL refuses to run as root: as root, the server runs as `postgres` (created if the
+# package did not).
+ensure_owner() {
+  if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
+    useradd --system --no-create-home --shell /usr/sbin/nologin postgres
+  fi
+}
+
 as_owner() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
@@ -28,6 +36,7 @@ case "${1:-}" in
       exit 0
     fi
     BIN=$(bindir)
+    ensure_owner
     rm -rf "$DIR"
     mkdir -p "$DIR/sock"
     [ "$(id -u)" = 0 ] && chown -R postgres "$DIR"
