@@ -69,15 +69,31 @@ impl Store {
         Ok(Store { engine })
     }
 
-    /// The SQLite engine, for what only it does (the backup format reads its file).
+    /// The SQLite engine, for what only it does (backups read and restore its file; a
+    /// PostgreSQL store goes through a staged SQLite copy, see `export_sqlite`).
     pub(crate) fn sqlite(&self) -> Result<&SqliteStore> {
         match &self.engine {
             Engine::Sqlite(s) => Ok(s),
-            Engine::Postgres(s) => Err(Error::store(format!(
-                "{}: backups of a PostgreSQL store are not supported yet (use pg_dump of the \
-                 schema, or sync into a SQLite store)",
+            Engine::Postgres(s) => Err(Error::internal(format!(
+                "{}: a SQLite-only operation on a PostgreSQL store",
                 s.path().display()
             ))),
+        }
+    }
+
+    /// Copy a PostgreSQL store's rows into a new SQLite store at `path` (backups).
+    pub(crate) fn export_sqlite(&self, path: &Path) -> Result<()> {
+        match &self.engine {
+            Engine::Postgres(s) => s.export_sqlite(path),
+            Engine::Sqlite(_) => Err(Error::internal("export_sqlite is for PostgreSQL stores")),
+        }
+    }
+
+    /// Replace a PostgreSQL store's rows with those of the SQLite store at `path` (restores).
+    pub(crate) fn import_sqlite(&self, path: &Path, name: &str) -> Result<()> {
+        match &self.engine {
+            Engine::Postgres(s) => s.import_sqlite(path, name),
+            Engine::Sqlite(_) => Err(Error::internal("import_sqlite is for PostgreSQL stores")),
         }
     }
 

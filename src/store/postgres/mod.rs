@@ -6,6 +6,7 @@
 //! statement, and the new and changed rows are written (and the unchanged ones touched) by one
 //! multi-row statement over arrays, all prepared once per connection.
 
+mod copy;
 mod schema;
 mod tls;
 pub mod url;
@@ -205,6 +206,32 @@ impl PgStore {
             .as_ref()
             .ok_or_else(|| Error::store(format!("{}: the store is closed", self.label)))?;
         block_on(rt.handle(), fut).map_err(|e| match e {
+            Error::Store { message } => Error::store(format!("{}: {message}", self.label)),
+            other => other,
+        })
+    }
+
+    /// Run `f` with the store's runtime on a thread outside any async runtime (this one, or a
+    /// scoped one when called from async code), so that `f` may `block_on` futures that are
+    /// not `Send` (e.g. holding a SQLite connection across awaits).
+    fn on_plain_thread<T: Send>(
+        &self,
+        f: impl FnOnce(&tokio::runtime::Runtime) -> Result<T> + Send,
+    ) -> Result<T> {
+        let rt = self
+            .rt
+            .as_ref()
+            .ok_or_else(|| Error::store(format!("{}: the store is closed", self.label)))?;
+        let out = if tokio::runtime::Handle::try_current().is_ok() {
+            std::thread::scope(|s| {
+                s.spawn(|| f(rt))
+                    .join()
+                    .unwrap_or_else(|_| Err(Error::internal("a PostgreSQL call panicked")))
+            })
+        } else {
+            f(rt)
+        };
+        out.map_err(|e| match e {
             Error::Store { message } => Error::store(format!("{}: {message}", self.label)),
             other => other,
         })
