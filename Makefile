@@ -125,11 +125,13 @@ bench: wheel
 	$(VPY) benches/validate_py.py
 	cargo bench --quiet -p magflow-emag --bench monitor
 	cargo bench --bench sim_throughput
-	cargo bench --bench sync_e2e
+	STORE=both cargo bench --bench sync_e2e
 	cargo bench --bench client
 	cargo bench --bench validate
 	PYTHON=$(VPY) cargo bench --bench backup
 	PYTHON=$(VPY) cargo bench --bench ingest
+	$(VPY) -m pip install --quiet "psycopg[binary]>=3.1"
+	PYTHON=$(VPY) cargo bench --bench ingest_pg
 
 clean:
 	cargo clean
