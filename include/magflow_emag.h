@@ -287,7 +287,10 @@ mf_status mf_simulator_reset_stats(const mf_simulator *sim);
 void mf_simulator_free(mf_simulator *sim);
 
 /*
- Open (creating and migrating if needed) the store at `path`. Free with `mf_store_free`.
+ Open (creating and migrating if needed) the store at `path`: a SQLite file, or PostgreSQL
+ for a `postgresql://` / `postgres://` URL (e.g.
+ `postgresql://erp@db:5432/erp?schema=magflow_emag&sslmode=verify-full`; errors name the host
+ and database, never the password). Free with `mf_store_free`.
 
  # Safety
  `path` must be NULL or a NUL-terminated string; `out` a valid pointer.

@@ -28,7 +28,10 @@ unsafe fn options_text<'a>(ptr: *const c_char, name: &str) -> Result<&'a str, Er
     Ok(unsafe { ffi::opt_arg_str(ptr, name) }?.unwrap_or(""))
 }
 
-/// Open (creating and migrating if needed) the store at `path`. Free with `mf_store_free`.
+/// Open (creating and migrating if needed) the store at `path`: a SQLite file, or PostgreSQL
+/// for a `postgresql://` / `postgres://` URL (e.g.
+/// `postgresql://erp@db:5432/erp?schema=magflow_emag&sslmode=verify-full`; errors name the host
+/// and database, never the password). Free with `mf_store_free`.
 ///
 /// # Safety
 /// `path` must be NULL or a NUL-terminated string; `out` a valid pointer.
