@@ -554,6 +554,18 @@ fn bad_urls_and_servers_fail_at_open_naming_host_and_database_never_the_password
         ErrorKind::Store,
         &["127.0.0.1", "magflow_test"],
     );
+    // TLS demanded of a server that has none (the rustls connector is used), and a root
+    // certificate file that is not there.
+    check(
+        format!("{base}?sslmode=require"),
+        ErrorKind::Store,
+        &[&host, "magflow_test"],
+    );
+    check(
+        format!("{base}?sslmode=verify-full&sslrootcert=/nonexistent/root.pem"),
+        ErrorKind::Store,
+        &["sslrootcert"],
+    );
     // A read-only role on an existing store.
     let schema = fresh_schema("ro");
     drop(Store::open(with_schema(&base, &schema)).unwrap());

@@ -197,6 +197,13 @@ impl PgUrl {
         if tls != TlsMode::Disable && host.starts_with('/') {
             return Err(bad(&display, "sslmode: a Unix socket takes no TLS"));
         }
+        // The driver's own mode, which decides whether a server without TLS is accepted
+        // (its default, `prefer`, would let `require` fall back to plain text).
+        config.ssl_mode(match tls {
+            TlsMode::Disable => tokio_postgres::config::SslMode::Disable,
+            TlsMode::Prefer => tokio_postgres::config::SslMode::Prefer,
+            TlsMode::Require => tokio_postgres::config::SslMode::Require,
+        });
         config
             .user(&user)
             .dbname(&dbname)
