@@ -354,7 +354,8 @@ mf_status mf_store_offers(const mf_store *store,
 
 /*
  Sync orders from eMAG into the store (blocks until done). `options_json` (NULL = defaults):
- `{"full": false, "acknowledge": false, "order_types": [3, 2]}`. Writes the summary
+ `{"full": false, "acknowledge": false, "order_types": [3, 2], "wait": false}` (`wait`: when
+ another worker runs this sync, wait for it instead of returning `"status": "skipped"`). Writes the summary
  (`status`, `pages`, `fetched`, `created`, `updated`, `unchanged`, `failed`, `acknowledged`,
  `duration_s`, `rate_limit_min_s`, ...) as JSON to `*summary_json_out`. A run that failed
  after it started still returns `MF_OK` with `"status": "failed"` and its `error`.

@@ -144,9 +144,10 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     bar = ProgressBar(args.what)
     try:
         if args.what == "orders":
-            summary = m.sync_orders(client, store, full=args.full, acknowledge=args.acknowledge, progress=bar)
+            summary = m.sync_orders(client, store, full=args.full, acknowledge=args.acknowledge, progress=bar,
+                                    wait=args.wait)
         else:
-            summary = m.sync_offers(client, store, full=args.full, progress=bar)
+            summary = m.sync_offers(client, store, full=args.full, progress=bar, wait=args.wait)
     except KeyboardInterrupt:
         # Ctrl-C stops the sync after the page in flight is stored; say what was kept.
         bar.finish()
@@ -160,6 +161,10 @@ def _cmd_sync(args: argparse.Namespace) -> int:
             )
         raise
     bar.finish()
+    if summary["status"] == "skipped":
+        # Another worker runs this sync (PostgreSQL decides across hosts): not a failure.
+        print(f"{args.what}: skipped; {summary['error']}")
+        return 0
     print(
         f"{args.what}: {summary['status']}; fetched {summary['fetched']}, created {summary['created']}, "
         f"updated {summary['updated']}, unchanged {summary['unchanged']}, failed {summary['failed']}"
@@ -388,6 +393,8 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--db", default="magflow-emag.db", help="store file or postgresql:// URL (default ./magflow-emag.db)")
     sync.add_argument("--full", action="store_true", help="walk the whole history, not only what changed")
     sync.add_argument("--acknowledge", action="store_true", help="acknowledge new orders once stored")
+    sync.add_argument("--wait", action="store_true",
+                      help="if another worker runs this sync, wait for it (default: skip, exit 0)")
     sync.set_defaults(func=_cmd_sync)
     simulate = sub.add_parser("simulate", help="serve a stateful eMAG API simulator until Ctrl-C")
     simulate.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")

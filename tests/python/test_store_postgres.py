@@ -63,7 +63,7 @@ def test_bad_password_is_a_store_error_without_the_password():
 def test_cli_sync_with_a_postgresql_db(sim):
     env = dict(os.environ, EMAG_USERNAME=sim.username, EMAG_PASSWORD=sim.password)
     r = subprocess.run([sys.executable, "-m", "magflow_emag.cli", "sync", "orders", "--base-url", sim.url,
-                        "--db", url_with_schema("cli")], capture_output=True, text=True, env=env, timeout=120)
+                        "--db", url_with_schema("cli"), "--wait"], capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "orders: success; fetched 250" in r.stdout
     assert PASSWORD not in r.stdout + r.stderr
