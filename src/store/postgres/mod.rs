@@ -372,16 +372,23 @@ impl PgStore {
         self.run(async {
             let mut c = self.client().await?;
             let tx = c.transaction().await?;
-            if let Some(run) = run {
-                check_generation(&tx, run).await?;
-            }
-            let counts = upsert_orders_tx(&tx, scope, page).await?;
-            if let Some((kind, state)) = checkpoint {
-                save_checkpoint_tx(&tx, scope, kind, state).await?;
-            }
-            if let Some(run) = run {
-                add_run_counts(&tx, run.run_id, page.items.len() as u64, &counts).await?;
-            }
+            let counts = upsert_orders_tx(&tx, scope, page, run).await?;
+            // Both in flight at once (one round trip; the order between them does not matter).
+            let checkpoint = async {
+                match checkpoint {
+                    Some((kind, state)) => save_checkpoint_tx(&tx, scope, kind, state).await,
+                    None => Ok(()),
+                }
+            };
+            let run_counts = async {
+                match run {
+                    Some(run) => {
+                        add_run_counts(&tx, run.run_id, page.items.len() as u64, &counts).await
+                    }
+                    None => Ok(()),
+                }
+            };
+            tokio::try_join!(checkpoint, run_counts)?;
             tx.commit().await?;
             self.analyze_new_tables(&c, counts.created).await?;
             Ok(counts)
@@ -399,7 +406,7 @@ impl PgStore {
             let tx = c.transaction().await?;
             let mut out = Vec::with_capacity(pages.len());
             for page in pages {
-                out.push(upsert_orders_tx(&tx, scope, page).await?);
+                out.push(upsert_orders_tx(&tx, scope, page, None).await?);
             }
             tx.commit().await?;
             self.analyze_new_tables(&c, out.iter().map(|n| n.created).sum())
@@ -1167,10 +1174,13 @@ WITH w AS (
 )
 SELECT (SELECT count(*) FROM w), (SELECT count(*) FROM u)";
 
+/// One page of orders in `tx`; with `run`, the generation is checked in the same round trip
+/// as the page's key lookups (nothing is written when it changed).
 async fn upsert_orders_tx(
     tx: &deadpool_postgres::Transaction<'_>,
     scope: &Scope,
     page: &PreparedOrders,
+    run: Option<&RunContext>,
 ) -> Result<UpsertCounts> {
     let mut counts = UpsertCounts {
         failed: page.failures.len() as u64,
@@ -1186,7 +1196,17 @@ async fn upsert_orders_tx(
         );
     }
     let ids: Vec<i64> = page.rows.iter().map(|r| r.id).collect();
-    let existing = existing_hashes(tx, "orders", "order_id", scope, &ids).await?;
+    let generation = async {
+        match run {
+            Some(run) => check_generation(tx, run).await,
+            None => Ok(()),
+        }
+    };
+    let ((), existing, stmt) = tokio::try_join!(
+        generation,
+        existing_hashes(tx, "orders", "order_id", scope, &ids),
+        async { Ok(tx.prepare_cached(UPSERT_ORDERS).await?) },
+    )?;
     let (write, touch) = plan(
         ids.iter().copied().zip(texts.iter().copied()),
         existing,
@@ -1231,7 +1251,6 @@ async fn upsert_orders_tx(
     if id.is_empty() && touch.is_empty() {
         return Ok(counts);
     }
-    let stmt = tx.prepare_cached(UPSERT_ORDERS).await?;
     let now = now_utc();
     let platform = scope.platform.code();
     tx.query_one(
