@@ -68,8 +68,18 @@ fmt:
 clippy:
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 
+# The PostgreSQL store's tests need a server: with MF_TEST_POSTGRES_URL unset and the server
+# binaries installed, a throwaway cluster is started for the run (scripts/pg-test-cluster.sh).
 cargo-test:
-	cargo test --workspace --exclude magflow-emag-python
+	@if [ -z "$${MF_TEST_POSTGRES_URL:-}" ] && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  export MF_PG_DIR=$$(mktemp -d /tmp/magflow-pg.XXXXXX); \
+	  trap 'scripts/pg-test-cluster.sh stop' EXIT; \
+	  scripts/pg-test-cluster.sh start; \
+	  export MF_TEST_POSTGRES_URL=$$(scripts/pg-test-cluster.sh url); \
+	  cargo test --workspace --exclude magflow-emag-python; \
+	else \
+	  cargo test --workspace --exclude magflow-emag-python; \
+	fi
 
 # The sync under random faults while orders change, and under repeated SIGKILLs: `make test`
 # runs both small (tests/processes.rs); this runs them longer and prints the figures
@@ -134,12 +144,14 @@ bench: wheel
 	$(VPY) benches/validate_py.py
 	cargo bench --quiet -p magflow-emag --bench monitor
 	cargo bench --bench sim_throughput
-	cargo bench --bench sync_e2e
+	STORE=both cargo bench --bench sync_e2e
 	cargo bench --bench callbacks_e2e
 	cargo bench --bench client
 	cargo bench --bench validate
 	PYTHON=$(VPY) cargo bench --bench backup
 	PYTHON=$(VPY) cargo bench --bench ingest
+	$(VPY) -m pip install --quiet "psycopg[binary]>=3.1"
+	PYTHON=$(VPY) cargo bench --bench ingest_pg
 
 # ---- packaging -------------------------------------------------------------------------------
 

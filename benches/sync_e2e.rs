@@ -5,7 +5,9 @@
 //! minimum, computed from the same run's request count. Then an incremental sync with nothing
 //! new: it costs only the pages of its window.
 //!
-//! Run: `cargo bench --bench sync_e2e` (ORDERS=12000 by default).
+//! Run: `cargo bench --bench sync_e2e` (ORDERS=12000 by default). With `STORE=postgres` the
+//! store is PostgreSQL (`MF_TEST_POSTGRES_URL`, else a throwaway cluster); `STORE=both` runs
+//! the SQLite store and then PostgreSQL, each against its own simulator.
 
 use std::time::Instant;
 
@@ -13,7 +15,24 @@ use magflow_emag::sim::{SimConfig, Simulator};
 use magflow_emag::sync::{sync_orders, SyncOptions};
 use magflow_emag::{runtime, Client, ClientConfig, Credentials, RateLimiter, Store};
 
+#[allow(dead_code)]
+mod support;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let which = std::env::var("STORE").unwrap_or_else(|_| "sqlite".into());
+    if which == "sqlite" || which == "both" {
+        let dir = tempfile::tempdir()?;
+        run("SQLite", &dir.path().join("bench.db").to_string_lossy())?;
+    }
+    if which == "postgres" || which == "both" {
+        let server = support::PgServer::start()?;
+        let url = server.with_schema(&format!("bench_e2e_{}", std::process::id()));
+        run("PostgreSQL", &url)?;
+    }
+    Ok(())
+}
+
+fn run(engine: &str, location: &str) -> Result<(), Box<dyn std::error::Error>> {
     let orders: usize = std::env::var("ORDERS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -28,14 +47,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_base_url(sim.url())
         .with_limiter(std::sync::Arc::new(RateLimiter::default()));
     let client = Client::new(config)?;
-    let dir = tempfile::tempdir()?;
-    let store = Store::open(dir.path().join("bench.db"))?;
+    let store = Store::open(location)?;
 
     let started = Instant::now();
     let full = runtime::block_on(sync_orders(&client, &store, &SyncOptions::default()))?;
     let wall = started.elapsed().as_secs_f64();
     let stats = sim.stats();
-    println!("sync_e2e: {orders} orders at eMAG's limits (orders 12/s, 720/min)");
+    println!("sync_e2e: {orders} orders at eMAG's limits (orders 12/s, 720/min) into {engine}");
     println!(
         "  full sync      {:>7.2} s wall for {} requests ({} orders stored) | baseline: quota minimum {:.2} s | ratio {:.3} (goal <= 1.05)",
         wall,

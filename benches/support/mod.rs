@@ -111,3 +111,60 @@ pub fn python_seconds(
         .ok_or("no output")?
         .parse::<f64>()?)
 }
+
+/// A PostgreSQL server for a benchmark: `MF_TEST_POSTGRES_URL`, else a throwaway cluster
+/// started with `scripts/pg-test-cluster.sh` (stopped when the guard drops).
+#[allow(dead_code)]
+pub struct PgServer {
+    /// The server's URL (role and database; add `?schema=`).
+    pub url: String,
+    dir: Option<std::path::PathBuf>,
+}
+
+#[allow(dead_code)]
+impl PgServer {
+    pub fn start() -> Result<PgServer, Box<dyn std::error::Error>> {
+        if let Ok(url) = std::env::var("MF_TEST_POSTGRES_URL") {
+            if !url.is_empty() {
+                return Ok(PgServer { url, dir: None });
+            }
+        }
+        let dir = std::env::temp_dir().join(format!("magflow-pg-bench-{}", std::process::id()));
+        let run = |arg: &str| {
+            std::process::Command::new("scripts/pg-test-cluster.sh")
+                .arg(arg)
+                .env("MF_PG_DIR", &dir)
+                .output()
+        };
+        let started = run("start")?;
+        if !started.status.success() {
+            return Err(format!(
+                "no PostgreSQL server: set MF_TEST_POSTGRES_URL or install postgresql ({})",
+                String::from_utf8_lossy(&started.stderr).trim()
+            )
+            .into());
+        }
+        let url = String::from_utf8(run("url")?.stdout)?.trim().to_owned();
+        Ok(PgServer {
+            url,
+            dir: Some(dir),
+        })
+    }
+
+    /// The URL with a schema of its own.
+    pub fn with_schema(&self, schema: &str) -> String {
+        let sep = if self.url.contains('?') { '&' } else { '?' };
+        format!("{}{sep}schema={schema}", self.url)
+    }
+}
+
+impl Drop for PgServer {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.dir {
+            let _ = std::process::Command::new("scripts/pg-test-cluster.sh")
+                .arg("stop")
+                .env("MF_PG_DIR", dir)
+                .output();
+        }
+    }
+}

@@ -191,6 +191,7 @@ def sync_orders(
     progress: Optional[Callable[[Dict[str, Any]], Any]] = None,
     order_types: Optional[List[int]] = None,
     cancel: Optional[CancelToken] = None,
+    wait: bool = False,
 ) -> Dict[str, Any]:
     """Sync orders from eMAG into the store (blocking; the GIL is released)."""
 def sync_orders_async(
@@ -201,6 +202,7 @@ def sync_orders_async(
     progress: Optional[Callable[[Dict[str, Any]], Any]] = None,
     order_types: Optional[List[int]] = None,
     cancel: Optional[CancelToken] = None,
+    wait: bool = False,
 ) -> Awaitable[Dict[str, Any]]:
     """Sync orders, as an awaitable."""
 def sync_offers(
@@ -209,6 +211,7 @@ def sync_offers(
     full: bool = False,
     progress: Optional[Callable[[Dict[str, Any]], Any]] = None,
     cancel: Optional[CancelToken] = None,
+    wait: bool = False,
 ) -> Dict[str, Any]:
     """Sync every offer page into the store (blocking)."""
 def sync_offers_async(
@@ -217,6 +220,7 @@ def sync_offers_async(
     full: bool = False,
     progress: Optional[Callable[[Dict[str, Any]], Any]] = None,
     cancel: Optional[CancelToken] = None,
+    wait: bool = False,
 ) -> Awaitable[Dict[str, Any]]:
     """Sync offers, as an awaitable."""
 

@@ -194,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
             raise InvalidArgumentError(f"--sync takes orders, offers or orders,offers, got {args.sync!r}")
     every = parse_duration(args.every, "--every") if kinds else None
     backup_every = parse_duration(args.backup_every, "--backup-every") if args.backup_every else None
-    if os.path.isdir(args.db):
+    if not args.db.lower().startswith(("postgresql://", "postgres://")) and os.path.isdir(args.db):
         raise InvalidArgumentError(f"--db {args.db} is a directory, not a store file")
     store = _native.Store(args.db)
     store.count_orders()  # fails now, in one line, on a file that is not a store
@@ -229,7 +229,7 @@ def run(args: argparse.Namespace) -> int:
         actual = sock.getsockname()
         shown = f"[{actual[0]}]" if ":" in actual[0] else actual[0]
         print(f"magflow-emag serve: http://{shown}:{actual[1]}/api/v1/emag/management "
-              f"({'bearer tokens' if tokens else 'anonymous, loopback only'}; store {args.db}, backups {args.backup_dir}"
+              f"({'bearer tokens' if tokens else 'anonymous, loopback only'}; store {store.path}, backups {args.backup_dir}"
               + (f"; sync {','.join(kinds)} every {every:g}s" if loop else "")
               + (f"; backup every {backup_every:g}s" if schedule else "")
               + ("; callbacks at /callbacks/order" if receiver else "") + ")", flush=True)
@@ -256,7 +256,7 @@ def run(args: argparse.Namespace) -> int:
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("serve", help="serve the management endpoints (FastAPI + uvicorn); optionally sync and back up")
-    p.add_argument("--db", default="magflow-emag.db", help="store file (default ./magflow-emag.db)")
+    p.add_argument("--db", default="magflow-emag.db", help="store file or postgresql:// URL (default ./magflow-emag.db)")
     p.add_argument("--backup-dir", dest="backup_dir", default="backups", help="backup folder (default ./backups)")
     p.add_argument("--bind", default="127.0.0.1:8080", help="HOST:PORT (default 127.0.0.1:8080; port 0: any free one)")
     p.add_argument("--token-file", dest="token_file", default=None,

@@ -15,6 +15,31 @@ from typing import Any, Dict, List, Optional
 import magflow_emag as m
 
 
+
+def _is_url(db: str) -> bool:
+    """Whether --db names a PostgreSQL database rather than a SQLite file."""
+    return db.strip().lower().startswith(("postgresql://", "postgres://"))
+
+
+def _exists(db: str) -> bool:
+    """A PostgreSQL store is created on open; a file must be there."""
+    return _is_url(db) or os.path.exists(db)
+
+
+def _shown(db: str) -> str:
+    """--db as printed: a URL without its password."""
+    if not _is_url(db):
+        return db
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(db.strip())
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc = f"{netloc}:{parts.port}"
+    if parts.username:
+        netloc = f"{parts.username}@{netloc}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     """The main job, end to end against the simulator with eMAG's real rate limits."""
     import tempfile
@@ -32,7 +57,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
               f"(eMAG's limits: orders 12/s and 720/min, other 3/s and 180/min)")
         client = m.Client(sim.username, sim.password, base_url=sim.url)
         store = m.Store(db_path)
-        print(f"store: {db_path}")
+        print(f"store: {store.path}")
         print()
 
         bar = ProgressBar("orders")
@@ -119,9 +144,10 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     bar = ProgressBar(args.what)
     try:
         if args.what == "orders":
-            summary = m.sync_orders(client, store, full=args.full, acknowledge=args.acknowledge, progress=bar)
+            summary = m.sync_orders(client, store, full=args.full, acknowledge=args.acknowledge, progress=bar,
+                                    wait=args.wait)
         else:
-            summary = m.sync_offers(client, store, full=args.full, progress=bar)
+            summary = m.sync_offers(client, store, full=args.full, progress=bar, wait=args.wait)
     except KeyboardInterrupt:
         # Ctrl-C stops the sync after the page in flight is stored; say what was kept.
         bar.finish()
@@ -135,6 +161,10 @@ def _cmd_sync(args: argparse.Namespace) -> int:
             )
         raise
     bar.finish()
+    if summary["status"] == "skipped":
+        # Another worker runs this sync (PostgreSQL decides across hosts): not a failure.
+        print(f"{args.what}: skipped; {summary['error']}")
+        return 0
     print(
         f"{args.what}: {summary['status']}; fetched {summary['fetched']}, created {summary['created']}, "
         f"updated {summary['updated']}, unchanged {summary['unchanged']}, failed {summary['failed']}"
@@ -226,7 +256,7 @@ def _cmd_backup(args: argparse.Namespace) -> int:
         else:
             print(f"{args.name}: INVALID: {report['error']}")
         return 0 if report["valid"] else 1
-    if not os.path.exists(args.db):
+    if not _exists(args.db):
         raise m.InvalidArgumentError(f"store {args.db} does not exist")
     manager = m.BackupManager(m.Store(args.db), args.dir)
     if args.action == "create":
@@ -249,7 +279,7 @@ def _cmd_backup(args: argparse.Namespace) -> int:
             raise m.InvalidArgumentError(
                 "restore --mode replace overwrites the store's tables: pass --yes to confirm"
             )
-        answer = input(f"replace the tables of {args.db} with {args.name}? [y/N] ")
+        answer = input(f"replace the tables of {_shown(args.db)} with {args.name}? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             print("restore cancelled; nothing changed")
             return 1
@@ -293,7 +323,7 @@ def _store_health(db: str) -> Dict[str, Any]:
 
 
 def _cmd_health(args: argparse.Namespace) -> int:
-    report: Dict[str, Any] = {"store": _store_health(args.db) if os.path.exists(args.db) else None}
+    report: Dict[str, Any] = {"store": _store_health(args.db) if _exists(args.db) else None}
     client = _probe_client(args)
     if client is not None:
         report["api"] = client.monitor.health()
@@ -312,7 +342,7 @@ def _cmd_health(args: argparse.Namespace) -> int:
     else:
         print(f"status: {report['status']}")
         if report["store"] is None:
-            print(f"  store: {args.db} does not exist yet (no sync has run)")
+            print(f"  store: {_shown(args.db)} does not exist yet (no sync has run)")
         else:
             s = report["store"]["sync_last_24h"]
             print(f"  syncs (24 h): {s['total']} runs, {s['successful']} successful, {s['failed']} failed, "
@@ -332,7 +362,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     client = _probe_client(args)
     if client is not None:
         sys.stdout.write(client.monitor.prometheus())
-    if os.path.exists(args.db):
+    if _exists(args.db):
         s = _store_health(args.db)["sync_last_24h"]
         print("# HELP magflow_emag_store_sync_runs_24h Sync runs in the store's log over the last 24 hours.")
         print("# TYPE magflow_emag_store_sync_runs_24h gauge")
@@ -360,9 +390,11 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--base-url", dest="base_url", default=None, help="override the platform's API URL")
     sync.add_argument("--account", default=None, help="account label (default main)")
     sync.add_argument("--config", default=None, help="JSON file with username, password and other settings")
-    sync.add_argument("--db", default="magflow-emag.db", help="store file (default ./magflow-emag.db)")
+    sync.add_argument("--db", default="magflow-emag.db", help="store file or postgresql:// URL (default ./magflow-emag.db)")
     sync.add_argument("--full", action="store_true", help="walk the whole history, not only what changed")
     sync.add_argument("--acknowledge", action="store_true", help="acknowledge new orders once stored")
+    sync.add_argument("--wait", action="store_true",
+                      help="if another worker runs this sync, wait for it (default: skip, exit 0)")
     sync.set_defaults(func=_cmd_sync)
     simulate = sub.add_parser("simulate", help="serve a stateful eMAG API simulator until Ctrl-C")
     simulate.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -393,7 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
     ]:
         p = bsub.add_parser(name, help=text)
         p.add_argument("--dir", default="backups", help="backup directory (default ./backups)")
-        p.add_argument("--db", default="magflow-emag.db", help="store file (default ./magflow-emag.db)")
+        p.add_argument("--db", default="magflow-emag.db", help="store file or postgresql:// URL (default ./magflow-emag.db)")
         p.add_argument("--json", action="store_true", help="print the result as JSON")
         if name in ("verify", "restore"):
             p.add_argument("name", help="the backup's file name, as list shows it")
@@ -418,7 +450,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("metrics", _cmd_metrics, "Prometheus text: the store's sync log, and with --probe the client's monitor"),
     ]:
         p = sub.add_parser(name, help=text)
-        p.add_argument("--db", default="magflow-emag.db", help="store file (default ./magflow-emag.db)")
+        p.add_argument("--db", default="magflow-emag.db", help="store file or postgresql:// URL (default ./magflow-emag.db)")
         p.add_argument("--probe", action="store_true", help="also call the API once (credentials as for sync)")
         p.add_argument("--platform", default=None)
         p.add_argument("--base-url", dest="base_url", default=None)

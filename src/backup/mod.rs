@@ -316,9 +316,9 @@ fn iso(t: DateTime<Utc>) -> String {
 }
 
 /// A read connection of the store for a backup (its own, so the store's readers are not held).
-fn open_source(store: &Store) -> Result<Connection> {
+fn open_source(path: &Path) -> Result<Connection> {
     let conn = Connection::open_with_flags(
-        store.path(),
+        path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(|e| Error::backup(format!("cannot open the store for a backup: {e}")))?;
@@ -555,7 +555,16 @@ impl BackupManager {
         created: DateTime<Utc>,
         options: &CreateOptions,
     ) -> Result<(String, BTreeMap<String, u64>)> {
-        let conn = open_source(&self.store)?;
+        // A PostgreSQL store is read through a SQLite copy of it (one consistent read): the
+        // backup is then the same file whichever engine it came from.
+        let staged = match self.store.is_postgres() {
+            true => Some(Staged::of(&self.store, &self.dir)?),
+            false => None,
+        };
+        let conn = match &staged {
+            Some(st) => open_source(&st.path)?,
+            None => open_source(self.store.sqlite()?.path())?,
+        };
         let mut header = Header {
             format: FORMAT.to_owned(),
             format_version: FORMAT_VERSION,
@@ -667,50 +676,26 @@ impl BackupManager {
 
         // A run left `running` by a dead process does not hold the restore back.
         self.store.mark_abandoned_runs()?;
-        let mut conn = self.store.write()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // Under the write lock: no sync can store a page or start a run until this commits.
-        refuse_while_syncing(&tx, name)?;
-        let (restored, skipped) = {
-            let mut restorer = restore::Restorer::new(&tx, &verified.header, options.mode)?;
-            let mut ticker = ProgressTicker::new("restore", options.progress.as_ref(), total);
-            // The second pass checks everything again: a file changed since the first pass
-            // fails here, and the transaction is rolled back.
-            let again = read_backup_threaded(&path, format, &mut |index, values| {
-                ticker.tick();
-                restorer.row(index, values)
-            })
-            .map_err(|e| refuse_restore(name, e))?;
-            if again.sha256 != verified.sha256 {
-                return Err(Error::backup(format!(
-                    "backup {name} changed while it was being restored; nothing was restored"
-                )));
-            }
-            restorer.finish()?;
-            ticker.emit();
-            restorer.counts()
-        };
-        // A backup taken during a sync holds its run as `running`: nothing runs now.
-        tx.execute(
-            "UPDATE sync_runs SET status = 'abandoned', finished_at = coalesce(finished_at, ?1),
-                 error = coalesce(error, 'running when the backup was taken; restored')
-             WHERE status = 'running'",
-            [crate::store::now_utc()],
-        )?;
-        // A sync that read the store before this restore stops at its next page.
-        tx.execute(
-            "UPDATE store_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'",
-            [],
-        )?;
-        tx.commit()?;
-        Ok(RestoreReport {
-            filename: name.to_owned(),
-            mode: options.mode.name(),
-            counts: restored,
-            skipped,
-            sha256: verified.sha256,
-            duration_s: started.elapsed().as_secs_f64(),
-        })
+        if self.store.is_postgres() {
+            // Restored into a SQLite copy of the store (so every mode behaves as on SQLite),
+            // whose rows then replace the store's in one PostgreSQL transaction.
+            let staged = Staged::of(&self.store, &self.dir)?;
+            let report = {
+                let copy = crate::store::SqliteStore::open(&staged.path)?;
+                restore_into(&copy, name, &path, format, &verified, options, started)?
+            };
+            self.store.import_sqlite(&staged.path, name)?;
+            return Ok(report);
+        }
+        restore_into(
+            self.store.sqlite()?,
+            name,
+            &path,
+            format,
+            &verified,
+            options,
+            started,
+        )
     }
 
     /// Delete backups older than `retention_days` (judged by the UTC time in their names),
@@ -722,6 +707,97 @@ impl BackupManager {
     /// Start backing up (then cleaning up) every `options.interval` in the background.
     pub fn schedule(&self, options: ScheduleOptions) -> Result<BackupSchedule> {
         schedule::start(self.clone(), options)
+    }
+}
+
+/// Restore a verified backup into a SQLite store, in one IMMEDIATE transaction.
+fn restore_into(
+    store: &crate::store::SqliteStore,
+    name: &str,
+    path: &Path,
+    format: BackupFormat,
+    verified: &format::Verified,
+    options: &RestoreOptions,
+    started: Instant,
+) -> Result<RestoreReport> {
+    let total: u64 = verified.header.tables.iter().map(|t| t.count).sum();
+    let mut conn = store.write()?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Under the write lock: no sync can store a page or start a run until this commits.
+    refuse_while_syncing(&tx, name)?;
+    let (restored, skipped) = {
+        let mut restorer = restore::Restorer::new(&tx, &verified.header, options.mode)?;
+        let mut ticker = ProgressTicker::new("restore", options.progress.as_ref(), total);
+        // The second pass checks everything again: a file changed since the first pass
+        // fails here, and the transaction is rolled back.
+        let again = read_backup_threaded(path, format, &mut |index, values| {
+            ticker.tick();
+            restorer.row(index, values)
+        })
+        .map_err(|e| refuse_restore(name, e))?;
+        if again.sha256 != verified.sha256 {
+            return Err(Error::backup(format!(
+                "backup {name} changed while it was being restored; nothing was restored"
+            )));
+        }
+        restorer.finish()?;
+        ticker.emit();
+        restorer.counts()
+    };
+    // A backup taken during a sync holds its run as `running`: nothing runs now.
+    tx.execute(
+        "UPDATE sync_runs SET status = 'abandoned', finished_at = coalesce(finished_at, ?1),
+                 error = coalesce(error, 'running when the backup was taken; restored')
+             WHERE status = 'running'",
+        [crate::store::now_utc()],
+    )?;
+    // A sync that read the store before this restore stops at its next page.
+    tx.execute(
+        "UPDATE store_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'",
+        [],
+    )?;
+    tx.commit()?;
+    Ok(RestoreReport {
+        filename: name.to_owned(),
+        mode: options.mode.name(),
+        counts: restored,
+        skipped,
+        sha256: verified.sha256.clone(),
+        duration_s: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// A SQLite copy of a PostgreSQL store, staged in the backup directory (a hidden name the
+/// listing skips) and removed when dropped.
+struct Staged {
+    path: PathBuf,
+}
+
+impl Staged {
+    fn of(store: &Store, dir: &Path) -> Result<Staged> {
+        naming::ensure_dir(dir)?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let staged = Staged {
+            path: dir.join(format!(
+                ".magflow-pg-stage-{}-{nanos}.db",
+                std::process::id()
+            )),
+        };
+        store.export_sqlite(&staged.path)?;
+        Ok(staged)
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = self.path.as_os_str().to_owned();
+            name.push(suffix);
+            let _ = fs::remove_file(PathBuf::from(name));
+        }
     }
 }
 

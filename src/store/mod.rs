@@ -1,4 +1,5 @@
-//! The embedded SQLite store: orders, offers, the sync log and checkpoints.
+//! The store (see `engine.rs` for the seam; `postgres/` for the PostgreSQL engine) and its
+//! embedded SQLite engine: orders, offers, the sync log and checkpoints.
 //!
 //! rusqlite with the bundled SQLite, WAL (readers keep reading while a sync writes, in this
 //! process or another), a busy timeout, and migrations through `PRAGMA user_version`. One
@@ -6,7 +7,9 @@
 //! this process does not block its readers either.
 
 mod callbacks;
+mod engine;
 mod owner;
+pub mod postgres;
 mod queries;
 mod rows;
 mod schema;
@@ -25,6 +28,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 pub use callbacks::{CallbackEntry, CallbackQueueStats};
+pub use engine::{is_postgres_url, Store, SyncLock};
 pub use queries::{ProductStats, SyncRun, SyncStats};
 pub use rows::{utc_instant, OfferQuery, OrderQuery, StoredRow, MAX_PAGE};
 pub use schema::SCHEMA_VERSION;
@@ -90,8 +94,8 @@ impl UpsertCounts {
     }
 }
 
-/// The store. `Send + Sync`: share it behind an `Arc`.
-pub struct Store {
+/// The SQLite engine of [`Store`]. `Send + Sync`.
+pub struct SqliteStore {
     path: PathBuf,
     /// The `-wal` file this store writes to (device, inode): see [`Store::check_wal`].
     wal: Mutex<Option<(u64, u64)>>,
@@ -99,9 +103,11 @@ pub struct Store {
     reader: Mutex<Connection>,
 }
 
-impl std::fmt::Debug for Store {
+impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("path", &self.path).finish()
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish()
     }
 }
 
@@ -131,9 +137,9 @@ fn is_in_memory_name(path: &Path) -> bool {
         || (text.starts_with("file:") && text.contains("mode=memory"))
 }
 
-impl Store {
+impl SqliteStore {
     /// Open (creating if needed) the store at `path` and migrate it.
-    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
         let path = path.as_ref().to_path_buf();
         if path.as_os_str().is_empty() {
             return Err(Error::invalid_argument("store path is empty"));
@@ -153,7 +159,7 @@ impl Store {
         schema::migrate(&mut writer)
             .map_err(|e| Error::store(format!("{}: {}", path.display(), e.message())))?;
         let reader = open_connection(&path, false)?;
-        let store = Store {
+        let store = SqliteStore {
             wal: Mutex::new(wal_identity(&path)),
             path,
             writer: Mutex::new(writer),

@@ -36,6 +36,11 @@ pub(crate) fn is_dead(owner: &str) -> bool {
     }
 }
 
+/// Whether `owner` names a process of this host.
+pub(crate) fn is_this_host(owner: &str) -> bool {
+    owner.rsplitn(3, ':').nth(2) == Some(host().as_str())
+}
+
 fn host() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: the buffer is valid for its length; gethostname writes at most that much.

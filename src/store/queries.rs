@@ -5,7 +5,7 @@ use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{now_utc, Scope, Store};
+use super::{now_utc, Scope, SqliteStore};
 use crate::error::{Error, Result};
 
 /// One row of the sync log.
@@ -80,7 +80,7 @@ pub struct ProductStats {
     pub synced_last_24h: u64,
 }
 
-impl Store {
+impl SqliteStore {
     /// The number of stored orders (of one scope, or all).
     pub fn count_orders(&self, scope: Option<&Scope>) -> Result<u64> {
         self.count("orders", scope)

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use rusqlite::types::Value as SqlValue;
 use serde::Deserialize;
 
-use super::{Scope, Store};
+use super::{Scope, SqliteStore};
 use crate::error::{Error, Result};
 use crate::platform::Platform;
 
@@ -89,7 +89,7 @@ pub fn utc_instant(text: &str, name: &str) -> Result<String> {
     Ok(parsed.to_rfc3339_opts(SecondsFormat::Secs, true))
 }
 
-fn check_limit(limit: Option<u64>) -> Result<i64> {
+pub(crate) fn check_limit(limit: Option<u64>) -> Result<i64> {
     match limit {
         None => Ok(MAX_PAGE as i64),
         Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n as i64),
@@ -151,7 +151,7 @@ impl Filter {
     }
 }
 
-impl Store {
+impl SqliteStore {
     /// Stored orders matching `query`, oldest stored first, at most `limit` (one page: pass
     /// the last row's cursor as `after` for the next one).
     pub fn orders(&self, query: &OrderQuery) -> Result<Vec<StoredRow>> {

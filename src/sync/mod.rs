@@ -24,7 +24,7 @@ use crate::client::{Client, RawItems};
 use crate::error::{Error, ErrorKind, Result};
 use crate::hooks::Bucket;
 use crate::models::lenient::as_i64;
-use crate::store::{PreparedOrders, RunContext, Scope, Store, SyncRun, UpsertCounts};
+use crate::store::{PreparedOrders, RunContext, Scope, Store, SyncLock, SyncRun, UpsertCounts};
 use crate::time::EMAG_FORMAT;
 
 /// Cooperative cancellation: checked between pages.
@@ -62,6 +62,10 @@ pub struct SyncOptions {
     pub progress: Option<ProgressFn>,
     /// Cooperative cancellation.
     pub cancel: Option<CancelToken>,
+    /// When another worker runs the same sync (same platform, account and kind; PostgreSQL
+    /// decides across hosts): wait for it to end (`true`), or return at once with status
+    /// `skipped` naming it (`false`).
+    pub wait: bool,
 }
 
 impl Default for SyncOptions {
@@ -73,6 +77,7 @@ impl Default for SyncOptions {
             overlap: Duration::from_secs(10 * 60),
             progress: None,
             cancel: None,
+            wait: false,
         }
     }
 }
@@ -88,6 +93,8 @@ impl SyncOptions {
             full: bool,
             #[serde(default)]
             acknowledge: bool,
+            #[serde(default)]
+            wait: bool,
             order_types: Option<Vec<i64>>,
         }
         let text = if text.trim().is_empty() { "{}" } else { text };
@@ -96,6 +103,7 @@ impl SyncOptions {
         let mut options = SyncOptions {
             full: wire.full,
             acknowledge: wire.acknowledge,
+            wait: wire.wait,
             ..SyncOptions::default()
         };
         if let Some(types) = wire.order_types {
@@ -117,6 +125,7 @@ impl std::fmt::Debug for SyncOptions {
             .field("acknowledge", &self.acknowledge)
             .field("order_types", &self.order_types)
             .field("overlap", &self.overlap)
+            .field("wait", &self.wait)
             .finish()
     }
 }
@@ -126,8 +135,9 @@ impl std::fmt::Debug for SyncOptions {
 pub struct SyncSummary {
     /// `orders` or `offers`.
     pub kind: String,
-    /// `success`, `failed`, `cancelled` (the token) or `interrupted` (the progress callback
-    /// failed; the sync returns its error).
+    /// `success`, `failed`, `cancelled` (the token), `interrupted` (the progress callback
+    /// failed; the sync returns its error) or `skipped` (another worker runs this sync:
+    /// `error` names it; nothing was read or logged).
     pub status: String,
     /// The sync-log row.
     pub run_id: i64,
@@ -551,12 +561,29 @@ async fn logged_run<F, Fut>(
     scope: &Scope,
     kind: &str,
     bucket: Bucket,
+    wait: bool,
     body: F,
 ) -> Result<SyncSummary>
 where
     F: FnOnce(SyncSummary, RunContext) -> Fut,
     Fut: std::future::Future<Output = (SyncSummary, Result<()>)>,
 {
+    // One sync per platform + account + kind at a time (held until this function returns).
+    let _lock = match store.lock_sync(kind, scope, wait)? {
+        SyncLock::Acquired(guard) => guard,
+        SyncLock::Held(holder) => {
+            return Ok(SyncSummary {
+                kind: kind.to_owned(),
+                status: "skipped".into(),
+                error: Some(format!(
+                    "another worker runs this {kind} sync of {}/{}: {holder}",
+                    scope.platform.code(),
+                    scope.account
+                )),
+                ..SyncSummary::default()
+            })
+        }
+    };
     let started = Instant::now();
     let generation = store.generation()?;
     let run_id = store.begin_sync_run(kind, scope)?;
@@ -630,6 +657,7 @@ pub async fn sync_orders(
         scope,
         "orders",
         Bucket::Orders,
+        options.wait,
         |mut summary, run| async move {
             let mut tracker = progress::Tracker::new("orders", options.progress.clone());
             let mut walked: std::result::Result<(), Stop> = Ok(());
@@ -1028,6 +1056,7 @@ pub async fn sync_offers(
         scope,
         kind,
         Bucket::Other,
+        options.wait,
         |mut summary, ctx| async move {
             let result: std::result::Result<(), Stop> = async {
                 let mut tracker = progress::Tracker::new("offers", options.progress.clone());

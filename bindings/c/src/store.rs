@@ -28,7 +28,10 @@ unsafe fn options_text<'a>(ptr: *const c_char, name: &str) -> Result<&'a str, Er
     Ok(unsafe { ffi::opt_arg_str(ptr, name) }?.unwrap_or(""))
 }
 
-/// Open (creating and migrating if needed) the store at `path`. Free with `mf_store_free`.
+/// Open (creating and migrating if needed) the store at `path`: a SQLite file, or PostgreSQL
+/// for a `postgresql://` / `postgres://` URL (e.g.
+/// `postgresql://erp@db:5432/erp?schema=magflow_emag&sslmode=verify-full`; errors name the host
+/// and database, never the password). Free with `mf_store_free`.
 ///
 /// # Safety
 /// `path` must be NULL or a NUL-terminated string; `out` a valid pointer.
@@ -195,7 +198,8 @@ unsafe fn write_lines(
 }
 
 /// Sync orders from eMAG into the store (blocks until done). `options_json` (NULL = defaults):
-/// `{"full": false, "acknowledge": false, "order_types": [3, 2]}`. Writes the summary
+/// `{"full": false, "acknowledge": false, "order_types": [3, 2], "wait": false}` (`wait`: when
+/// another worker runs this sync, wait for it instead of returning `"status": "skipped"`). Writes the summary
 /// (`status`, `pages`, `fetched`, `created`, `updated`, `unchanged`, `failed`, `acknowledged`,
 /// `duration_s`, `rate_limit_min_s`, ...) as JSON to `*summary_json_out`. A run that failed
 /// after it started still returns `MF_OK` with `"status": "failed"` and its `error`.

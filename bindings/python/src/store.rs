@@ -27,7 +27,8 @@ fn scope(platform: Option<&str>, account: Option<&str>) -> PyResult<Option<Scope
     }
 }
 
-/// The embedded SQLite store (WAL; safe to read from other processes while a sync writes).
+/// The store: a SQLite file (WAL; safe to read from other processes while a sync writes), or
+/// PostgreSQL for a `postgresql://` URL.
 #[pyclass(module = "magflow_emag._native", name = "Store", frozen)]
 pub struct PyStore {
     pub(crate) inner: Arc<Store>,
@@ -45,10 +46,20 @@ impl PyStore {
         })
     }
 
-    /// The database file.
+    /// The file (a `Path`), or for PostgreSQL the URL without its password (a `str`).
     #[getter]
-    fn path(&self) -> std::path::PathBuf {
-        self.inner.path().to_path_buf()
+    fn path(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        if self.inner.is_postgres() {
+            let url = self.inner.path().to_string_lossy().into_owned();
+            return Ok(url.into_pyobject(py)?.into_any().unbind());
+        }
+        Ok(self
+            .inner
+            .path()
+            .to_path_buf()
+            .into_pyobject(py)?
+            .into_any()
+            .unbind())
     }
 
     /// The schema version of the database file.
@@ -394,6 +405,7 @@ fn options(
     progress: Option<Py<PyAny>>,
     cancel: Option<PyCancelToken>,
     check_signals: bool,
+    wait: bool,
 ) -> (SyncOptions, Raised) {
     let raised: Raised = Arc::default();
     let keep = raised.clone();
@@ -431,6 +443,7 @@ fn options(
         overlap: defaults.overlap,
         progress,
         cancel: cancel.map(|c| c.inner),
+        wait,
     };
     (options, raised)
 }
@@ -464,7 +477,7 @@ fn summary(py: Python<'_>, s: &SyncSummary) -> PyResult<Py<PyAny>> {
 
 /// Sync orders from eMAG into the store (blocking; the GIL is released).
 #[pyfunction]
-#[pyo3(signature = (client, store, full = false, acknowledge = false, progress = None, order_types = None, cancel = None))]
+#[pyo3(signature = (client, store, full = false, acknowledge = false, progress = None, order_types = None, cancel = None, wait = false))]
 #[allow(clippy::too_many_arguments)]
 fn sync_orders(
     py: Python<'_>,
@@ -475,8 +488,9 @@ fn sync_orders(
     progress: Option<Py<PyAny>>,
     #[pyo3(from_py_with = crate::args::order_types)] order_types: Option<Vec<i64>>,
     cancel: Option<PyCancelToken>,
+    wait: bool,
 ) -> PyResult<Py<PyAny>> {
-    let (opts, raised) = options(full, acknowledge, order_types, progress, cancel, true);
+    let (opts, raised) = options(full, acknowledge, order_types, progress, cancel, true, wait);
     let (c, s) = (native_client(client)?, store.inner.clone());
     let result = run(py, async move { sync::sync_orders(&c, &s, &opts).await })
         .map_err(|e| raise(e, &raised))?;
@@ -485,7 +499,7 @@ fn sync_orders(
 
 /// Sync orders, as an awaitable.
 #[pyfunction]
-#[pyo3(signature = (client, store, full = false, acknowledge = false, progress = None, order_types = None, cancel = None))]
+#[pyo3(signature = (client, store, full = false, acknowledge = false, progress = None, order_types = None, cancel = None, wait = false))]
 #[allow(clippy::too_many_arguments)]
 fn sync_orders_async<'py>(
     py: Python<'py>,
@@ -496,8 +510,17 @@ fn sync_orders_async<'py>(
     progress: Option<Py<PyAny>>,
     #[pyo3(from_py_with = crate::args::order_types)] order_types: Option<Vec<i64>>,
     cancel: Option<PyCancelToken>,
+    wait: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let (opts, raised) = options(full, acknowledge, order_types, progress, cancel, false);
+    let (opts, raised) = options(
+        full,
+        acknowledge,
+        order_types,
+        progress,
+        cancel,
+        false,
+        wait,
+    );
     let (c, s) = (native_client(client)?, store.inner.clone());
     awaitable(py, async move {
         let result = sync::sync_orders(&c, &s, &opts)
@@ -510,7 +533,8 @@ fn sync_orders_async<'py>(
 
 /// Sync every offer page into the store (blocking).
 #[pyfunction]
-#[pyo3(signature = (client, store, full = false, progress = None, cancel = None))]
+#[pyo3(signature = (client, store, full = false, progress = None, cancel = None, wait = false))]
+#[allow(clippy::too_many_arguments)]
 fn sync_offers(
     py: Python<'_>,
     client: &Bound<'_, PyAny>,
@@ -518,8 +542,9 @@ fn sync_offers(
     full: bool,
     progress: Option<Py<PyAny>>,
     cancel: Option<PyCancelToken>,
+    wait: bool,
 ) -> PyResult<Py<PyAny>> {
-    let (opts, raised) = options(full, false, None, progress, cancel, true);
+    let (opts, raised) = options(full, false, None, progress, cancel, true, wait);
     let (c, s) = (native_client(client)?, store.inner.clone());
     let result = run(py, async move { sync::sync_offers(&c, &s, &opts).await })
         .map_err(|e| raise(e, &raised))?;
@@ -528,7 +553,8 @@ fn sync_offers(
 
 /// Sync offers, as an awaitable.
 #[pyfunction]
-#[pyo3(signature = (client, store, full = false, progress = None, cancel = None))]
+#[pyo3(signature = (client, store, full = false, progress = None, cancel = None, wait = false))]
+#[allow(clippy::too_many_arguments)]
 fn sync_offers_async<'py>(
     py: Python<'py>,
     client: &Bound<'_, PyAny>,
@@ -536,8 +562,9 @@ fn sync_offers_async<'py>(
     full: bool,
     progress: Option<Py<PyAny>>,
     cancel: Option<PyCancelToken>,
+    wait: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let (opts, raised) = options(full, false, None, progress, cancel, false);
+    let (opts, raised) = options(full, false, None, progress, cancel, false, wait);
     let (c, s) = (native_client(client)?, store.inner.clone());
     awaitable(py, async move {
         let result = sync::sync_offers(&c, &s, &opts)

@@ -1,0 +1,69 @@
+"""The store on PostgreSQL through Python and the CLI (MF_TEST_POSTGRES_URL; required in CI)."""
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+import magflow_emag as m
+from magflow_emag.testing import Simulator
+
+URL = os.environ.get("MF_TEST_POSTGRES_URL", "")
+if not URL:
+    if os.environ.get("CI") == "true":
+        raise RuntimeError("CI=true but MF_TEST_POSTGRES_URL is not set: the PostgreSQL tests must run")
+    pytest.skip("MF_TEST_POSTGRES_URL not set", allow_module_level=True)
+
+PASSWORD = "magflow-test-pw"
+
+
+def url_with_schema(tag):
+    schema = f"py_{tag}_{os.getpid()}_{time.time_ns() % 10**9}"
+    sep = "&" if "?" in URL else "?"
+    return f"{URL}{sep}schema={schema}"
+
+
+@pytest.fixture(scope="module")
+def sim():
+    with Simulator(orders=250, offers=40, seed=3, enforce_rate_limits=False) as s:
+        yield s
+
+
+def client(sim):
+    return m.Client(sim.username, sim.password, base_url=sim.url, rate_limiter=False,
+                    retry=m.RetryPolicy(max_retries=1, base_delay=0.001, max_delay=0.01))
+
+
+def test_sync_read_and_no_password_anywhere(sim):
+    store = m.Store(url_with_schema("sync"))
+    assert isinstance(store.path, str) and store.path.startswith("postgresql://")
+    assert PASSWORD not in store.path and PASSWORD not in repr(store)
+    summary = m.sync_orders(client(sim), store, acknowledge=True, wait=True)
+    assert summary["status"] == "success"
+    assert summary["fetched"] == 250 == store.count_orders()
+    some = sim.orders()[11]
+    assert store.get_order(some["id"]) == some
+    assert m.sync_offers(client(sim), store)["fetched"] == 40 == store.count_offers()
+    rows = list(store.orders(status=[4, 5], limit=7))
+    assert 0 < len(rows) <= 7 and all(r["status"] in (4, 5) for r in rows)
+    assert [r["kind"] for r in store.sync_runs()] == ["offers", "orders"]
+    assert all(PASSWORD not in (r.get("error") or "") for r in store.sync_runs())
+
+
+def test_bad_password_is_a_store_error_without_the_password():
+    bad = URL.replace(PASSWORD, "wrong-pw-789")
+    with pytest.raises(m.StoreError) as info:
+        m.Store(bad)
+    text = str(info.value)
+    assert "wrong-pw-789" not in text and "magflow_test" in text
+
+
+def test_cli_sync_with_a_postgresql_db(sim):
+    env = dict(os.environ, EMAG_USERNAME=sim.username, EMAG_PASSWORD=sim.password)
+    r = subprocess.run([sys.executable, "-m", "magflow_emag.cli", "sync", "orders", "--base-url", sim.url,
+                        "--db", url_with_schema("cli"), "--wait"], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "orders: success; fetched 250" in r.stdout
+    assert PASSWORD not in r.stdout + r.stderr
