@@ -12,7 +12,7 @@ use super::{Scope, SqliteStore};
 use crate::error::{Error, Result};
 use crate::platform::Platform;
 
-/// The largest page [`Store::orders`] and [`Store::offers`] return at once.
+/// The largest page [`Store::orders`](super::Store::orders) and [`Store::offers`](super::Store::offers) return at once.
 pub const MAX_PAGE: u64 = 10_000;
 
 /// Which stored orders to read. Every field is optional; all given must hold.
@@ -169,7 +169,7 @@ impl SqliteStore {
         self.rows("orders", "order_id", f, limit)
     }
 
-    /// Stored offers matching `query` (as [`Store::orders`]).
+    /// Stored offers matching `query` (as [`Store::orders`](super::Store::orders)).
     pub fn offers(&self, query: &OfferQuery) -> Result<Vec<StoredRow>> {
         let limit = check_limit(query.limit)?;
         let mut f = Filter::new(&query.scope, query.after);
