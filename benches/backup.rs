@@ -26,9 +26,10 @@ fn measure(db: &Path, dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let manager = BackupManager::new(store, dir)?;
     for (label, format) in [("json.gz", None), ("sqlite", Some(BackupFormat::Sqlite))] {
         let started = Instant::now();
-        let info = manager.create(&CreateOptions {
-            format,
-            ..CreateOptions::default()
+        let info = manager.create(&{
+            let mut o = CreateOptions::default();
+            o.format = format;
+            o
         })?;
         let created = started.elapsed().as_secs_f64();
         let rss_create = peak_rss_mb();

@@ -24,7 +24,7 @@ import time
 import urllib.parse
 
 import magflow_emag as m
-from magflow_emag import _native
+from magflow_emag._native import _probes  # built with `--features probes` (make bench)
 from magflow_emag.testing import Simulator
 
 REQUESTS = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
@@ -108,9 +108,9 @@ def main() -> None:
         for _ in range(ROUNDS):
             results["plain http.client loop (baseline)"].append(REQUESTS / plain_loop(*args, REQUESTS))
             results["Python Client"].append(REQUESTS / python_client(*args, REQUESTS))
-            results["Rust client"].append(REQUESTS / _native._bench_rust_reads(*args, REQUESTS, PER_PAGE))
+            results["Rust client"].append(REQUESTS / _probes.bench_rust_reads(*args, REQUESTS, PER_PAGE))
             results["Rust client, results as text (floor)"].append(
-                REQUESTS / _native._bench_rust_reads(*args, REQUESTS, PER_PAGE, True)
+                REQUESTS / _probes.bench_rust_reads(*args, REQUESTS, PER_PAGE, True)
             )
             results["raw socket, bytes only (ceiling)"].append(REQUESTS / raw_socket_loop(*args, REQUESTS))
     base = statistics.median(results["plain http.client loop (baseline)"])

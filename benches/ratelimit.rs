@@ -158,17 +158,19 @@ fn child_main(spec: &str) {
     // backend|target|account|end_ns|out
     let parts: Vec<&str> = spec.split('|').collect();
     let config = match parts[0] {
-        "host" => RateLimiterConfig {
-            backend: BackendKind::Host,
-            path: Some(PathBuf::from(parts[1])),
-            ..RateLimiterConfig::default()
-        },
-        "redis" => RateLimiterConfig {
-            backend: BackendKind::Redis,
-            redis_url: Some(SecretUrl::new(parts[1])),
-            account: parts[2].to_owned(),
-            ..RateLimiterConfig::default()
-        },
+        "host" => {
+            let mut o = RateLimiterConfig::default();
+            o.backend = BackendKind::Host;
+            o.path = Some(PathBuf::from(parts[1]));
+            o
+        }
+        "redis" => {
+            let mut o = RateLimiterConfig::default();
+            o.backend = BackendKind::Redis;
+            o.redis_url = Some(SecretUrl::new(parts[1]));
+            o.account = parts[2].to_owned();
+            o
+        }
         _ => RateLimiterConfig::default(),
     };
     let rl = RateLimiter::new(config).unwrap();
@@ -335,12 +337,13 @@ fn cost(redis_url: Option<&str>) {
     );
 
     let dir = tempfile::tempdir().unwrap();
-    let host = RateLimiter::new(RateLimiterConfig {
-        backend: BackendKind::Host,
-        path: Some(dir.path().join("cost.state")),
-        orders: huge(),
-        other: huge(),
-        ..RateLimiterConfig::default()
+    let host = RateLimiter::new({
+        let mut o = RateLimiterConfig::default();
+        o.backend = BackendKind::Host;
+        o.path = Some(dir.path().join("cost.state"));
+        o.orders = huge();
+        o.other = huge();
+        o
     })
     .unwrap();
     let ours_host = median_ns_per_call(7, 200_000, || {
@@ -379,13 +382,14 @@ fn cost(redis_url: Option<&str>) {
     );
 
     if let Some(url) = redis_url {
-        let redis = RateLimiter::new(RateLimiterConfig {
-            backend: BackendKind::Redis,
-            redis_url: Some(SecretUrl::new(url)),
-            account: "cost".to_owned(),
-            orders: huge(),
-            other: huge(),
-            ..RateLimiterConfig::default()
+        let redis = RateLimiter::new({
+            let mut o = RateLimiterConfig::default();
+            o.backend = BackendKind::Redis;
+            o.redis_url = Some(SecretUrl::new(url));
+            o.account = "cost".to_owned();
+            o.orders = huge();
+            o.other = huge();
+            o
         })
         .unwrap();
         redis.acquire_blocking(Bucket::Orders, None).unwrap(); // connect

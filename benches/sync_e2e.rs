@@ -74,7 +74,7 @@ fn run(engine: &str, location: &str) -> Result<(), Box<dyn std::error::Error>> {
         started.elapsed().as_secs_f64(),
         again.requests,
         again.pages,
-        again.created,
+        again.counts.created,
         full.requests
     );
     Ok(())

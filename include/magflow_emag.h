@@ -14,6 +14,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+/* Marks the deprecated aliases, kept for one release. */
+#if defined(__GNUC__) || defined(__clang__)
+#define MF_DEPRECATED(note) __attribute__((deprecated(note)))
+#else
+#define MF_DEPRECATED(note)
+#endif
 
 /*
  The ABI version of this header: the number in the library's SONAME
@@ -156,10 +162,12 @@ typedef struct mf_pager mf_pager;
  */
 typedef struct mf_rate_limiter mf_rate_limiter;
 
+#if defined(MF_SIMULATOR)
 /*
  A running simulator (opaque). Thread-safe: every function may be called from any thread.
  */
 typedef struct mf_simulator mf_simulator;
+#endif
 
 /*
  The embedded SQLite store (opaque). Thread-safe.
@@ -353,7 +361,7 @@ void mf_client_free(mf_client *client);
  # Safety
  `client` must be a live handle; `json_out` a valid pointer.
  */
-mf_status mf_monitor_health(const mf_client *client, char **json_out);
+mf_status mf_client_health_json(const mf_client *client, char **json_out);
 
 /*
  The Prometheus text exposition of the client's monitor; free with `mf_string_free`.
@@ -361,7 +369,29 @@ mf_status mf_monitor_health(const mf_client *client, char **json_out);
  # Safety
  `client` must be a live handle; `text_out` a valid pointer.
  */
-mf_status mf_monitor_prometheus(const mf_client *client, char **text_out);
+mf_status mf_client_prometheus_text(const mf_client *client, char **text_out);
+
+/*
+ Deprecated alias of `mf_client_health_json` (it takes a client, not a monitor); removed
+ in the next release.
+
+ # Safety
+ As for `mf_client_health_json`.
+ */
+MF_DEPRECATED("use mf_client_health_json")
+mf_status mf_monitor_health(const mf_client *client,
+                            char **json_out);
+
+/*
+ Deprecated alias of `mf_client_prometheus_text` (it takes a client, not a monitor);
+ removed in the next release.
+
+ # Safety
+ As for `mf_client_prometheus_text`.
+ */
+MF_DEPRECATED("use mf_client_prometheus_text")
+mf_status mf_monitor_prometheus(const mf_client *client,
+                                char **text_out);
 
 /*
  Send the library's log records of `level` and more severe to `callback` (NULL removes the
@@ -430,6 +460,7 @@ mf_status mf_pager_position(const mf_pager *pager, uint64_t *window, uint64_t *p
  */
 void mf_pager_free(mf_pager *pager);
 
+#if defined(MF_SIMULATOR)
 /*
  Start a simulator on 127.0.0.1 (an ephemeral port unless the config names one).
  `config_json` is NULL, `""` or a JSON object such as
@@ -440,7 +471,9 @@ void mf_pager_free(mf_pager *pager);
  `config_json` must be NULL or a NUL-terminated string; `out` must be a valid pointer.
  */
 mf_status mf_simulator_start(const char *config_json, mf_simulator **out);
+#endif
 
+#if defined(MF_SIMULATOR)
 /*
  The base URL to give a client, e.g. `http://127.0.0.1:40123/api-3`. Free `*url_out` with
  `mf_string_free`.
@@ -449,7 +482,9 @@ mf_status mf_simulator_start(const char *config_json, mf_simulator **out);
  `sim` must be a live handle; `url_out` a valid pointer.
  */
 mf_status mf_simulator_url(const mf_simulator *sim, char **url_out);
+#endif
 
+#if defined(MF_SIMULATOR)
 /*
  The accepted credentials as JSON `{"username": ..., "password": ...}`. Free `*json_out`
  with `mf_string_free`.
@@ -458,7 +493,9 @@ mf_status mf_simulator_url(const mf_simulator *sim, char **url_out);
  `sim` must be a live handle; `json_out` a valid pointer.
  */
 mf_status mf_simulator_credentials(const mf_simulator *sim, char **json_out);
+#endif
 
+#if defined(MF_SIMULATOR)
 /*
  The counters as JSON (`requests_total`, `responses_429`, `routes`, `max_in_any_second`,
  `max_in_any_minute`, ...). Free `*json_out` with `mf_string_free`.
@@ -467,7 +504,9 @@ mf_status mf_simulator_credentials(const mf_simulator *sim, char **json_out);
  `sim` must be a live handle; `json_out` a valid pointer.
  */
 mf_status mf_simulator_stats(const mf_simulator *sim, char **json_out);
+#endif
 
+#if defined(MF_SIMULATOR)
 /*
  Every order as a JSON list (the ground truth). Free `*json_out` with `mf_string_free`.
 
@@ -475,7 +514,9 @@ mf_status mf_simulator_stats(const mf_simulator *sim, char **json_out);
  `sim` must be a live handle; `json_out` a valid pointer.
  */
 mf_status mf_simulator_orders(const mf_simulator *sim, char **json_out);
+#endif
 
+#if defined(MF_SIMULATOR)
 /*
  Queue `count` faults (`"http_500"`, `"http_503"`, `"timeout"`, `"reset"`, `"rate_limit"`,
  `"is_error"`, `"malformed_json"`) for requests to `resource`/`action` (NULL = any).
@@ -488,7 +529,9 @@ mf_status mf_simulator_inject(const mf_simulator *sim,
                               uint32_t count,
                               const char *resource,
                               const char *action);
+#endif
 
+#if defined(MF_SIMULATOR)
 /*
  Forget every counter.
 
@@ -496,7 +539,9 @@ mf_status mf_simulator_inject(const mf_simulator *sim,
  `sim` must be a live handle.
  */
 mf_status mf_simulator_reset_stats(const mf_simulator *sim);
+#endif
 
+#if defined(MF_SIMULATOR)
 /*
  Stop the simulator and release it. NULL is a no-op.
 
@@ -504,6 +549,7 @@ mf_status mf_simulator_reset_stats(const mf_simulator *sim);
  `sim` must be NULL or a handle from `mf_simulator_start`, not yet freed.
  */
 void mf_simulator_free(mf_simulator *sim);
+#endif
 
 /*
  Open (creating and migrating if needed) the store at `path`: a SQLite file, or PostgreSQL
@@ -573,8 +619,11 @@ mf_status mf_store_offers(const mf_store *store,
 
 /*
  Sync orders from eMAG into the store (blocks until done). `options_json` (NULL = defaults):
- `{"full": false, "acknowledge": false, "order_types": [3, 2], "wait": false}` (`wait`: when
- another worker runs this sync, wait for it instead of returning `"status": "skipped"`). Writes the summary
+ `{"full": false, "acknowledge": false, "order_types": [3, 2], "wait": false,
+ "wait_timeout_s": 3600}` (`wait`: when another worker runs this sync, wait for it instead
+ of returning `"status": "skipped"`; `wait_timeout_s`: with `wait`, the most seconds to wait,
+ then `"status": "skipped"`; absent or JSON null: the default, 3600; a negative number is
+ `MF_ERR_INVALID_ARGUMENT`; there is no unbounded wait). Writes the summary
  (`status`, `pages`, `fetched`, `created`, `updated`, `unchanged`, `failed`, `acknowledged`,
  `duration_s`, `rate_limit_min_s`, ...) as JSON to `*summary_json_out`. A run that failed
  after it started still returns `MF_OK` with `"status": "failed"` and its `error`.
@@ -589,7 +638,8 @@ mf_status mf_sync_orders(const mf_client *client,
                          char **summary_json_out);
 
 /*
- Sync every offer into the store; as `mf_sync_orders` (`{"full": false}`).
+ Sync every offer into the store; as `mf_sync_orders` (`{"full": false, "wait": false,
+ "wait_timeout_s": 3600}`).
 
  # Safety
  As for `mf_sync_orders`.

@@ -402,6 +402,15 @@ pub enum TransitionRule {
 }
 
 impl TransitionRule {
+    /// Every rule.
+    pub const ALL: [TransitionRule; 5] = [
+        TransitionRule::No,
+        TransitionRule::Yes,
+        TransitionRule::AckOnly,
+        TransitionRule::Within48h,
+        TransitionRule::WithinReturnTimePlus5Days,
+    ];
+
     /// The stable string form: `"no" | "yes" | "ack_only" | "within_48h" |
     /// "within_return_time_plus_5_days"`.
     pub fn as_str(self) -> &'static str {

@@ -8,75 +8,119 @@ use std::fmt;
 
 use serde_json::Value;
 
-/// The class of an error. The numbers are part of the C ABI (`mf_status`) and never change.
+/// Whether an error of a kind is worth retrying (see [`Error::is_retryable`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-#[repr(i32)]
-pub enum ErrorKind {
-    /// Over a quota (local limiter or HTTP 429); carries the seconds to wait.
-    RateLimited = 1,
-    /// Wrong credentials, or a caller IP not whitelisted (eMAG answers both alike).
-    Authentication = 2,
-    /// Input refused before sending; carries the list of messages.
-    Validation = 3,
-    /// The resource or route does not exist (HTTP 404).
-    NotFound = 4,
-    /// A business rule forbids the operation (e.g. a status transition).
-    BusinessRule = 5,
-    /// Connection failures and 5xx answers.
-    Network = 6,
-    /// The request or an operation took longer than allowed.
-    Timeout = 7,
-    /// eMAG answered `isError: true`, or a body that is not the documented envelope.
-    ApiResponse = 8,
-    /// The embedded SQLite store failed.
-    Store = 9,
-    /// A backup could not be created, verified or restored.
-    Backup = 10,
-    /// An argument is out of range or malformed (not an eMAG rule).
-    InvalidArgument = 11,
-    /// A bug in this library (including a caught panic).
-    Internal = 12,
+pub enum Retry {
+    /// Trying again later may succeed.
+    Always,
+    /// The same request fails the same way.
+    Never,
+    /// Only when the error says it is transient (an HTML maintenance page is, `isError` is not).
+    WhenTransient,
+}
+
+impl Retry {
+    /// A stable snake_case name: `"always"`, `"never"`, `"when_transient"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Retry::Always => "always",
+            Retry::Never => "never",
+            Retry::WhenTransient => "when_transient",
+        }
+    }
+}
+
+/// Declares [`ErrorKind`] from the one table of the kinds below: per row the variant, its
+/// stable code, its snake_case name, its Python exception class, its C status name, whether
+/// it is worth retrying, and its one-line description. The C `mf_status` enum
+/// (`bindings/c/src/status.rs`, generated and checked by a test), the Python exception
+/// classes (`magflow_emag/errors.py` reads the table from the native module) and the table in
+/// docs/architecture.md (checked by a test) come from here.
+macro_rules! error_kinds {
+    ($($variant:ident = $code:literal, $name:literal, $py_class:literal, $c_status:ident, $retry:ident,
+        $doc:literal;)*) => {
+        /// The class of an error. The numbers are part of the C ABI (`mf_status`) and never
+        /// change.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        #[repr(i32)]
+        pub enum ErrorKind {
+            $(#[doc = $doc] $variant = $code,)*
+        }
+
+        impl ErrorKind {
+            /// Every kind, in code order.
+            pub const ALL: [ErrorKind; [$($code),*].len()] = [$(ErrorKind::$variant),*];
+
+            /// A stable snake_case name (`"rate_limited"`, `"authentication"`, ...).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(ErrorKind::$variant => $name,)*
+                }
+            }
+
+            /// The name of the Python exception class (`"RateLimitError"`, ...).
+            pub fn python_class(self) -> &'static str {
+                match self {
+                    $(ErrorKind::$variant => $py_class,)*
+                }
+            }
+
+            /// The name of the C status (`"MF_ERR_RATE_LIMITED"`, ...).
+            pub fn c_status_name(self) -> &'static str {
+                match self {
+                    $(ErrorKind::$variant => stringify!($c_status),)*
+                }
+            }
+
+            /// Whether an error of this kind is worth retrying.
+            pub fn retry(self) -> Retry {
+                match self {
+                    $(ErrorKind::$variant => Retry::$retry,)*
+                }
+            }
+
+            /// The one-line description (the C header and the Python classes show it).
+            pub fn doc(self) -> &'static str {
+                match self {
+                    $(ErrorKind::$variant => $doc,)*
+                }
+            }
+        }
+    };
+}
+
+error_kinds! {
+    RateLimited = 1, "rate_limited", "RateLimitError", MF_ERR_RATE_LIMITED, Always,
+        "Over a quota (local limiter or HTTP 429).";
+    Authentication = 2, "authentication", "AuthenticationError", MF_ERR_AUTHENTICATION, Never,
+        "Wrong credentials or a caller IP that is not whitelisted.";
+    Validation = 3, "validation", "ValidationError", MF_ERR_VALIDATION, Never,
+        "Input refused before sending.";
+    NotFound = 4, "not_found", "ResourceNotFoundError", MF_ERR_NOT_FOUND, Never,
+        "Not found (HTTP 404).";
+    BusinessRule = 5, "business_rule", "BusinessLogicError", MF_ERR_BUSINESS_RULE, Never,
+        "A business rule refused the operation.";
+    Network = 6, "network", "NetworkError", MF_ERR_NETWORK, Always,
+        "Connection failure or HTTP 5xx.";
+    Timeout = 7, "timeout", "EmagTimeoutError", MF_ERR_TIMEOUT, Always,
+        "Timed out.";
+    ApiResponse = 8, "api_response", "ApiResponseError", MF_ERR_API_RESPONSE, WhenTransient,
+        "eMAG answered isError=true or a malformed body.";
+    Store = 9, "store", "StoreError", MF_ERR_STORE, Never,
+        "The embedded store failed.";
+    Backup = 10, "backup", "BackupError", MF_ERR_BACKUP, Never,
+        "A backup failed.";
+    InvalidArgument = 11, "invalid_argument", "InvalidArgumentError", MF_ERR_INVALID_ARGUMENT, Never,
+        "A NULL, malformed or out-of-range argument.";
+    Internal = 12, "internal", "InternalError", MF_ERR_INTERNAL, Never,
+        "A bug in the library (including a caught panic).";
 }
 
 impl ErrorKind {
-    /// Every kind, in code order.
-    pub const ALL: [ErrorKind; 12] = [
-        ErrorKind::RateLimited,
-        ErrorKind::Authentication,
-        ErrorKind::Validation,
-        ErrorKind::NotFound,
-        ErrorKind::BusinessRule,
-        ErrorKind::Network,
-        ErrorKind::Timeout,
-        ErrorKind::ApiResponse,
-        ErrorKind::Store,
-        ErrorKind::Backup,
-        ErrorKind::InvalidArgument,
-        ErrorKind::Internal,
-    ];
-
     /// The stable integer code (the C `mf_status` value).
     pub fn code(self) -> i32 {
         self as i32
-    }
-
-    /// A stable snake_case name (`"rate_limited"`, `"authentication"`, ...).
-    pub fn name(self) -> &'static str {
-        match self {
-            ErrorKind::RateLimited => "rate_limited",
-            ErrorKind::Authentication => "authentication",
-            ErrorKind::Validation => "validation",
-            ErrorKind::NotFound => "not_found",
-            ErrorKind::BusinessRule => "business_rule",
-            ErrorKind::Network => "network",
-            ErrorKind::Timeout => "timeout",
-            ErrorKind::ApiResponse => "api_response",
-            ErrorKind::Store => "store",
-            ErrorKind::Backup => "backup",
-            ErrorKind::InvalidArgument => "invalid_argument",
-            ErrorKind::Internal => "internal",
-        }
     }
 }
 
@@ -191,49 +235,32 @@ pub enum Error {
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The constructors of the kinds whose only field is the message.
+macro_rules! message_constructors {
+    ($($ctor:ident => $variant:ident;)*) => {
+        impl Error {
+            $(
+                #[doc = concat!("An [`Error::", stringify!($variant), "`].")]
+                pub fn $ctor(message: impl Into<String>) -> Self {
+                    Error::$variant {
+                        message: message.into(),
+                    }
+                }
+            )*
+        }
+    };
+}
+
+message_constructors! {
+    invalid_argument => InvalidArgument;
+    internal => Internal;
+    store => Store;
+    backup => Backup;
+    business => BusinessRule;
+    timeout => Timeout;
+}
+
 impl Error {
-    /// An [`Error::InvalidArgument`].
-    pub fn invalid_argument(message: impl Into<String>) -> Self {
-        Error::InvalidArgument {
-            message: message.into(),
-        }
-    }
-
-    /// An [`Error::Internal`].
-    pub fn internal(message: impl Into<String>) -> Self {
-        Error::Internal {
-            message: message.into(),
-        }
-    }
-
-    /// An [`Error::Store`].
-    pub fn store(message: impl Into<String>) -> Self {
-        Error::Store {
-            message: message.into(),
-        }
-    }
-
-    /// An [`Error::Backup`].
-    pub fn backup(message: impl Into<String>) -> Self {
-        Error::Backup {
-            message: message.into(),
-        }
-    }
-
-    /// An [`Error::BusinessRule`].
-    pub fn business(message: impl Into<String>) -> Self {
-        Error::BusinessRule {
-            message: message.into(),
-        }
-    }
-
-    /// An [`Error::Timeout`].
-    pub fn timeout(message: impl Into<String>) -> Self {
-        Error::Timeout {
-            message: message.into(),
-        }
-    }
-
     /// An [`Error::Validation`] with these messages.
     pub fn validation(errors: Vec<String>) -> Self {
         Error::Validation { errors }
@@ -326,14 +353,20 @@ impl Error {
 
     /// Whether trying the same request again later may succeed.
     ///
-    /// Rate limits, network failures, timeouts and transient malformed answers (an HTML
-    /// maintenance page) are; authentication, validation, business rules, `isError: true`
-    /// answers and local failures are not.
+    /// The kind decides ([`ErrorKind::retry`]): rate limits, network failures, timeouts and
+    /// transient malformed answers (an HTML maintenance page) are; authentication,
+    /// validation, business rules, `isError: true` answers and local failures are not.
     pub fn is_retryable(&self) -> bool {
-        match self {
-            Error::RateLimited { .. } | Error::Network { .. } | Error::Timeout { .. } => true,
-            Error::ApiResponse { transient, .. } => *transient,
-            _ => false,
+        match self.kind().retry() {
+            Retry::Always => true,
+            Retry::Never => false,
+            Retry::WhenTransient => matches!(
+                self,
+                Error::ApiResponse {
+                    transient: true,
+                    ..
+                }
+            ),
         }
     }
 
@@ -359,5 +392,52 @@ impl From<rusqlite::Error> for Error {
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Self {
         Error::invalid_argument(format!("invalid JSON: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOCS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/architecture.md");
+    const TABLE_HEAD: &str =
+        "| code | kind | Python class | C status | retry |\n|---|---|---|---|---|\n";
+
+    /// The table of docs/architecture.md ("Error kinds"), as the core's table gives it.
+    fn docs_table() -> String {
+        let mut table = TABLE_HEAD.to_owned();
+        for kind in ErrorKind::ALL {
+            table.push_str(&format!(
+                "| {} | {} | `{}` | `{}` | {} |\n",
+                kind.code(),
+                kind.name(),
+                kind.python_class(),
+                kind.c_status_name(),
+                kind.retry().name()
+            ));
+        }
+        table
+    }
+
+    #[test]
+    fn the_docs_table_is_the_core_table() {
+        let docs = std::fs::read_to_string(DOCS).expect("read docs/architecture.md");
+        let start = docs
+            .find(TABLE_HEAD)
+            .expect("the error-kinds table in the docs");
+        let len = docs[start..]
+            .find("\n\n")
+            .map_or(docs.len() - start, |n| n + 1);
+        let expected = docs_table();
+        if std::env::var_os("MF_REGENERATE").is_some() {
+            let updated = format!("{}{expected}{}", &docs[..start], &docs[start + len..]);
+            std::fs::write(DOCS, updated).expect("write docs/architecture.md");
+            return;
+        }
+        assert!(
+            docs[start..start + len] == expected,
+            "the error-kinds table of docs/architecture.md differs from the core's table: \
+             run `make status`"
+        );
     }
 }

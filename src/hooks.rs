@@ -2,74 +2,15 @@
 //! observers. They are traits so that the client, the limiter (`ratelimit`) and monitoring
 //! (`monitor`) stay independent of each other.
 
-use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::str::FromStr;
 use std::time::Duration;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{ErrorKind, Result};
+use crate::ratelimit::Bucket;
 
 /// A boxed future, as returned by the hook traits.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// eMAG's rate-limit buckets: all orders routes share one quota (12/s, 720/min), every other
-/// resource together shares another (3/s, 180/min).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Bucket {
-    /// `order/*` routes (including `order/attachments`, `order/acknowledge`, unlock-courier).
-    Orders,
-    /// Everything else, cumulatively.
-    Other,
-}
-
-impl Bucket {
-    /// Both buckets.
-    pub const ALL: [Bucket; 2] = [Bucket::Orders, Bucket::Other];
-
-    /// The bucket a resource path counts against (`"order"`, `"order/attachments"` ->
-    /// orders; anything else -> other).
-    pub fn for_resource(resource: &str) -> Bucket {
-        let first = resource
-            .trim_start_matches('/')
-            .split('/')
-            .next()
-            .unwrap_or("");
-        if first == "order" {
-            Bucket::Orders
-        } else {
-            Bucket::Other
-        }
-    }
-
-    /// `"orders"` or `"other"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Bucket::Orders => "orders",
-            Bucket::Other => "other",
-        }
-    }
-}
-
-impl fmt::Display for Bucket {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Bucket {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "orders" | "order" => Ok(Bucket::Orders),
-            "other" => Ok(Bucket::Other),
-            _ => Err(Error::invalid_argument(format!(
-                "unknown rate-limit bucket {s:?}: expected \"orders\" or \"other\""
-            ))),
-        }
-    }
-}
 
 /// What the client asks of a rate limiter before each request.
 pub trait Limiter: Send + Sync {
@@ -97,6 +38,13 @@ pub trait Limiter: Send + Sync {
     /// The fraction of each bucket's quota used recently (for monitoring; polled on reads).
     fn usage(&self) -> Vec<(Bucket, f64)> {
         Vec::new()
+    }
+
+    /// The quota this limiter keeps for `bucket`, when it has one (the sync reports the
+    /// least time it allows for a run's requests); `None` by default.
+    fn quota(&self, bucket: Bucket) -> Option<crate::ratelimit::Quota> {
+        let _ = bucket;
+        None
     }
 }
 

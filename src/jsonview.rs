@@ -67,31 +67,25 @@ impl<'a> JsonView<'a> {
     }
 
     /// Leniently an integer: integers, integral floats and numeric strings, as
-    /// [`crate::models::lenient::as_i64`] reads a `Value`.
+    /// [`crate::lenient::int`] reads a `Value`.
     pub fn lenient_i64(&self) -> Option<i64> {
-        let integral = |f: f64| (f.fract() == 0.0 && f.abs() < 9.0e15).then_some(f as i64);
         match self {
             JsonView::Int(i) => Some(*i),
             JsonView::UInt(_) => None,
-            JsonView::Float(f) => integral(*f),
-            JsonView::Str(s) => {
-                let t = s.trim();
-                t.parse::<i64>()
-                    .ok()
-                    .or_else(|| t.parse::<f64>().ok().and_then(integral))
-            }
+            JsonView::Float(f) => crate::lenient::integral(*f),
+            JsonView::Str(s) => crate::lenient::int_text(s),
             _ => None,
         }
     }
 
-    /// Leniently a float: numbers and numeric strings, as
-    /// [`crate::models::lenient::as_f64`] reads a `Value`.
+    /// Leniently a float: numbers and numeric strings, as [`crate::lenient::num`] reads a
+    /// `Value`.
     pub fn lenient_f64(&self) -> Option<f64> {
         match self {
             JsonView::Int(i) => Some(*i as f64),
             JsonView::UInt(u) => Some(*u as f64),
             JsonView::Float(f) => Some(*f),
-            JsonView::Str(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
+            JsonView::Str(s) => crate::lenient::decimal_text(s),
             _ => None,
         }
     }
@@ -296,16 +290,8 @@ mod tests {
         assert_eq!(Doc::as_bool(&a), Doc::as_bool(&b), "{value}");
         assert_eq!(a.with_str(str::to_owned), b.with_str(str::to_owned));
         assert_eq!(a.list_len(), b.list_len());
-        assert_eq!(
-            view.lenient_i64(),
-            crate::models::lenient::as_i64(value),
-            "{value}"
-        );
-        assert_eq!(
-            view.lenient_f64(),
-            crate::models::lenient::as_f64(value),
-            "{value}"
-        );
+        assert_eq!(view.lenient_i64(), crate::lenient::int(value), "{value}");
+        assert_eq!(view.lenient_f64(), crate::lenient::num(value), "{value}");
         for i in 0..a.list_len() {
             same_as_value(a.item(i).unwrap(), b.item(i).unwrap());
         }

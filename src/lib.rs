@@ -18,9 +18,17 @@ pub mod client;
 pub mod codes;
 pub mod error;
 pub mod hooks;
+// Internal (the store's and the validators' borrowed JSON tree): public only for the crate's
+// benches, not API.
+#[doc(hidden)]
 pub mod jsonview;
+pub mod lenient;
+pub mod limits;
 pub mod models;
 pub mod monitor;
+// Internal (the client's and the simulator's form encoding): public only for the crate's
+// tests, not API.
+#[doc(hidden)]
 pub mod phpform;
 pub mod platform;
 pub mod ratelimit;
@@ -36,11 +44,11 @@ pub mod validate;
 pub use backup::BackupManager;
 pub use client::blocking::BlockingClient;
 pub use client::{BodyMode, Client, ClientConfig};
-pub use error::{Error, ErrorKind, Result};
-pub use hooks::{Bucket, Limiter, NoLimiter, Outcome, RequestEvent, RequestObserver};
+pub use error::{Error, ErrorKind, Result, Retry};
+pub use hooks::{Limiter, NoLimiter, Outcome, RequestEvent, RequestObserver};
 pub use monitor::{Monitor, MonitorConfig};
 pub use platform::{Credentials, Platform, Secret};
-pub use ratelimit::{RateLimiter, RateLimiterConfig};
+pub use ratelimit::{Bucket, RateLimiter, RateLimiterConfig};
 pub use retry::RetryPolicy;
 pub use store::{Scope, Store};
 pub use validate::{

@@ -27,17 +27,43 @@ static RUNTIME: Mutex<Option<Shared>> = Mutex::new(None);
 static FORK_GENERATION: AtomicU64 = AtomicU64::new(0);
 static ATFORK: Once = Once::new();
 
+type RuntimeGuard = std::sync::MutexGuard<'static, Option<Shared>>;
+
+// A runtime thread may be inside `runtime()` (holding the slot's lock) at the instant another
+// thread forks; the child would inherit a lock that no thread of its own will release. The
+// forking thread therefore holds the lock across `fork()`.
+thread_local! {
+    static HELD_ACROSS_FORK: std::cell::RefCell<Option<RuntimeGuard>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+extern "C" fn before_fork() {
+    let guard = RUNTIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    HELD_ACROSS_FORK.with(|held| *held.borrow_mut() = Some(guard));
+}
+
+extern "C" fn after_fork_in_parent() {
+    HELD_ACROSS_FORK.with(|held| drop(held.borrow_mut().take()));
+}
+
 extern "C" fn after_fork_in_child() {
-    // Async-signal-safe: one atomic add, nothing else.
     FORK_GENERATION.fetch_add(1, Ordering::SeqCst);
+    // Only unlocks (the guard was taken by this very thread before the fork).
+    HELD_ACROSS_FORK.with(|held| drop(held.borrow_mut().take()));
 }
 
 /// Start counting forks (idempotent): called before anything fork-sensitive is built.
 pub fn watch_forks() {
     ATFORK.call_once(|| {
-        // SAFETY: registers a handler that only does an atomic add (async-signal-safe).
+        // SAFETY: the handlers do an atomic add and lock/unlock one mutex, nothing else.
         unsafe {
-            libc::pthread_atfork(None, None, Some(after_fork_in_child));
+            libc::pthread_atfork(
+                Some(before_fork),
+                Some(after_fork_in_parent),
+                Some(after_fork_in_child),
+            );
         }
     });
 }

@@ -205,13 +205,15 @@ fn plain_json_and_sqlite_snapshots_round_trip_too() {
     let before = dump(&store);
     let manager = BackupManager::new(store.clone(), dir.path().join("b")).unwrap();
     for options in [
-        CreateOptions {
-            compress: false,
-            ..CreateOptions::default()
+        {
+            let mut o = CreateOptions::default();
+            o.compress = false;
+            o
         },
-        CreateOptions {
-            format: Some(BackupFormat::Sqlite),
-            ..CreateOptions::default()
+        {
+            let mut o = CreateOptions::default();
+            o.format = Some(BackupFormat::Sqlite);
+            o
         },
     ] {
         let info = manager.create(&options).unwrap();
@@ -234,10 +236,11 @@ fn the_same_data_hashes_alike_in_both_formats_and_include_limits_the_tables() {
     let manager = BackupManager::new(store, dir.path().join("b")).unwrap();
     let include = Some(vec!["offers".to_owned(), "orders".to_owned()]);
     let a = manager
-        .create(&CreateOptions {
-            include: include.clone(),
-            format: Some(BackupFormat::Sqlite),
-            ..CreateOptions::default()
+        .create(&{
+            let mut o = CreateOptions::default();
+            o.include = include.clone();
+            o.format = Some(BackupFormat::Sqlite);
+            o
         })
         .unwrap();
     assert_eq!(
@@ -245,9 +248,10 @@ fn the_same_data_hashes_alike_in_both_formats_and_include_limits_the_tables() {
         vec!["offers", "orders"]
     );
     let err = manager
-        .create(&CreateOptions {
-            include: Some(vec!["passwords".into()]),
-            ..CreateOptions::default()
+        .create(&{
+            let mut o = CreateOptions::default();
+            o.include = Some(vec!["passwords".into()]);
+            o
         })
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
@@ -400,9 +404,10 @@ fn a_tampered_sqlite_snapshot_is_refused() {
     let bdir = dir.path().join("b");
     let manager = BackupManager::new(store.clone(), &bdir).unwrap();
     let info = manager
-        .create(&CreateOptions {
-            format: Some(BackupFormat::Sqlite),
-            ..CreateOptions::default()
+        .create(&{
+            let mut o = CreateOptions::default();
+            o.format = Some(BackupFormat::Sqlite);
+            o
         })
         .unwrap();
     let copy = bdir.join("emag_backup_20260101_000000.sqlite");
@@ -482,13 +487,12 @@ fn merge_adds_what_is_missing_and_never_rolls_fresher_rows_back() {
     )
     .unwrap();
     let report = manager
-        .restore(
-            &info.filename,
-            &RestoreOptions {
-                mode: RestoreMode::Merge,
-                progress: None,
-            },
-        )
+        .restore(&info.filename, &{
+            let mut o = RestoreOptions::default();
+            o.mode = RestoreMode::Merge;
+            o.progress = None;
+            o
+        })
         .unwrap();
     assert_eq!(report.mode, "merge");
     assert_eq!(store.count_orders(None).unwrap(), 30);
@@ -516,9 +520,10 @@ fn cleanup_goes_by_the_time_in_the_name_and_leaves_other_files_alone() {
     let manager = BackupManager::new(store, &bdir).unwrap();
     let info = manager.create(&CreateOptions::default()).unwrap();
     let plain = manager
-        .create(&CreateOptions {
-            compress: false,
-            ..CreateOptions::default()
+        .create(&{
+            let mut o = CreateOptions::default();
+            o.compress = false;
+            o
         })
         .unwrap();
     // Old backups in both JSON forms, dated by their names.
@@ -540,7 +545,7 @@ fn cleanup_goes_by_the_time_in_the_name_and_leaves_other_files_alone() {
     let now = Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
     // Our two fresh backups carry today's real date; judge from "now" = 2026-12-01 or later.
     let now = now.max(Utc::now());
-    let report = backup::cleanup_dir(&bdir, 30.0, 1, now).unwrap();
+    let report = backup::cleanup_in_at(&bdir, 30.0, 1, now).unwrap();
     let mut deleted = report.deleted.clone();
     deleted.sort();
     assert_eq!(
@@ -564,7 +569,7 @@ fn cleanup_goes_by_the_time_in_the_name_and_leaves_other_files_alone() {
     }
     // Far in the future with 0 days of retention: the newest valid backup stays.
     let later = now + chrono::Duration::days(400);
-    let report = backup::cleanup_dir(&bdir, 0.0, 0, later).unwrap();
+    let report = backup::cleanup_in_at(&bdir, 0.0, 0, later).unwrap();
     assert_eq!(report.kept.len(), 1);
     assert_eq!(report.deleted.len(), 1);
     // Bad arguments are refused.
@@ -595,7 +600,7 @@ fn cleanup_keeps_the_newest_backup_that_verifies_not_merely_the_newest() {
         &bytes[..bytes.len() - 20],
     )
     .unwrap();
-    let report = backup::cleanup_dir(&bdir, 30.0, 0, Utc::now()).unwrap();
+    let report = backup::cleanup_in_at(&bdir, 30.0, 0, Utc::now()).unwrap();
     assert_eq!(report.deleted, vec!["emag_backup_20250601_000000.json.gz"]);
     assert!(bdir.join(good).exists());
 }
@@ -631,20 +636,22 @@ fn progress_is_reported_and_the_schedule_backs_up_cleans_and_reports_to_the_moni
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
     let s = seen.clone();
     manager
-        .create(&CreateOptions {
-            progress: Some(Arc::new(move |p| {
+        .create(&{
+            let mut o = CreateOptions::default();
+            o.progress = Some(Arc::new(move |p| {
                 s.lock().unwrap().push((p.items, p.expected_items))
-            })),
-            ..CreateOptions::default()
+            }));
+            o
         })
         .unwrap();
     let last = *seen.lock().unwrap().last().unwrap();
     assert_eq!(last, (37, 37));
 
     let schedule = manager
-        .schedule(ScheduleOptions {
-            interval: Duration::from_secs(1),
-            ..ScheduleOptions::default()
+        .schedule({
+            let mut o = ScheduleOptions::default();
+            o.interval = Duration::from_secs(1);
+            o
         })
         .unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
@@ -661,9 +668,10 @@ fn progress_is_reported_and_the_schedule_backs_up_cleans_and_reports_to_the_moni
     assert!(manager.list().unwrap().len() >= 2);
     assert_eq!(
         manager
-            .schedule(ScheduleOptions {
-                interval: Duration::from_millis(10),
-                ..ScheduleOptions::default()
+            .schedule({
+                let mut o = ScheduleOptions::default();
+                o.interval = Duration::from_millis(10);
+                o
             })
             .unwrap_err()
             .kind(),
@@ -678,9 +686,10 @@ fn a_snapshot_manifest_naming_sql_instead_of_columns_is_refused_at_once() {
     let bdir = dir.path().join("b");
     let manager = BackupManager::new(store.clone(), &bdir).unwrap();
     let info = manager
-        .create(&CreateOptions {
-            format: Some(BackupFormat::Sqlite),
-            ..CreateOptions::default()
+        .create(&{
+            let mut o = CreateOptions::default();
+            o.format = Some(BackupFormat::Sqlite);
+            o
         })
         .unwrap();
     // A column "name" that is an endless query: pasted into SQL it would never return.
@@ -747,9 +756,10 @@ fn appended_data_a_missing_final_newline_and_a_renamed_backup_are_detected() {
     assert_refused_and_unchanged(&manager, &store, renamed, "not at the time in its name");
     // The same for a snapshot.
     let snap = manager
-        .create(&CreateOptions {
-            format: Some(BackupFormat::Sqlite),
-            ..CreateOptions::default()
+        .create(&{
+            let mut o = CreateOptions::default();
+            o.format = Some(BackupFormat::Sqlite);
+            o
         })
         .unwrap();
     let renamed = "emag_backup_20991231_235959.sqlite";

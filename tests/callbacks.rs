@@ -1,7 +1,8 @@
 //! eMAG's callbacks received for real (issue 20): the simulator calls a loopback receiver
 //! serving `CallbackReceiver::handle`; the worker stores and acknowledges the orders with no
 //! sync running; forged and repeated callbacks are refused or harmless; a receiver killed
-//! with -9 with its queue full loses nothing.
+//! with -9 with its queue full loses nothing. Each test runs on SQLite and, with
+//! `MF_TEST_POSTGRES_URL` set (required under `CI=true`), again on PostgreSQL (`_pg`).
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -15,6 +16,51 @@ use magflow_emag::store::OrderQuery;
 use magflow_emag::{BlockingClient, ClientConfig, Credentials, Store};
 
 const TOKEN: &str = "0123456789abcdef-test-token";
+
+/// Where a test's store lives: a SQLite file in `dir`, or (`pg`) a schema of its own on the
+/// server of `MF_TEST_POSTGRES_URL`; None when that is not set (the test then returns; under
+/// `CI=true` it fails).
+fn location(dir: &Path, pg: bool) -> Option<String> {
+    if !pg {
+        return Some(dir.join("s.db").display().to_string());
+    }
+    match std::env::var("MF_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => {
+            static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+            let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos();
+            let sep = if url.contains('?') { '&' } else { '?' };
+            Some(format!(
+                "{url}{sep}schema=cb_{}_{n}_{nanos}",
+                std::process::id()
+            ))
+        }
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI=true but MF_TEST_POSTGRES_URL is not set: the PostgreSQL tests must run")
+        }
+        _ => {
+            eprintln!("MF_TEST_POSTGRES_URL not set: PostgreSQL test skipped");
+            None
+        }
+    }
+}
+
+/// A test on both engines: `name()` on SQLite, `name_pg()` on PostgreSQL.
+macro_rules! on_both {
+    ($body:ident, $sqlite:ident, $pg:ident) => {
+        #[test]
+        fn $sqlite() {
+            $body(false)
+        }
+        #[test]
+        fn $pg() {
+            $body(true)
+        }
+    };
+}
 
 fn client(sim: &Simulator, limited: bool) -> BlockingClient {
     let mut config = ClientConfig::new(Credentials::new(sim.username(), sim.password()).unwrap())
@@ -85,9 +131,9 @@ struct Rig {
     _dir: tempfile::TempDir,
 }
 
-fn rig(ack: bool) -> Rig {
+fn rig(ack: bool, pg: bool) -> Option<Rig> {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(dir.path().join("s.db")).unwrap());
+    let store = Arc::new(Store::open(location(dir.path(), pg)?).unwrap());
     // The receiver's listener first: the simulator is started with its URL.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -97,12 +143,12 @@ fn rig(ack: bool) -> Rig {
     let receiver = receiver(&store, &c, ack);
     let served = receiver.clone();
     std::thread::spawn(move || serve_on(listener, served));
-    Rig {
+    Some(Rig {
         sim,
         store,
         receiver,
         _dir: dir,
-    }
+    })
 }
 
 fn serve_on(listener: TcpListener, receiver: Arc<CallbackReceiver>) {
@@ -130,9 +176,13 @@ fn serve_on(listener: TcpListener, receiver: Arc<CallbackReceiver>) {
     }
 }
 
-#[test]
-fn orders_created_at_run_time_are_stored_and_acknowledged_without_a_sync() {
-    let rig = rig(true);
+on_both!(
+    run_time_orders,
+    orders_created_at_run_time_are_stored_and_acknowledged_without_a_sync,
+    orders_created_at_run_time_are_stored_and_acknowledged_without_a_sync_pg
+);
+fn run_time_orders(pg: bool) {
+    let Some(rig) = rig(true, pg) else { return };
     rig.receiver.start();
     let ids: Vec<i64> = (0..5)
         .map(|_| rig.sim.new_order()["id"].as_i64().unwrap())
@@ -161,9 +211,13 @@ fn orders_created_at_run_time_are_stored_and_acknowledged_without_a_sync() {
     assert!(!rig.receiver.is_running());
 }
 
-#[test]
-fn a_burst_of_500_new_orders_is_stored_exactly_once() {
-    let rig = rig(true);
+on_both!(
+    burst,
+    a_burst_of_500_new_orders_is_stored_exactly_once,
+    a_burst_of_500_new_orders_is_stored_exactly_once_pg
+);
+fn burst(pg: bool) {
+    let Some(rig) = rig(true, pg) else { return };
     let ids: Vec<i64> = (0..500)
         .map(|_| rig.sim.new_order()["id"].as_i64().unwrap())
         .collect();
@@ -185,9 +239,13 @@ fn a_burst_of_500_new_orders_is_stored_exactly_once() {
     rig.receiver.stop();
 }
 
-#[test]
-fn forged_and_repeated_callbacks_are_refused_or_harmless() {
-    let rig = rig(true);
+on_both!(
+    forged,
+    forged_and_repeated_callbacks_are_refused_or_harmless,
+    forged_and_repeated_callbacks_are_refused_or_harmless_pg
+);
+fn forged(pg: bool) {
+    let Some(rig) = rig(true, pg) else { return };
     let id = rig.sim.new_order()["id"].as_i64().unwrap();
     assert!(wait(
         || rig.store.callback_stats().unwrap().pending == 1,
@@ -275,7 +333,7 @@ fn child_receiver() {
     };
     let dir = Path::new(&dir);
     let base = std::env::var("MF_CB_CHILD_SIM").unwrap();
-    let store = Arc::new(Store::open(dir.join("s.db")).unwrap());
+    let store = Arc::new(Store::open(std::env::var("MF_CB_CHILD_STORE").unwrap()).unwrap());
     let user = std::env::var("MF_CB_CHILD_USER").unwrap();
     let password = std::env::var("MF_CB_CHILD_PASSWORD").unwrap();
     let c = BlockingClient::new(
@@ -294,9 +352,16 @@ fn child_receiver() {
     serve_on(listener, r);
 }
 
-#[test]
-fn kill_minus_9_with_the_queue_full_loses_nothing() {
+on_both!(
+    kill_minus_9,
+    kill_minus_9_with_the_queue_full_loses_nothing,
+    kill_minus_9_with_the_queue_full_loses_nothing_pg
+);
+fn kill_minus_9(pg: bool) {
     let dir = tempfile::tempdir().unwrap();
+    let Some(at) = location(dir.path(), pg) else {
+        return;
+    };
     // The simulator calls a relay in this process, forwarding to the child's port once known.
     let relay = TcpListener::bind("127.0.0.1:0").unwrap();
     let relay_url = format!(
@@ -307,6 +372,7 @@ fn kill_minus_9_with_the_queue_full_loses_nothing() {
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "child_receiver", "--ignored", "--nocapture"])
         .env("MF_CB_CHILD_DIR", dir.path())
+        .env("MF_CB_CHILD_STORE", &at)
         .env("MF_CB_CHILD_SIM", sim.url())
         .env("MF_CB_CHILD_USER", sim.username())
         .env("MF_CB_CHILD_PASSWORD", sim.password())
@@ -326,7 +392,7 @@ fn kill_minus_9_with_the_queue_full_loses_nothing() {
     let ids: Vec<i64> = (0..60)
         .map(|_| sim.new_order()["id"].as_i64().unwrap())
         .collect();
-    let store = Store::open(dir.path().join("s.db")).unwrap();
+    let store = Store::open(&at).unwrap();
     // Kill once every callback is recorded and the worker is part way through.
     assert!(wait(
         || {
@@ -378,10 +444,17 @@ fn relay_to(listener: TcpListener, port: u16) {
     }
 }
 
-#[test]
-fn the_queue_keeps_one_row_per_kind_and_id() {
+on_both!(
+    one_row,
+    the_queue_keeps_one_row_per_kind_and_id,
+    the_queue_keeps_one_row_per_kind_and_id_pg
+);
+fn one_row(pg: bool) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("q.db")).unwrap();
+    let Some(at) = location(dir.path(), pg) else {
+        return;
+    };
+    let store = Store::open(at).unwrap();
     let scope = magflow_emag::Scope::new(magflow_emag::Platform::EmagRo, "main");
     assert!(store.enqueue_callback(&scope, "order_new", 7).unwrap());
     assert!(store
@@ -419,12 +492,19 @@ fn the_queue_keeps_one_row_per_kind_and_id() {
     assert!(stats.oldest_pending_age_s >= 0.0);
 }
 
-/// The worker and a sync share the client's limiter at eMAG's real quota: the sync is not
-/// starved by a full queue (it finishes while the queue still holds work).
-#[test]
-fn a_full_queue_does_not_starve_a_sync() {
+// The worker and a sync share the client's limiter at eMAG's real quota: the sync is not
+// starved by a full queue (it finishes while the queue still holds work).
+on_both!(
+    full_queue,
+    a_full_queue_does_not_starve_a_sync,
+    a_full_queue_does_not_starve_a_sync_pg
+);
+fn full_queue(pg: bool) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(dir.path().join("s.db")).unwrap());
+    let Some(at) = location(dir.path(), pg) else {
+        return;
+    };
+    let store = Arc::new(Store::open(at).unwrap());
     let sim = Simulator::start(SimConfig {
         orders: 150,
         offers: 10,

@@ -1,6 +1,7 @@
 //! Typed models survive eMAG's schema drift and write back every field they read.
 
 use magflow_emag::models::{Offer, Order};
+use magflow_emag::ErrorKind;
 use serde_json::{json, Value};
 
 fn drifting_order() -> Value {
@@ -108,4 +109,67 @@ fn non_objects_are_refused_clearly() {
     assert_eq!(offer.id, Some(12));
     assert_eq!(offer.sale_price, Some(51.6477));
     assert!(offer.extra.contains_key("stock"));
+}
+
+#[test]
+fn text_and_value_decode_alike() {
+    let original = drifting_order();
+    let from_value = Order::from_value(original.clone()).unwrap();
+    let from_text: Order = original.to_string().parse().unwrap();
+    assert_eq!(from_text, from_value);
+    assert_eq!(from_text.unread(), from_value.unread());
+    assert_eq!(
+        from_text.to_value().unwrap(),
+        from_value.to_value().unwrap()
+    );
+    // The same order of keys too (map equality ignores it; the text written back does not).
+    assert_eq!(
+        from_text.to_value().unwrap().to_string(),
+        from_value.to_value().unwrap().to_string()
+    );
+    // Escaped keys and strings read the same as plain ones.
+    let escaped: Order = r#"{"\u0069d": "7", "cust\u006fmer": {"name": "A\"B"}}"#
+        .parse()
+        .unwrap();
+    assert_eq!(escaped.id, Some(7));
+    assert_eq!(
+        escaped.customer.as_ref().unwrap().name.as_deref(),
+        Some("A\"B")
+    );
+}
+
+#[test]
+fn unreadable_text_is_an_invalid_argument() {
+    for text in [
+        "[1, 2]",
+        "\"order\"",
+        "{\"id\": ",
+        "not json",
+        "{} trailing",
+    ] {
+        let err = text.parse::<Order>().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{text}: {err}");
+    }
+    let err = Order::from_value(json!([1])).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    assert!(err.to_string().contains("order"), "{err}");
+}
+
+#[test]
+fn old_reason_name_is_read_only_when_the_new_one_is_absent() {
+    let both =
+        Order::from_value(json!({"reason_cancellation": null, "cancellation_reason": 15})).unwrap();
+    assert_eq!(both.reason_cancellation, None);
+    assert_eq!(
+        both.extra["cancellation_reason"],
+        json!(15),
+        "kept as an unknown field"
+    );
+    let old_unreadable = Order::from_value(json!({"cancellation_reason": "n/a"})).unwrap();
+    assert_eq!(old_unreadable.reason_cancellation, None);
+    assert_eq!(
+        old_unreadable.to_value().unwrap()["reason_cancellation"],
+        json!("n/a"),
+        "the original is written back under the new name"
+    );
 }

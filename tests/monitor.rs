@@ -71,10 +71,11 @@ fn empty_window_has_no_latency_and_zero_rates() {
 
 #[test]
 fn window_expires_old_slots() {
-    let config = MonitorConfig {
-        window_seconds: 60,
-        slot_seconds: Some(10),
-        ..MonitorConfig::default()
+    let config = {
+        let mut o = MonitorConfig::default();
+        o.window_seconds = 60;
+        o.slot_seconds = Some(10);
+        o
     };
     let (m, clock) = monitor(config);
     m.record(100.0, false).unwrap();

@@ -219,9 +219,10 @@ fn thresholds_are_configurable() {
 
 #[test]
 fn history_is_bounded_and_keeps_the_latest() {
-    let config = MonitorConfig {
-        history_limit: 3,
-        ..MonitorConfig::default()
+    let config = {
+        let mut o = MonitorConfig::default();
+        o.history_limit = 3;
+        o
     };
     let (m, _) = monitor(config);
     for _ in 0..3 {

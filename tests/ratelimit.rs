@@ -79,12 +79,13 @@ fn tmp_path(name: &str) -> (tempfile::TempDir, PathBuf) {
 }
 
 fn host_config(path: &std::path::Path, orders: u32, other: u32) -> RateLimiterConfig {
-    RateLimiterConfig {
-        backend: BackendKind::Host,
-        path: Some(path.to_path_buf()),
-        orders: quota(orders),
-        other: quota(other),
-        ..RateLimiterConfig::default()
+    {
+        let mut o = RateLimiterConfig::default();
+        o.backend = BackendKind::Host;
+        o.path = Some(path.to_path_buf());
+        o.orders = quota(orders);
+        o.other = quota(other);
+        o
     }
 }
 

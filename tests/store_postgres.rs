@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use magflow_emag::sim::{SimConfig, Simulator};
-use magflow_emag::store::{OrderQuery, Scope, SyncLock};
+use magflow_emag::store::{LockWait, OrderQuery, Scope, SyncLock};
 use magflow_emag::sync::{sync_orders, Progress, SyncOptions};
 use magflow_emag::{
     runtime, Client, ClientConfig, Credentials, ErrorKind, Platform, RetryPolicy, Store,
@@ -128,19 +128,23 @@ fn child_entry() {
     let store = Store::open(var("MF_PG_URL")).unwrap();
     let c = client(&var("MF_URL"), &var("MF_USER"), &var("MF_PASSWORD"));
     let slow = role == "slow-sync";
-    let options = SyncOptions {
-        order_types: vec![3],
-        wait: std::env::var("MF_WAIT").is_ok(),
-        progress: Some(Arc::new(move |_: &Progress| {
+    let options = {
+        let mut o = SyncOptions::default();
+        o.order_types = vec![3];
+        o.wait = std::env::var("MF_WAIT").is_ok();
+        o.progress = Some(Arc::new(move |_: &Progress| {
             if slow {
                 std::thread::sleep(Duration::from_millis(40));
             }
             Ok(())
-        })),
-        ..SyncOptions::default()
+        }));
+        o
     };
     let summary = runtime::block_on(async { sync_orders(&c, &store, &options).await }).unwrap();
-    println!("STATUS {} CREATED {}", summary.status, summary.created);
+    println!(
+        "STATUS {} CREATED {}",
+        summary.status, summary.counts.created
+    );
 }
 
 fn spawn_child(role: &str, url: &str, sim: &Simulator, wait: bool) -> std::process::Child {
@@ -165,7 +169,7 @@ fn orders_offers_checkpoints_and_the_read_api_work_as_on_sqlite() {
     let url = with_schema(&base, &fresh_schema("basic"));
     let store = Store::open(&url).unwrap();
     assert!(store.is_postgres());
-    assert_eq!(store.schema_version().unwrap(), 1);
+    assert_eq!(store.schema_version().unwrap(), 2);
     assert!(
         !format!("{store:?}").contains("magflow-test-pw")
             && !store
@@ -312,20 +316,21 @@ fn a_full_sync_then_an_incremental_one_store_exactly_the_simulators_orders() {
     let sim = sim(650);
     let c = client(sim.url(), sim.username(), sim.password());
     let store = Store::open(&url).unwrap();
-    let options = SyncOptions {
-        acknowledge: true,
-        ..SyncOptions::default()
+    let options = {
+        let mut o = SyncOptions::default();
+        o.acknowledge = true;
+        o
     };
     let first = runtime::block_on(async { sync_orders(&c, &store, &options).await }).unwrap();
     assert_eq!(first.status, "success", "{first:?}");
-    assert_eq!(first.created, 650);
+    assert_eq!(first.counts.created, 650);
     assert!(first.acknowledged > 0);
     assert_eq!(compare(&sim, &store), (0, 0, 0));
     let second =
         runtime::block_on(async { sync_orders(&c, &store, &SyncOptions::default()).await })
             .unwrap();
     assert_eq!(second.status, "success");
-    assert_eq!(second.created, 0);
+    assert_eq!(second.counts.created, 0);
     assert_eq!(compare(&sim, &store), (0, 0, 0));
     let runs = store.sync_runs(5).unwrap();
     assert_eq!(runs.len(), 2);
@@ -362,6 +367,37 @@ fn a_second_worker_skips_naming_the_holder_or_waits_for_it() {
         "{skipped:?}"
     );
     assert_eq!(b.count_orders(None).unwrap(), 0);
+    // A bounded wait ends as `Held` / `skipped`, naming the holder and the time waited.
+    match b
+        .lock_sync("orders", &s, LockWait::Upto(Duration::from_millis(300)))
+        .unwrap()
+    {
+        SyncLock::Held(holder) => assert!(holder.contains("after waiting 0.3 s"), "{holder}"),
+        SyncLock::Acquired(_) => panic!("two workers hold one sync"),
+    }
+    let bounded = {
+        let mut o = SyncOptions::default();
+        o.wait = true;
+        o.wait_timeout = Some(Duration::from_millis(200));
+        o
+    };
+    let gave_up = runtime::block_on(async { sync_orders(&c, &b, &bounded).await }).unwrap();
+    assert_eq!(gave_up.status, "skipped");
+    assert!(
+        gave_up
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("after waiting 0.2 s"),
+        "{gave_up:?}"
+    );
+    assert_eq!(
+        SyncOptions::from_json(r#"{"wait": true, "wait_timeout_s": 2.5}"#)
+            .unwrap()
+            .wait_timeout,
+        Some(Duration::from_millis(2500))
+    );
+    assert!(SyncOptions::from_json(r#"{"wait_timeout_s": -1}"#).is_err());
     drop(guard);
     assert!(matches!(
         b.lock_sync("orders", &s, false).unwrap(),
@@ -434,15 +470,16 @@ fn a_killed_worker_frees_the_lock_and_the_next_resumes_from_its_last_page() {
     assert_eq!(killed.status, "abandoned");
     assert_eq!(killed.created, stored);
     let c = client(sim.url(), sim.username(), sim.password());
-    let options = SyncOptions {
-        order_types: vec![3],
-        ..SyncOptions::default()
+    let options = {
+        let mut o = SyncOptions::default();
+        o.order_types = vec![3];
+        o
     };
     let resumed = runtime::block_on(async { sync_orders(&c, &store, &options).await }).unwrap();
     assert_eq!(resumed.status, "success");
     assert_eq!(compare_type3(&sim, &store), 0);
     assert!(
-        resumed.unchanged < 100,
+        resumed.counts.unchanged < 100,
         "resumed from the last committed page: {resumed:?}"
     );
 }
@@ -458,9 +495,10 @@ fn a_connection_dropped_mid_sync_loses_no_page() {
     let sim = sim(900);
     let store = Store::open(&url).unwrap();
     let killer = base.clone();
-    let options = SyncOptions {
-        order_types: vec![3],
-        progress: Some(Arc::new(move |p: &Progress| {
+    let options = {
+        let mut o = SyncOptions::default();
+        o.order_types = vec![3];
+        o.progress = Some(Arc::new(move |p: &Progress| {
             if p.pages_done == 2 {
                 // Every store connection of this database but the killer's own.
                 sql(
@@ -470,8 +508,8 @@ fn a_connection_dropped_mid_sync_loses_no_page() {
                 );
             }
             Ok(())
-        })),
-        ..SyncOptions::default()
+        }));
+        o
     };
     let c = client(sim.url(), sim.username(), sim.password());
     let first = runtime::block_on(async { sync_orders(&c, &store, &options).await });
@@ -488,14 +526,11 @@ fn a_connection_dropped_mid_sync_loses_no_page() {
         }
     }
     let again = runtime::block_on(async {
-        sync_orders(
-            &c,
-            &store,
-            &SyncOptions {
-                order_types: vec![3],
-                ..SyncOptions::default()
-            },
-        )
+        sync_orders(&c, &store, &{
+            let mut o = SyncOptions::default();
+            o.order_types = vec![3];
+            o
+        })
         .await
     })
     .unwrap();
@@ -619,9 +654,10 @@ fn a_backup_moves_sqlite_to_postgresql_and_back_equal_row_by_row() {
     // A SQLite store with orders, offers, runs and checkpoints.
     let first = dir.path().join("first.db");
     let sqlite = Arc::new(Store::open(&first).unwrap());
-    let options = SyncOptions {
-        acknowledge: true,
-        ..SyncOptions::default()
+    let options = {
+        let mut o = SyncOptions::default();
+        o.acknowledge = true;
+        o
     };
     runtime::block_on(async { sync_orders(&c, &sqlite, &options).await }).unwrap();
     sqlite
@@ -690,4 +726,95 @@ fn a_backup_moves_sqlite_to_postgresql_and_back_equal_row_by_row() {
         .filter(|e| e.file_name().to_string_lossy().contains("pg-stage"))
         .collect();
     assert!(left.is_empty());
+}
+
+/// New rows go in by `COPY`; one that another writer stores between the lookup and the
+/// `COPY` fails it with a unique violation, and the page is written again by upserts:
+/// nothing lost, counted as the second look found it.
+#[test]
+fn a_row_stored_by_another_writer_meanwhile_is_upserted_not_lost() {
+    let Some(base) = server() else { return };
+    let url = with_schema(&base, &fresh_schema("race"));
+    let store = Store::open(&url).unwrap();
+    let schema = schema_of(&url);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (client, conn) = rt
+        .block_on(tokio_postgres::connect(&base, tokio_postgres::NoTls))
+        .unwrap();
+    rt.spawn(conn);
+    // The other writer's row, not yet committed: the page's COPY waits for it.
+    rt.block_on(client.batch_execute(&format!(
+        "BEGIN; INSERT INTO {schema}.orders (platform, account, order_id, data, content_hash,
+             first_seen_at, synced_at)
+         VALUES ('emag_ro', 'main', 50, '{{}}', 'other', 'x', 'x')"
+    )))
+    .unwrap();
+    let texts = [
+        r#"{"id":50,"status":1,"type":3}"#,
+        r#"{"id":51,"status":1,"type":3}"#,
+    ];
+    let writer = std::thread::spawn(move || {
+        let s = scope();
+        let items = magflow_emag::client::RawItems::from_texts(&texts);
+        let page = magflow_emag::store::PreparedOrders::new(items, s.time_zone, |_, _| {});
+        let counts = store.upsert_prepared_orders(&s, &page, None).unwrap();
+        (store, counts)
+    });
+    // Commit once the page waits on the row (or after a while: either way the outcome is
+    // the same, only the path differs).
+    for _ in 0..200 {
+        let waiting = sql(
+            &base,
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'",
+        );
+        if waiting == vec![Some("1".to_owned())] {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    rt.block_on(client.batch_execute("COMMIT")).unwrap();
+    let (store, counts) = writer.join().unwrap();
+    assert_eq!(
+        (counts.created, counts.updated, counts.unchanged),
+        (1, 1, 0)
+    );
+    let s = scope();
+    assert_eq!(
+        store.get_order_text(50, Some(&s)).unwrap().as_deref(),
+        Some(texts[0])
+    );
+    assert_eq!(
+        store.get_order_text(51, Some(&s)).unwrap().as_deref(),
+        Some(texts[1])
+    );
+    assert_eq!(store.count_orders(None).unwrap(), 2);
+}
+
+/// Schema 2 (the callback queue) is added to a store made by schema 1, in place.
+#[test]
+fn a_schema_1_store_migrates_to_the_callback_queue() {
+    let Some(base) = server() else { return };
+    let url = with_schema(&base, &fresh_schema("mig"));
+    let store = Store::open(&url).unwrap();
+    let s = scope();
+    store
+        .upsert_orders(&s, &[json!({"id": 1, "status": 1, "type": 3})], None)
+        .unwrap();
+    drop(store);
+    let schema = schema_of(&url);
+    sql(
+        &base,
+        &format!(
+            "DROP TABLE {schema}.callback_queue;
+             UPDATE {schema}.store_meta SET value = '1' WHERE key = 'schema_version'"
+        ),
+    );
+    let store = Store::open(&url).unwrap();
+    assert_eq!(store.schema_version().unwrap(), 2);
+    assert_eq!(store.count_orders(None).unwrap(), 1);
+    assert!(store.enqueue_callback(&s, "order_new", 1).unwrap());
+    assert_eq!(store.callback_stats().unwrap().pending, 1);
 }

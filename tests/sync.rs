@@ -49,17 +49,18 @@ fn full_sync_stores_every_order_of_both_types_then_incremental_finds_nothing_new
     let store = Store::open(dir.path().join("s.db")).unwrap();
     let events = Arc::new(Mutex::new(Vec::<Progress>::new()));
     let seen = events.clone();
-    let options = SyncOptions {
-        progress: Some(Arc::new(move |p: &Progress| {
+    let options = {
+        let mut o = SyncOptions::default();
+        o.progress = Some(Arc::new(move |p: &Progress| {
             seen.lock().unwrap().push(p.clone());
             Ok(())
-        })),
-        ..SyncOptions::default()
+        }));
+        o
     };
     let first = run_orders(&c, &store, options).unwrap();
     let truth = sim.orders();
     assert_eq!(first.fetched as usize, truth.len());
-    assert_eq!(first.created as usize, truth.len());
+    assert_eq!(first.counts.created as usize, truth.len());
     assert_eq!(store.count_orders(None).unwrap() as usize, truth.len());
     for order in truth.iter().step_by(37) {
         let id = order["id"].as_i64().unwrap();
@@ -82,12 +83,12 @@ fn full_sync_stores_every_order_of_both_types_then_incremental_finds_nothing_new
 
     sim.reset_stats();
     let second = run_orders(&c, &store, SyncOptions::default()).unwrap();
-    assert_eq!(second.created, 0);
-    assert_eq!(second.updated, 0);
+    assert_eq!(second.counts.created, 0);
+    assert_eq!(second.counts.updated, 0);
     // Only the overlap window: counted once per type, then its orders (those the seed
     // dated in the last ten minutes, if any: one short page per type at most) read again.
     assert!(second.pages <= 2, "{second:?}");
-    assert_eq!(second.unchanged, second.fetched, "{second:?}");
+    assert_eq!(second.counts.unchanged, second.fetched, "{second:?}");
     assert_eq!(
         sim.stats()["requests_total"],
         json!(2 + second.pages),
@@ -111,14 +112,11 @@ fn acknowledge_moves_new_orders_to_in_progress_and_stores_the_reread() {
         .filter_map(|o| o["id"].as_i64())
         .collect();
     assert!(!new_ids.is_empty());
-    let summary = run_orders(
-        &c,
-        &store,
-        SyncOptions {
-            acknowledge: true,
-            ..SyncOptions::default()
-        },
-    )
+    let summary = run_orders(&c, &store, {
+        let mut o = SyncOptions::default();
+        o.acknowledge = true;
+        o
+    })
     .unwrap();
     assert_eq!(summary.acknowledged as usize, new_ids.len());
     for id in &new_ids {
@@ -139,15 +137,16 @@ fn a_crash_mid_walk_loses_nothing_and_duplicates_nothing() {
     let store = Store::open(dir.path().join("s.db")).unwrap();
     // After the second page is stored, the next read fails (no retries): the run dies there.
     let injector = sim.clone();
-    let options = SyncOptions {
-        order_types: vec![3],
-        progress: Some(Arc::new(move |p: &Progress| {
+    let options = {
+        let mut o = SyncOptions::default();
+        o.order_types = vec![3];
+        o.progress = Some(Arc::new(move |p: &Progress| {
             if p.pages_done == 2 {
                 injector.inject(Fault::Http500, 1, Some("order"), Some("read"));
             }
             Ok(())
-        })),
-        ..SyncOptions::default()
+        }));
+        o
     };
     let err = run_orders(&c, &store, options).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Network);
@@ -161,14 +160,11 @@ fn a_crash_mid_walk_loses_nothing_and_duplicates_nothing() {
     assert!(failed.error.as_deref().unwrap_or("").contains("500"));
 
     sim.reset_stats();
-    let resumed = run_orders(
-        &c,
-        &store,
-        SyncOptions {
-            order_types: vec![3],
-            ..SyncOptions::default()
-        },
-    )
+    let resumed = run_orders(&c, &store, {
+        let mut o = SyncOptions::default();
+        o.order_types = vec![3];
+        o
+    })
     .unwrap();
     let type3 = sim
         .orders()
@@ -177,11 +173,11 @@ fn a_crash_mid_walk_loses_nothing_and_duplicates_nothing() {
         .count();
     assert_eq!(store.count_orders(None).unwrap() as usize, type3);
     assert_eq!(
-        resumed.created as usize,
+        resumed.counts.created as usize,
         type3 - 200,
         "resumed at page 3: nothing read twice"
     );
-    assert_eq!(resumed.unchanged, 0);
+    assert_eq!(resumed.counts.unchanged, 0);
 }
 
 #[test]
@@ -192,35 +188,33 @@ fn cancellation_stops_between_pages_and_the_next_run_resumes() {
     let store = Store::open(dir.path().join("s.db")).unwrap();
     let token = CancelToken::new();
     let trigger = token.clone();
-    let options = SyncOptions {
-        order_types: vec![3],
-        cancel: Some(token),
-        progress: Some(Arc::new(move |p: &Progress| {
+    let options = {
+        let mut o = SyncOptions::default();
+        o.order_types = vec![3];
+        o.cancel = Some(token);
+        o.progress = Some(Arc::new(move |p: &Progress| {
             if p.pages_done == 1 {
                 trigger.cancel();
             }
             Ok(())
-        })),
-        ..SyncOptions::default()
+        }));
+        o
     };
     let cancelled = run_orders(&c, &store, options).unwrap();
     assert_eq!(cancelled.status, "cancelled");
     assert_eq!(cancelled.pages, 1);
-    let rest = run_orders(
-        &c,
-        &store,
-        SyncOptions {
-            order_types: vec![3],
-            ..SyncOptions::default()
-        },
-    )
+    let rest = run_orders(&c, &store, {
+        let mut o = SyncOptions::default();
+        o.order_types = vec![3];
+        o
+    })
     .unwrap();
     let type3 = sim
         .orders()
         .iter()
         .filter(|o| o["type"] == json!(3))
         .count() as u64;
-    assert_eq!(cancelled.created + rest.created, type3);
+    assert_eq!(cancelled.counts.created + rest.counts.created, type3);
 }
 
 #[test]
@@ -239,10 +233,11 @@ fn offers_sync_and_bad_options() {
     let again =
         runtime::block_on(async { sync_offers(&client, &store, &SyncOptions::default()).await })
             .unwrap();
-    assert_eq!(again.unchanged, 230);
-    let bad = SyncOptions {
-        order_types: vec![1],
-        ..SyncOptions::default()
+    assert_eq!(again.counts.unchanged, 230);
+    let bad = {
+        let mut o = SyncOptions::default();
+        o.order_types = vec![1];
+        o
     };
     let err = runtime::block_on(async { sync_orders(&client, &store, &bad).await }).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
@@ -280,10 +275,11 @@ fn new_type3_ids(sim: &Simulator) -> Vec<u64> {
 }
 
 fn ack_options() -> SyncOptions {
-    SyncOptions {
-        acknowledge: true,
-        order_types: vec![3],
-        ..SyncOptions::default()
+    {
+        let mut o = SyncOptions::default();
+        o.acknowledge = true;
+        o.order_types = vec![3];
+        o
     }
 }
 
@@ -297,15 +293,16 @@ fn new_orders_stored_by_a_run_that_died_are_acknowledged_by_the_next() {
     assert!(new_ids.len() > 20, "{}", new_ids.len());
     // The run dies after two pages are stored; its acknowledgements fail too (eMAG down).
     let injector = sim.clone();
-    let dying = SyncOptions {
-        progress: Some(Arc::new(move |p: &Progress| {
+    let dying = {
+        let mut o = ack_options();
+        o.progress = Some(Arc::new(move |p: &Progress| {
             if p.pages_done == 2 {
                 injector.inject(Fault::Http503, 1, Some("order"), Some("read"));
                 injector.inject(Fault::Http503, 1, Some("order"), Some("acknowledge"));
             }
             Ok(())
-        })),
-        ..ack_options()
+        }));
+        o
     };
     run_orders(&c, &store, dying).unwrap_err();
     assert_eq!(store.count_orders(None).unwrap(), 200);
@@ -368,9 +365,10 @@ fn orders_changing_during_an_incremental_walk_skip_no_other_order() {
     let c = client(&sim, 1);
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("s.db")).unwrap();
-    let only3 = || SyncOptions {
-        order_types: vec![3],
-        ..SyncOptions::default()
+    let only3 = || {
+        let mut o = SyncOptions::default();
+        o.order_types = vec![3];
+        o
     };
     run_orders(&c, &store, only3()).unwrap();
     // Every type-3 order changed three minutes ago: the next incremental window holds them all.
@@ -392,8 +390,9 @@ fn orders_changing_during_an_incremental_walk_skip_no_other_order() {
     let order_list = type3.clone();
     let changed = Arc::new(Mutex::new(Vec::<u64>::new()));
     let changed_in_walk = changed.clone();
-    let walk = SyncOptions {
-        progress: Some(Arc::new(move |_: &Progress| {
+    let walk = {
+        let mut o = only3();
+        o.progress = Some(Arc::new(move |_: &Progress| {
             let mut changed = changed_in_walk.lock().unwrap();
             let next: Vec<u64> = order_list
                 .iter()
@@ -406,8 +405,8 @@ fn orders_changing_during_an_incremental_walk_skip_no_other_order() {
                 changed.push(id);
             }
             Ok(())
-        })),
-        ..only3()
+        }));
+        o
     };
     let summary = run_orders(&c, &store, walk).unwrap();
     assert!(summary.pages >= 3, "{summary:?}");
@@ -428,14 +427,11 @@ fn orders_changing_during_an_incremental_walk_skip_no_other_order() {
     );
     // The orders changed during the walk are newer than its end: the next run reads them.
     std::thread::sleep(Duration::from_millis(1100));
-    run_orders(
-        &c,
-        &store,
-        SyncOptions {
-            overlap: Duration::from_secs(1),
-            ..only3()
-        },
-    )
+    run_orders(&c, &store, {
+        let mut o = only3();
+        o.overlap = Duration::from_secs(1);
+        o
+    })
     .unwrap();
     for id in &type3 {
         assert_eq!(
@@ -449,15 +445,16 @@ fn orders_changing_during_an_incremental_walk_skip_no_other_order() {
 #[test]
 fn a_restore_is_refused_while_a_sync_of_the_store_runs_and_a_sync_outliving_a_restore_stops() {
     use magflow_emag::backup::{BackupManager, CreateOptions, RestoreOptions};
-    use magflow_emag::store::{PreparedOrders, RunContext, Scope};
+    use magflow_emag::store::{PageCommit, PreparedOrders, RunContext, Scope};
     let sim = sim(500, 0);
     let c = client(&sim, 1);
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(dir.path().join("s.db")).unwrap());
     let manager = BackupManager::new(store.clone(), dir.path().join("b")).unwrap();
-    let only3 = || SyncOptions {
-        order_types: vec![3],
-        ..SyncOptions::default()
+    let only3 = || {
+        let mut o = SyncOptions::default();
+        o.order_types = vec![3];
+        o
     };
     run_orders(&c, &store, only3()).unwrap();
     let backup = manager.create(&CreateOptions::default()).unwrap();
@@ -465,15 +462,16 @@ fn a_restore_is_refused_while_a_sync_of_the_store_runs_and_a_sync_outliving_a_re
     let during = Arc::new(Mutex::new(None));
     let (mgr, seen) = (manager.clone(), during.clone());
     let name = backup.filename.clone();
-    let options = SyncOptions {
-        full: true,
-        progress: Some(Arc::new(move |p: &Progress| {
+    let options = {
+        let mut o = only3();
+        o.full = true;
+        o.progress = Some(Arc::new(move |p: &Progress| {
             if p.pages_done == 1 {
                 *seen.lock().unwrap() = Some(mgr.restore(&name, &RestoreOptions::default()));
             }
             Ok(())
-        })),
-        ..only3()
+        }));
+        o
     };
     let summary = run_orders(&c, &store, options).unwrap();
     assert_eq!(summary.status, "success");
@@ -503,9 +501,8 @@ fn a_restore_is_refused_while_a_sync_of_the_store_runs_and_a_sync_outliving_a_re
         run_id: 0,
         generation,
     };
-    let err = store
-        .upsert_prepared_orders_in_run(&scope, &page, None, Some(&stale))
-        .unwrap_err();
+    let at = PageCommit::new(&scope, None).in_run(&stale);
+    let err = store.upsert_prepared_orders_in_run(&page, at).unwrap_err();
     assert!(err.to_string().contains("restored"), "{err}");
     assert!(store.get_order(1, None).unwrap().is_none());
     // And the next incremental sync leaves nothing stale.
@@ -522,9 +519,10 @@ fn an_incremental_walk_stopped_mid_window_resumes_at_its_next_page_down() {
     let c = client(&sim, 1);
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("s.db")).unwrap();
-    let only3 = || SyncOptions {
-        order_types: vec![3],
-        ..SyncOptions::default()
+    let only3 = || {
+        let mut o = SyncOptions::default();
+        o.order_types = vec![3];
+        o
     };
     run_orders(&c, &store, only3()).unwrap();
     let type3: Vec<u64> = sim
@@ -540,25 +538,25 @@ fn an_incremental_walk_stopped_mid_window_resumes_at_its_next_page_down() {
     sim.set_now(bucharest_now());
     let token = CancelToken::new();
     let trigger = token.clone();
-    let stopped = run_orders(
-        &c,
-        &store,
-        SyncOptions {
-            cancel: Some(token),
-            progress: Some(Arc::new(move |_: &Progress| {
-                trigger.cancel();
-                Ok(())
-            })),
-            ..only3()
-        },
-    )
+    let stopped = run_orders(&c, &store, {
+        let mut o = only3();
+        o.cancel = Some(token);
+        o.progress = Some(Arc::new(move |_: &Progress| {
+            trigger.cancel();
+            Ok(())
+        }));
+        o
+    })
     .unwrap();
     assert_eq!((stopped.status.as_str(), stopped.pages), ("cancelled", 1));
     let pages = (type3.len() as u64).div_ceil(100);
     assert!(pages >= 3);
     let resumed = run_orders(&c, &store, only3()).unwrap();
     assert_eq!(resumed.pages, pages - 1, "{resumed:?}");
-    assert_eq!(stopped.updated + resumed.updated, type3.len() as u64);
+    assert_eq!(
+        stopped.counts.updated + resumed.counts.updated,
+        type3.len() as u64
+    );
     for id in &type3 {
         assert_eq!(
             store.get_order(*id as i64, None).unwrap().as_ref(),

@@ -6,9 +6,10 @@ use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Europe::Bucharest;
 use magflow_emag::sim::{SimConfig, Simulator};
 use magflow_emag::validate::{
-    self, ensure, guards, validate_awb_with, validate_bulk_order_update, validate_offer_with,
-    validate_order_cancellation, validate_order_cancellation_doc, validate_order_data,
-    validate_order_for_update, validate_order_for_update_with, OfferMode, Options,
+    self, ensure, request_guards as guards, validate_awb_with, validate_bulk_order_update,
+    validate_offer_with, validate_order_cancellation, validate_order_cancellation_doc,
+    validate_order_data, validate_order_for_update, validate_order_for_update_with, OfferMode,
+    Options,
 };
 use magflow_emag::ErrorKind;
 use serde_json::{json, Value};
@@ -664,9 +665,10 @@ fn the_full_status_matrix_against_current() {
                         "{case}: {errors:?}"
                     );
                     // A longer return period moves the limit.
-                    let options = Options {
-                        return_period_days: 30,
-                        ..Options::at(t0 + Duration::days(20))
+                    let options = {
+                        let mut o = Options::at(t0 + Duration::days(20));
+                        o.return_period_days = 30;
+                        o
                     };
                     let errors = validate_order_for_update_with(&new, Some(&cur), &options);
                     assert!(status_errors(errors).is_empty(), "{case}");
@@ -1218,9 +1220,10 @@ fn bulk_errors_per_order_id() {
 // ---- offers -----------------------------------------------------------------------------------
 
 fn today_options(mode: OfferMode) -> Options {
-    Options {
-        offer_mode: mode,
-        ..Options::at(utc("2025-08-10 12:00:00"))
+    {
+        let mut o = Options::at(utc("2025-08-10 12:00:00"));
+        o.offer_mode = mode;
+        o
     }
 }
 
@@ -1734,8 +1737,10 @@ fn request_guards_live_in_validate() {
         err.validation_errors()[0].contains("more than one month"),
         "{err}"
     );
-    // The client's path is the same function.
-    assert!(magflow_emag::client::guards::check_payload("order", "read", &longer).is_err());
+    // The client checks through the same function (the client::guards re-export is gone).
+    assert!(
+        magflow_emag::validate::request_guards::check_payload("order", "read", &longer).is_err()
+    );
     let a = NaiveDateTime::parse_from_str("2024-01-31 00:00:00", "%Y-%m-%d %H:%M:%S").unwrap();
     let b = NaiveDateTime::parse_from_str("2024-02-29 00:00:00", "%Y-%m-%d %H:%M:%S").unwrap();
     assert!(guards::within_one_month(a, b));
@@ -1756,20 +1761,19 @@ fn extreme_options_never_panic() {
         .and_utc();
     for now in [far, past] {
         for days in [i64::MAX, i64::MIN, 0, -5] {
-            let options = Options {
-                return_period_days: days,
-                ..Options::at(now)
+            let options = {
+                let mut o = Options::at(now);
+                o.return_period_days = days;
+                o
             };
             let cur = current(4);
             let _ = validate_order_for_update_with(&moved(&cur, 5), Some(&cur), &options);
             let _ = validate_order_for_update_with(&moved(&cur, 3), Some(&cur), &options);
-            let _ = validate_offer_with(
-                &offer_create(),
-                &Options {
-                    offer_mode: OfferMode::Create,
-                    ..options.clone()
-                },
-            );
+            let _ = validate_offer_with(&offer_create(), &{
+                let mut o = options.clone();
+                o.offer_mode = OfferMode::Create;
+                o
+            });
             let _ = validate_awb_with(
                 &with(awb(), |a| {
                     a["rma_id"] = json!(1);
@@ -1785,9 +1789,10 @@ fn extreme_options_never_panic() {
 
 #[test]
 fn type_is_optional_when_not_required_but_still_checked_when_sent() {
-    let lenient = Options {
-        require_type: false,
-        ..Options::default()
+    let lenient = {
+        let mut o = Options::default();
+        o.require_type = false;
+        o
     };
     let untyped = with(order(), |o| {
         o.as_object_mut().unwrap().remove("type");

@@ -2,7 +2,8 @@
  * and see the library's log. Runs against the bundled simulator, so it needs no credentials;
  * for the real API drop the simulator and give your API user and password instead.
  *
- * Build against an installed library (`make install PREFIX=...`):
+ * Build against an installed library with the simulator (`make install PREFIX=...
+ *   C_FEATURES=simulator`; its pkg-config Cflags define MF_SIMULATOR):
  *   cc sync_example.c $(pkg-config --cflags --libs magflow-emag) -o sync_example
  * or statically, with a prefix holding only libmagflow_emag.a:
  *   cc sync_example.c $(pkg-config --static --cflags --libs magflow-emag) -o sync_example

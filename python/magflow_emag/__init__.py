@@ -40,21 +40,7 @@ from ._native import (
     validate_order_data,
     validate_order_for_update,
 )
-from .errors import (
-    ApiResponseError,
-    AuthenticationError,
-    BackupError,
-    BusinessLogicError,
-    EmagApiError,
-    EmagTimeoutError,
-    InternalError,
-    InvalidArgumentError,
-    NetworkError,
-    RateLimitError,
-    ResourceNotFoundError,
-    StoreError,
-    ValidationError,
-)
+from .errors import *  # noqa: F401,F403 (the exception classes; their names are errors.__all__)
 
 __all__ = [
     "__version__",
@@ -91,19 +77,7 @@ __all__ = [
     "list_backups",
     "verify_backup",
     "cleanup_backups",
-    "EmagApiError",
-    "RateLimitError",
-    "AuthenticationError",
-    "ValidationError",
-    "ResourceNotFoundError",
-    "BusinessLogicError",
-    "NetworkError",
-    "EmagTimeoutError",
-    "ApiResponseError",
-    "StoreError",
-    "BackupError",
-    "InvalidArgumentError",
-    "InternalError",
 ]
+__all__ += errors.__all__
 
 _logging.install()

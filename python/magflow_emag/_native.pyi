@@ -5,6 +5,68 @@ from datetime import datetime
 from os import PathLike
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, Union, final
 
+from .types import (
+    Alert,
+    AlertEvent,
+    BackupCleanup,
+    BackupCreated,
+    BackupListing,
+    BackupRestored,
+    BackupVerified,
+    CallbackStats,
+    Health,
+    Metrics,
+    ProductStatistics,
+    RateLimiterStats,
+    ScheduleStatus,
+    SimulatorStats,
+    SyncProgress,
+    SyncRun,
+    SyncStatistics,
+    SyncSummary,
+)
+
+# What the module registers, in `__all__` at run time (stubtest compares the two).
+__all__ = [
+    "BackupManager",
+    "BackupSchedule",
+    "CallbackReceiver",
+    "CancelToken",
+    "Monitor",
+    "RateLimiter",
+    "RetryPolicy",
+    "Simulator",
+    "Store",
+    "StoredRows",
+    "_Client",
+    "_Pager",
+    "__version__",
+    "_at_exit",
+    "_error_kinds",
+    "_reset_log_cache",
+    "cancellation_reason_text",
+    "cancellation_reasons",
+    "cleanup_backups",
+    "is_valid_cancellation_reason",
+    "list_backups",
+    "order_status_text",
+    "order_type_text",
+    "payment_mode_text",
+    "scheduled_start_offset",
+    "sync_offers",
+    "sync_offers_async",
+    "sync_orders",
+    "sync_orders_async",
+    "transition_rule",
+    "validate_awb",
+    "validate_bulk_order_update",
+    "validate_offer",
+    "validate_order_cancellation",
+    "validate_order_data",
+    "validate_order_for_update",
+    "verify_backup",
+]
+
 __version__: str
 
 def cancellation_reason_text(code: int, lang: str = "en") -> str:
@@ -21,18 +83,10 @@ def transition_rule(from_status: int, to_status: int) -> str:
     """The rule for moving an order from one status to another."""
 def is_valid_cancellation_reason(code: int) -> bool:
     """Whether a code is a valid `reason_cancellation`."""
-def _raise_error_kind(kind_code: int, message: str = "test") -> None: ...
-def _bench_rust_reads(
-    base_url: str, username: str, password: str, requests: int, items_per_page: int = 10, text: bool = False
-) -> float: ...
-def _async_echo(value: int, delay_s: float) -> Awaitable[int]: ...
-def _runtime_owner_pid() -> Optional[int]: ...
+def _error_kinds() -> List[Tuple[int, str, str, str, str]]: ...
 def _at_exit() -> None: ...
-def _tasks_in_flight() -> int: ...
 def _reset_log_cache() -> None: ...
-def _json_loads(text: str) -> Any: ...
 
-@final
 @final
 class RetryPolicy:
     """The retry policy: exponential backoff with full jitter."""
@@ -63,14 +117,13 @@ class RetryPolicy:
         """The backoff ceiling before retry number `retry` (0-based), in seconds."""
 
 @final
-@final
 class _Pager:
     def next_page(self) -> Optional[List[Dict[str, Any]]]: ...
     def next_page_async(self) -> Awaitable[Optional[List[Dict[str, Any]]]]: ...
 
 @final
-@final
 class _Client:
+    """The native client; its operations answer values, or awaitables when `asynchronous`."""
     def __new__(
         cls,
         username: str,
@@ -84,6 +137,7 @@ class _Client:
         limiter: Any = None,
         monitor: Optional[Monitor] = None,
         wire_log: bool = False,
+        asynchronous: bool = False,
     ) -> _Client: ...
     @property
     def monitor(self) -> Monitor: ...
@@ -95,27 +149,20 @@ class _Client:
     def base_url(self) -> str: ...
     @property
     def account(self) -> str: ...
-    def call(self, resource: str, action: str, data: Any = None) -> Any: ...
-    def read(self, resource: str, **filters: Any) -> List[Dict[str, Any]]: ...
-    def count(self, resource: str, **filters: Any) -> int: ...
     def pages(self, resource: str, **filters: Any) -> _Pager: ...
-    def save(self, resource: str, entities: Any, action: str = "save") -> List[Any]: ...
+    # Each returns its value, or an awaitable of it on an asynchronous client.
+    def call(self, resource: str, action: str, data: Any = None) -> Any: ...
+    def read(self, resource: str, **filters: Any) -> Any: ...
+    def count(self, resource: str, **filters: Any) -> Any: ...
+    def save(self, resource: str, entities: Any, action: str = "save") -> Any: ...
     def acknowledge(self, order_id: int) -> Any: ...
     def unlock_courier(self, order_id: int) -> Any: ...
     def stock_update(self, product_id: int, value: int) -> Any: ...
     def awb_save(self, awb: Any) -> Any: ...
-    def awb_read_pdf(self, emag_id: int, awb_format: str = "A4") -> bytes: ...
-    def awb_read_zpl(self, emag_id: int) -> bytes: ...
+    def awb_read_pdf(self, emag_id: int, awb_format: str = "A4") -> Any: ...
+    def awb_read_zpl(self, emag_id: int) -> Any: ...
     def find_by_eans(self, eans: List[str]) -> Any: ...
     def smart_deals_price_check(self, product_id: int) -> Any: ...
-    def call_async(self, resource: str, action: str, data: Any = None) -> Awaitable[Any]: ...
-    def read_async(self, resource: str, **filters: Any) -> Awaitable[List[Dict[str, Any]]]: ...
-    def count_async(self, resource: str, **filters: Any) -> Awaitable[int]: ...
-    def save_async(self, resource: str, entities: Any, action: str = "save") -> Awaitable[List[Any]]: ...
-    def acknowledge_async(self, order_id: int) -> Awaitable[Any]: ...
-    def stock_update_async(self, product_id: int, value: int) -> Awaitable[Any]: ...
-    def awb_save_async(self, awb: Any) -> Awaitable[Any]: ...
-    def unlock_courier_async(self, order_id: int) -> Awaitable[Any]: ...
 
 @final
 class Store:
@@ -137,15 +184,15 @@ class Store:
         """An offer as read, or None."""
     def order_status_counts(self, platform: Optional[str] = None, account: Optional[str] = None) -> Dict[int, int]:
         """Order counts per status: `{status: count}` (status -1 for orders without one)."""
-    def sync_runs(self, limit: int = 20) -> List[Dict[str, Any]]:
+    def sync_runs(self, limit: int = 20) -> List[SyncRun]:
         """The latest sync-log rows, newest first."""
-    def sync_statistics(self, hours: int = 24) -> Dict[str, Any]:
+    def sync_statistics(self, hours: int = 24) -> SyncStatistics:
         """Sync statistics over the last `hours`."""
-    def callback_stats(self) -> Dict[str, Any]:
+    def callback_stats(self) -> CallbackStats:
         """The callback queue's figures: received (every repeat counted), pending, failed, done,
         oldest_pending_age_s.
         """
-    def product_statistics(self) -> Dict[str, Any]:
+    def product_statistics(self) -> ProductStatistics:
         """Offer statistics (total, active, inactive, by account, synced in the last 24 h)."""
     def orders(
         self,
@@ -188,40 +235,44 @@ def sync_orders(
     store: Store,
     full: bool = False,
     acknowledge: bool = False,
-    progress: Optional[Callable[[Dict[str, Any]], Any]] = None,
+    progress: Optional[Callable[[SyncProgress], Any]] = None,
     order_types: Optional[List[int]] = None,
     cancel: Optional[CancelToken] = None,
     wait: bool = False,
-) -> Dict[str, Any]:
+    wait_timeout: Optional[float] = 3600.0,
+) -> SyncSummary:
     """Sync orders from eMAG into the store (blocking; the GIL is released)."""
 def sync_orders_async(
     client: Any,
     store: Store,
     full: bool = False,
     acknowledge: bool = False,
-    progress: Optional[Callable[[Dict[str, Any]], Any]] = None,
+    progress: Optional[Callable[[SyncProgress], Any]] = None,
     order_types: Optional[List[int]] = None,
     cancel: Optional[CancelToken] = None,
     wait: bool = False,
-) -> Awaitable[Dict[str, Any]]:
+    wait_timeout: Optional[float] = 3600.0,
+) -> Awaitable[SyncSummary]:
     """Sync orders, as an awaitable."""
 def sync_offers(
     client: Any,
     store: Store,
     full: bool = False,
-    progress: Optional[Callable[[Dict[str, Any]], Any]] = None,
+    progress: Optional[Callable[[SyncProgress], Any]] = None,
     cancel: Optional[CancelToken] = None,
     wait: bool = False,
-) -> Dict[str, Any]:
+    wait_timeout: Optional[float] = 3600.0,
+) -> SyncSummary:
     """Sync every offer page into the store (blocking)."""
 def sync_offers_async(
     client: Any,
     store: Store,
     full: bool = False,
-    progress: Optional[Callable[[Dict[str, Any]], Any]] = None,
+    progress: Optional[Callable[[SyncProgress], Any]] = None,
     cancel: Optional[CancelToken] = None,
     wait: bool = False,
-) -> Awaitable[Dict[str, Any]]:
+    wait_timeout: Optional[float] = 3600.0,
+) -> Awaitable[SyncSummary]:
     """Sync offers, as an awaitable."""
 
 @final
@@ -267,7 +318,7 @@ class Simulator:
     @property
     def password(self) -> str:
         """The accepted password."""
-    def stats(self) -> Dict[str, Any]:
+    def stats(self) -> SimulatorStats:
         """Counters and the sliding-window maxima per bucket."""
     def orders(self) -> List[Dict[str, Any]]:
         """Every order, as `order/read` sends it."""
@@ -336,7 +387,7 @@ class RateLimiter:
         """Take a permit only if one is free right now."""
     def on_rate_limited(self, bucket: str, wait: float = 1.0) -> None:
         """The server answered 429: hold `bucket` for `wait` seconds for every sharer."""
-    def stats(self) -> Dict[str, Any]:
+    def stats(self) -> RateLimiterStats:
         """Counters and usage per bucket: {"backend": ..., "orders": {...}, "other": {...}}."""
     def reset_stats(self) -> None:
         """Zero the counters (the shared limiter state is untouched)."""
@@ -385,19 +436,19 @@ class Monitor:
         self, kind: str, success: bool, duration_seconds: float = 0.0, items: int = 0
     ) -> None:
         """Record a finished sync run."""
-    def metrics(self) -> Dict[str, Any]:
+    def metrics(self) -> Metrics:
         """The metrics of the window, as a dict (evaluates alerts)."""
-    def health(self) -> Dict[str, Any]:
+    def health(self) -> Health:
         """`{status, health_score, metrics, alerts, timestamp}` (evaluates alerts)."""
     def prometheus(self) -> str:
         """The Prometheus text exposition (evaluates alerts)."""
-    def evaluate(self) -> List[Dict[str, Any]]:
+    def evaluate(self) -> List[AlertEvent]:
         """Evaluate alerts now; the transitions, as dicts."""
-    def alerts(self) -> List[Dict[str, Any]]:
+    def alerts(self) -> List[Alert]:
         """The alerts raised now, as dicts."""
-    def alert_history(self) -> List[Dict[str, Any]]:
+    def alert_history(self) -> List[AlertEvent]:
         """The alert transitions kept, oldest first, as dicts."""
-    def on_alert(self, callback: Callable[[Dict[str, Any]], object]) -> None:
+    def on_alert(self, callback: Callable[[AlertEvent], object]) -> None:
         """Call `callback(event: dict)` on every alert transition (raised or cleared). An
         exception it raises is logged, not propagated.
         """
@@ -421,7 +472,7 @@ class BackupManager:
         compress: bool = True,
         format: Optional[str] = None,
         progress: _Progress = None,
-    ) -> Dict[str, Any]:
+    ) -> BackupCreated:
         """Write a backup; returns `backup_path`, `filename`, `format`, `created_at`, `counts`,
         `sha256`, `size_bytes`, `duration_s`.
         """
@@ -431,28 +482,28 @@ class BackupManager:
         compress: bool = True,
         format: Optional[str] = None,
         progress: _Progress = None,
-    ) -> Awaitable[Dict[str, Any]]:
+    ) -> Awaitable[BackupCreated]:
         """`create`, as an awaitable."""
-    def list(self) -> List[Dict[str, Any]]:
+    def list(self) -> List[BackupListing]:
         """The backups, newest first: `filename`, `format`, `created_at`, `size_bytes`, `counts`,
         `sound`, `schema_version`, `error`.
         """
-    def verify(self, name: str, progress: _Progress = None) -> Dict[str, Any]:
+    def verify(self, name: str, progress: _Progress = None) -> BackupVerified:
         """Check a backup completely; returns `valid`, `counts`, `sha256`, `error`."""
-    def verify_async(self, name: str) -> Awaitable[Dict[str, Any]]:
+    def verify_async(self, name: str) -> Awaitable[BackupVerified]:
         """`verify`, as an awaitable."""
-    def restore(self, name: str, mode: str = "replace", progress: _Progress = None) -> Dict[str, Any]:
+    def restore(self, name: str, mode: str = "replace", progress: _Progress = None) -> BackupRestored:
         """Verify, then restore in one transaction (`mode` "replace" or "merge"); returns the
         rows restored per table. A damaged backup raises `BackupError` and changes nothing.
         """
-    def restore_async(self, name: str, mode: str = "replace", progress: _Progress = None) -> Awaitable[Dict[str, Any]]:
+    def restore_async(self, name: str, mode: str = "replace", progress: _Progress = None) -> Awaitable[BackupRestored]:
         """`restore`, as an awaitable."""
-    def cleanup(self, retention_days: float = 30.0, keep_min: int = 1) -> Dict[str, Any]:
+    def cleanup(self, retention_days: float = 30.0, keep_min: int = 1) -> BackupCleanup:
         """Delete backups older than `retention_days` (by the UTC time in their names), keeping
         the `keep_min` newest and the newest that verifies; returns `deleted`, `bytes_freed`,
         `kept`, `temp_files_removed`.
         """
-    def cleanup_async(self, retention_days: float = 30.0, keep_min: int = 1) -> Awaitable[Dict[str, Any]]:
+    def cleanup_async(self, retention_days: float = 30.0, keep_min: int = 1) -> Awaitable[BackupCleanup]:
         """`cleanup`, as an awaitable."""
     def schedule(
         self,
@@ -499,19 +550,19 @@ class BackupSchedule:
         """Stop; with `wait` (default) block until a run in progress has finished (GIL released,
         at most `timeout` seconds). Returns whether the task has ended.
         """
-    def status(self) -> Dict[str, Any]:
+    def status(self) -> ScheduleStatus:
         """`runs`, `failures`, `last_backup`, `last_error`, `deleted`, `running`."""
     @property
     def running(self) -> bool:
         """Whether the schedule is still running (False after ``stop()``)."""
 
-def list_backups(backup_dir: Union[str, "os.PathLike[str]"]) -> List[Dict[str, Any]]:
+def list_backups(backup_dir: Union[str, "os.PathLike[str]"]) -> List[BackupListing]:
     """The backups in a directory (no store needed), newest first."""
-def verify_backup(backup_dir: Union[str, "os.PathLike[str]"], name: str, progress: _Progress = None) -> Dict[str, Any]:
+def verify_backup(backup_dir: Union[str, "os.PathLike[str]"], name: str, progress: _Progress = None) -> BackupVerified:
     """Check a backup in a directory completely (no store needed)."""
 def cleanup_backups(
     backup_dir: Union[str, "os.PathLike[str]"], retention_days: float = 30.0, keep_min: int = 1
-) -> Dict[str, Any]:
+) -> BackupCleanup:
     """`BackupManager.cleanup` for a directory (no store needed)."""
 
 # ---- validation (messages `path: problem`; [] = valid) -------------------------------------

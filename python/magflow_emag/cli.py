@@ -128,11 +128,10 @@ def _timeout(settings: Dict[str, Any]) -> float:
     return float(value)
 
 
-def _cmd_sync(args: argparse.Namespace) -> int:
-    from ._progress import ProgressBar
-
+def _client(args: argparse.Namespace) -> m.Client:
+    """A client from the credentials and settings."""
     settings = _credentials(args)
-    client = m.Client(
+    return m.Client(
         settings["username"],
         settings["password"],
         platform=settings.get("platform", "emag_ro"),
@@ -140,6 +139,12 @@ def _cmd_sync(args: argparse.Namespace) -> int:
         timeout=_timeout(settings),
         account=settings.get("account", "main"),
     )
+
+
+def _cmd_sync(args: argparse.Namespace) -> int:
+    from ._progress import ProgressBar
+
+    client = _client(args)
     store = m.Store(args.db)
     bar = ProgressBar(args.what)
     try:
@@ -221,6 +226,18 @@ def _print_json(value: Any) -> None:
     print(json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True))
 
 
+def _counts(result: Dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(result["counts"].items()))
+
+
+def _report(args: argparse.Namespace, result: Dict[str, Any], text: str) -> None:
+    """`result` as JSON with --json, else `text`."""
+    if args.json:
+        _print_json(result)
+    else:
+        print(text)
+
+
 def _cmd_backup(args: argparse.Namespace) -> int:
     from ._progress import ProgressBar
 
@@ -266,12 +283,8 @@ def _cmd_backup(args: argparse.Namespace) -> int:
             include=include, compress=not args.no_compress, format="sqlite" if args.sqlite else None, progress=bar
         )
         bar.finish()
-        if args.json:
-            _print_json(info)
-        else:
-            counts = ", ".join(f"{k} {v}" for k, v in sorted(info["counts"].items()))
-            print(f"backup {info['filename']}: {counts}; {info['size_bytes']} bytes in {info['duration_s']:.2f} s")
-            print(f"  sha256 {info['sha256']}")
+        _report(args, info, f"backup {info['filename']}: {_counts(info)}; {info['size_bytes']} bytes in "
+                f"{info['duration_s']:.2f} s\n  sha256 {info['sha256']}")
         return 0
     # restore
     if args.mode == "replace" and not args.yes:
@@ -286,11 +299,7 @@ def _cmd_backup(args: argparse.Namespace) -> int:
     bar = ProgressBar("restore")
     report = manager.restore(args.name, mode=args.mode, progress=bar)
     bar.finish()
-    if args.json:
-        _print_json(report)
-    else:
-        counts = ", ".join(f"{k} {v}" for k, v in sorted(report["counts"].items()))
-        print(f"restored {args.name} ({report['mode']}): {counts} in {report['duration_s']:.2f} s")
+    _report(args, report, f"restored {args.name} ({report['mode']}): {_counts(report)} in {report['duration_s']:.2f} s")
     return 0
 
 
@@ -299,14 +308,7 @@ def _probe_client(args: argparse.Namespace) -> Optional[Any]:
     when no probe was asked for."""
     if not args.probe:
         return None
-    settings = _credentials(args)
-    client = m.Client(
-        settings["username"],
-        settings["password"],
-        platform=settings.get("platform", "emag_ro"),
-        base_url=settings.get("base_url"),
-        timeout=_timeout(settings),
-    )
+    client = _client(args)
     client.probe_error = None
     try:
         client.vat.read()

@@ -1,12 +1,23 @@
 """Exceptions raised by magflow_emag.
 
 Every exception derives from :class:`EmagApiError`, so ``except EmagApiError`` catches all of
-them. The native code maps each error kind of the Rust core to exactly one class here.
+them. The native code maps each error kind of the Rust core to exactly one class here. The
+kinds' codes, names, class names, retryability and descriptions are the core's one table
+(``error_kinds!`` in src/error.rs), read here from the native module: a class below states
+only what is particular to Python (extra attributes, the legacy HTTP status of a user-built
+error, extra base classes).
 """
 
 from __future__ import annotations
 
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
+
+from ._native import _error_kinds
+
+#: The core's table: class name -> (code, kind, retry, doc).
+_TABLE: Dict[str, Tuple[int, str, str, str]] = {
+    class_name: (code, kind, retry, doc) for code, kind, class_name, retry, doc in _error_kinds()
+}
 
 # Marks an omitted ``status_code``: a class default applies only then (the native code always
 # passes one, even None, so what it raises is unchanged). Legacy ERP code builds these errors
@@ -44,6 +55,8 @@ class EmagApiError(Exception):
 
     default_code: int = 0
     default_kind: str = "error"
+    #: Whether an error of the class is worth retrying when ``retryable`` is not given.
+    default_retryable: bool = False
     #: The HTTP status a user-built error gets when ``status_code`` is not given.
     default_status_code: Optional[int] = None
 
@@ -55,7 +68,7 @@ class EmagApiError(Exception):
         kind: Optional[str] = None,
         status_code: Optional[int] = _DEFAULT,
         response_data: Any = None,
-        retryable: bool = False,
+        retryable: Optional[bool] = None,
         **extra: Any,
     ) -> None:
         super().__init__(message)
@@ -64,9 +77,19 @@ class EmagApiError(Exception):
         self.kind = self.default_kind if kind is None else kind
         self.status_code = self.default_status_code if status_code is _DEFAULT else status_code
         self.response_data = response_data
-        self.retryable = retryable
+        self.retryable = self.default_retryable if retryable is None else retryable
         for name, value in extra.items():
             setattr(self, name, value)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # A class of the core's table takes its row; a user's subclass inherits its parent's.
+        super().__init_subclass__(**kwargs)
+        row = _TABLE.get(cls.__name__)
+        if row is not None and cls.__module__ == __name__:
+            cls.default_code, cls.default_kind, retry, doc = row
+            cls.default_retryable = retry == "always"
+            if cls.__doc__ is None:
+                cls.__doc__ = doc
 
     def __str__(self) -> str:
         return self.message
@@ -78,12 +101,9 @@ class EmagApiError(Exception):
 class RateLimitError(EmagApiError):
     """Over a quota. ``remaining_seconds`` says how long to wait."""
 
-    default_code = 1
-    default_kind = "rate_limited"
     default_status_code = 429
 
     def __init__(self, message: str = "", *, remaining_seconds: float = 0.0, **kw: Any) -> None:
-        kw.setdefault("retryable", True)
         if not message:
             message = f"Rate limit exceeded. Retry in {remaining_seconds:g}s"
         super().__init__(message, **kw)
@@ -93,8 +113,6 @@ class RateLimitError(EmagApiError):
 class AuthenticationError(EmagApiError):
     """Credentials refused (or the caller's IP is not whitelisted: eMAG answers both alike)."""
 
-    default_code = 2
-    default_kind = "authentication"
     default_status_code = 401
 
     def __init__(self, message: str = "Authentication failed", **kw: Any) -> None:
@@ -104,8 +122,6 @@ class AuthenticationError(EmagApiError):
 class ValidationError(EmagApiError):
     """Input refused before sending. ``validation_errors`` lists every problem."""
 
-    default_code = 3
-    default_kind = "validation"
     default_status_code = 400
 
     def __init__(self, message: str = "", *, validation_errors: Optional[List[str]] = None, **kw: Any) -> None:
@@ -114,56 +130,31 @@ class ValidationError(EmagApiError):
 
 
 class ResourceNotFoundError(EmagApiError):
-    """The resource or route does not exist (HTTP 404)."""
-
-    default_code = 4
-    default_kind = "not_found"
     default_status_code = 404
 
 
 class BusinessLogicError(EmagApiError):
-    """A business rule forbids the operation."""
-
-    default_code = 5
-    default_kind = "business_rule"
     default_status_code = 422
 
 
 class NetworkError(EmagApiError):
-    """Connection failure or a 5xx answer."""
-
-    default_code = 6
-    default_kind = "network"
     default_status_code = 503
 
 
 class EmagTimeoutError(EmagApiError):
-    """The request took longer than allowed."""
-
-    default_code = 7
-    default_kind = "timeout"
     default_status_code = 504
 
 
 class ApiResponseError(EmagApiError):
-    """eMAG answered ``isError: true``, or a body that is not the documented envelope."""
-
-    default_code = 8
-    default_kind = "api_response"
+    pass
 
 
 class StoreError(EmagApiError):
-    """The embedded SQLite store failed."""
-
-    default_code = 9
-    default_kind = "store"
+    pass
 
 
 class BackupError(EmagApiError):
-    """A backup could not be created, verified or restored."""
-
-    default_code = 10
-    default_kind = "backup"
+    pass
 
 
 class InvalidArgumentError(EmagApiError, ValueError, TypeError):
@@ -171,12 +162,14 @@ class InvalidArgumentError(EmagApiError, ValueError, TypeError):
     and what it accepts. Also a ``ValueError`` and a ``TypeError``, so code written for
     Python's own conventions (or for the errors PyO3 used to raise) still catches it."""
 
-    default_code = 11
-    default_kind = "invalid_argument"
-
 
 class InternalError(EmagApiError):
-    """A bug in the library."""
+    pass
 
-    default_code = 12
-    default_kind = "internal"
+
+# A kind the core has and this module lacks still gets a class (so the native code can raise it).
+for _name in _TABLE.keys() - globals().keys():
+    globals()[_name] = type(_name, (EmagApiError,), {"__module__": __name__})
+
+#: The classes whose errors are always worth retrying (rate limits, network, timeouts).
+_RETRYABLE: Tuple[type, ...] = tuple(globals()[n] for n, row in _TABLE.items() if row[2] == "always")

@@ -392,8 +392,8 @@ fn read_line(reader: &mut dyn BufRead, line: &mut Vec<u8>, max: usize) -> std::i
     }
 }
 
-/// A row line as the table's name and its cells (built or only checked).
-struct RowLine {
+/// A row read back: its table's name and its cells (built or only checked).
+struct ReadRow {
     t: String,
     v: Vec<Cell>,
 }
@@ -408,6 +408,8 @@ fn parse_row<const BUILD: bool>(line: &[u8]) -> serde_json::Result<(String, Vec<
 /// header. Any failure is a [`Error::Backup`] saying what is wrong and where.
 ///
 /// With `values` false the cells are only checked and `row` gets an empty list (verify).
+// Long on purpose: one streaming pass (header, rows in header order, trailer, hash) whose
+// line-by-line state is clearer in one loop than spread over helpers.
 pub fn read_all(
     file: File,
     compressed: bool,
@@ -462,7 +464,7 @@ pub fn read_all(
             parse_row::<false>(&line)
         };
         let (table, cells) = cells.map_err(|e| corrupt(line_no, format!("not a row: {e}")))?;
-        let parsed = RowLine { t: table, v: cells };
+        let parsed = ReadRow { t: table, v: cells };
         // Rows come table by table in header order.
         while current < header.tables.len() && header.tables[current].name != parsed.t {
             current += 1;

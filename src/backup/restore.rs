@@ -1,12 +1,17 @@
 //! Writing a verified backup's rows into the store, in one transaction: all or nothing.
 
 use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
 
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, Statement};
+use rusqlite::{Connection, OptionalExtension, Statement, TransactionBehavior};
 
-use super::format::{Header, TableEntry};
+use super::format::{self, Header, TableEntry};
+use super::progress::ProgressTicker;
+use super::reader::read_backup_threaded;
 use super::tables::{self, MergePolicy};
+use super::{BackupFormat, RestoreOptions, RestoreReport};
 use crate::error::{Error, Result};
 
 /// How a restore treats the store's current rows.
@@ -160,6 +165,8 @@ impl<'tx> Restorer<'tx> {
     }
 }
 
+// Long on purpose: the column checks and the one prepared statement of a table, in the
+// order the restore relies on.
 fn plan<'tx>(tx: &'tx Connection, entry: &TableEntry, mode: RestoreMode) -> Result<TablePlan<'tx>> {
     let spec = tables::spec(&entry.name)
         .ok_or_else(|| Error::backup(format!("unknown table {:?}", entry.name)))?;
@@ -265,4 +272,89 @@ fn plan<'tx>(tx: &'tx Connection, entry: &TableEntry, mode: RestoreMode) -> Resu
         restored: 0,
         skipped: 0,
     })
+}
+
+/// Restore a verified backup into a SQLite store, in one IMMEDIATE transaction.
+pub(super) fn restore_into(
+    store: &crate::store::SqliteStore,
+    name: &str,
+    path: &Path,
+    format: BackupFormat,
+    verified: &format::Verified,
+    options: &RestoreOptions,
+    started: Instant,
+) -> Result<RestoreReport> {
+    let total: u64 = verified.header.tables.iter().map(|t| t.count).sum();
+    let mut conn = store.write()?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Under the write lock: no sync can store a page or start a run until this commits.
+    refuse_while_syncing(&tx, name)?;
+    let (restored, skipped) = {
+        let mut restorer = Restorer::new(&tx, &verified.header, options.mode)?;
+        let mut ticker = ProgressTicker::new("restore", options.progress.as_ref(), total);
+        // The second pass checks everything again: a file changed since the first pass
+        // fails here, and the transaction is rolled back.
+        let again = read_backup_threaded(path, format, &mut |index, values| {
+            ticker.tick();
+            restorer.row(index, values)
+        })
+        .map_err(|e| refuse_restore(name, e))?;
+        if again.sha256 != verified.sha256 {
+            return Err(Error::backup(format!(
+                "backup {name} changed while it was being restored; nothing was restored"
+            )));
+        }
+        restorer.finish()?;
+        ticker.emit();
+        restorer.counts()
+    };
+    // A backup taken during a sync holds its run as `running`: nothing runs now.
+    tx.execute(
+        "UPDATE sync_runs SET status = 'abandoned', finished_at = coalesce(finished_at, ?1),
+                 error = coalesce(error, 'running when the backup was taken; restored')
+             WHERE status = 'running'",
+        [crate::store::now_utc()],
+    )?;
+    // A sync that read the store before this restore stops at its next page.
+    tx.execute(
+        "UPDATE store_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'",
+        [],
+    )?;
+    tx.commit()?;
+    Ok(RestoreReport {
+        filename: name.to_owned(),
+        mode: options.mode.name(),
+        counts: restored,
+        skipped,
+        sha256: verified.sha256.clone(),
+        duration_s: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// A restore while a sync of the store runs (in any process of this host) would let the sync
+/// write its checkpoint over the restored one and finish a run row the restore removed.
+pub(super) fn refuse_while_syncing(tx: &Connection, name: &str) -> Result<()> {
+    let running: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT id, started_at FROM sync_runs WHERE status = 'running' ORDER BY id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match running {
+        Some((id, started)) => Err(Error::backup(format!(
+            "backup {name} not restored, the store is unchanged: a sync of this store is \
+             running (run {id}, started {started}); restore once it has finished"
+        ))),
+        None => Ok(()),
+    }
+}
+
+pub(super) fn refuse_restore(name: &str, e: Error) -> Error {
+    match e {
+        Error::Backup { message } => Error::backup(format!(
+            "backup {name} refused, the store is unchanged: {message}"
+        )),
+        other => other,
+    }
 }

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 
 /// Options of [`BackupManager::schedule`].
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ScheduleOptions {
     /// Time between the starts of two runs (at least one second).
     pub interval: Duration,
@@ -40,6 +41,7 @@ impl Default for ScheduleOptions {
 
 /// What the schedule has done so far.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct ScheduleStatus {
     /// Runs finished.
     pub runs: u64,

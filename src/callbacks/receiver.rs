@@ -10,7 +10,7 @@ use crate::store::{Scope, Store};
 const MAX_QUERY: usize = 2048;
 
 /// The largest order id the project accepts (eMAG's ids are unsigned 32-bit).
-pub const MAX_ORDER_ID: u64 = u32::MAX as u64;
+pub const MAX_ORDER_ID: u64 = crate::limits::MAX_ORDER_ID as u64;
 
 /// The HTTP answer to give eMAG.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

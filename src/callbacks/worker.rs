@@ -10,8 +10,10 @@ use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
 use crate::client::Client;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
+// Whether eMAG refused the order: the sync's acknowledgements decide it the same way.
 use crate::store::{CallbackEntry, Scope, Store};
+use crate::sync::refused_order as refused;
 
 /// Wakes the workers of this process when a callback is queued (they also poll, for
 /// callbacks recorded by another process).
@@ -81,19 +83,6 @@ enum Outcome {
     Refused(String),
     /// Connection, quota, store: the entry stays pending.
     Retry(Error),
-}
-
-/// Whether an error is about that order (eMAG refused it) rather than the connection, the
-/// account or the quota.
-fn refused(e: &Error) -> bool {
-    matches!(
-        e.kind(),
-        ErrorKind::ApiResponse
-            | ErrorKind::BusinessRule
-            | ErrorKind::NotFound
-            | ErrorKind::Validation
-            | ErrorKind::InvalidArgument
-    ) && !e.is_retryable()
 }
 
 /// Process one entry: read the order, store it as the sync does, acknowledge it if due.

@@ -7,8 +7,7 @@
 
 pub mod api;
 pub mod blocking;
-pub mod config;
-pub mod guards;
+pub mod client_config;
 pub mod pagination;
 pub mod raw;
 pub mod response;
@@ -21,15 +20,17 @@ use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, USER_
 use reqwest::Method;
 use serde_json::Value;
 
-pub use config::{BodyMode, ClientConfig};
+pub use client_config::{BodyMode, ClientConfig};
 pub use raw::{RawItems, RawResults};
 
 use crate::error::{Error, Result};
-use crate::hooks::{Bucket, Outcome, RequestEvent};
+use crate::hooks::{Outcome, RequestEvent};
 use crate::monitor::{Monitor, MonitorConfig};
 use crate::phpform;
 use crate::platform::Credentials;
+use crate::ratelimit::Bucket;
 use crate::retry::{retry_safety, should_retry, RetryBudget, RetrySafety};
+use crate::validate::request_guards as guards;
 
 /// The `User-Agent` every request carries.
 pub const USER_AGENT_VALUE: &str = concat!("magflow-emag/", env!("CARGO_PKG_VERSION"));

@@ -4,12 +4,14 @@
 use chrono::NaiveDateTime;
 use serde_json::{Map, Value};
 
-use super::{guards, Client, RawItems, Request};
+use super::{Client, RawItems, Request};
 use crate::error::{Error, Result};
+use crate::lenient;
+use crate::limits;
 use crate::time::{add_month, EMAG_FORMAT};
 
 /// The default and largest page size.
-pub const PAGE_SIZE: u64 = 100;
+pub const PAGE_SIZE: u64 = limits::MAX_ITEMS_PER_PAGE;
 
 /// A date window `(after, before)` on one filter pair.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,8 +50,8 @@ impl Pager {
         let per_page = match filters.get("itemsPerPage") {
             None => PAGE_SIZE,
             Some(v) => {
-                let max = guards::max_items_per_page(resource);
-                match guards::lenient_u64(v) {
+                let max = limits::max_items_per_page(resource);
+                match lenient::uint(v) {
                     Some(n) if (1..=max).contains(&n) => n,
                     _ => {
                         return Err(Error::validation(vec![format!(
@@ -61,7 +63,7 @@ impl Pager {
         };
         let page = match filters.get("currentPage") {
             None => 1,
-            Some(v) => match guards::lenient_u64(v) {
+            Some(v) => match lenient::uint(v) {
                 Some(n) if n >= 1 => n,
                 _ => {
                     return Err(Error::validation(vec![format!(
@@ -192,7 +194,7 @@ fn order_windows(filters: &Map<String, Value>) -> Result<Vec<Window>> {
                 "{before_key}: must not be earlier than {after_key}"
             )]));
         }
-        if guards::within_one_month(start, end) {
+        if crate::validate::request_guards::within_one_month(start, end) {
             return Ok(Vec::new());
         }
         let mut windows = Vec::new();
@@ -219,8 +221,8 @@ pub fn count_from_results(results: &Value) -> Result<u64> {
         Value::Object(o) => ["noOfItems", "count", "total", "total_results"]
             .iter()
             .find_map(|k| o.get(*k))
-            .and_then(guards::lenient_u64),
-        other => guards::lenient_u64(other),
+            .and_then(lenient::uint),
+        other => lenient::uint(other),
     };
     found.ok_or_else(|| Error::ApiResponse {
         message: format!("a count answer was expected, got {results}"),

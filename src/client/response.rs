@@ -29,6 +29,8 @@ pub struct RawResponse<'a> {
 
 /// Turn an answer into the `results` value or the right error. `credentials` are only used to
 /// scrub excerpts.
+// Long on purpose: one decision table from HTTP status and envelope to result or error
+// kind; splitting it would hide the order of the cases.
 pub fn interpret(resp: &RawResponse<'_>, credentials: &Credentials) -> Result<Value> {
     let status = resp.status;
     let parsed: Option<Value> = serde_json::from_slice(resp.body).ok();

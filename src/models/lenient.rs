@@ -65,31 +65,7 @@ where
 }
 
 /// Read a JSON value as an integer (numbers, integral floats, numeric strings).
-pub fn as_i64(v: &Value) -> Option<i64> {
-    match v {
-        Value::Number(n) => n.as_i64().or_else(|| {
-            n.as_f64()
-                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
-                .map(|f| f as i64)
-        }),
-        Value::String(s) => {
-            let t = s.trim();
-            t.parse::<i64>().ok().or_else(|| {
-                t.parse::<f64>()
-                    .ok()
-                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
-                    .map(|f| f as i64)
-            })
-        }
-        _ => None,
-    }
-}
+pub use crate::lenient::int as as_i64;
 
 /// Read a JSON value as a float (numbers, numeric strings).
-pub fn as_f64(v: &Value) -> Option<f64> {
-    match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
-        _ => None,
-    }
-}
+pub use crate::lenient::num as as_f64;

@@ -10,11 +10,14 @@
 //!
 //! Timestamps stay eMAG's strings; [`crate::time`] converts them with the platform's time zone.
 
+mod decode;
+mod fields;
 pub mod lenient;
 mod offer;
 mod order;
 mod preserved;
 
+pub use decode::Model;
 pub use offer::{Offer, OfferFields};
 pub use order::{
     Attachment, Customer, CustomerFields, Order, OrderFields, OrderProduct, OrderProductFields,

@@ -381,7 +381,7 @@ pub(crate) fn checks(m: &super::Metrics, t: &AlertThresholds) -> Vec<Check> {
             enough,
         },
     ];
-    for bucket in crate::hooks::Bucket::ALL {
+    for bucket in crate::ratelimit::Bucket::ALL {
         let usage = m.rate_limits.get(bucket.as_str()).map_or(0.0, |b| b.usage);
         out.push(Check {
             name: AlertName::RateLimitWarning,

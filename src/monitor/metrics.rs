@@ -6,12 +6,13 @@ use serde::Serialize;
 
 use super::sync::SyncMetrics;
 use super::window::{outcome_name, WindowRead, OUTCOMES};
-use crate::hooks::Bucket;
+use crate::ratelimit::Bucket;
 
 /// Latency statistics over the window, in milliseconds (`None` without samples).
 /// Percentiles come from an HDR histogram (2 significant figures: within 1 %); mean, min and
 /// max are exact.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct LatencyStats {
     /// Requests measured.
     pub samples: u64,
@@ -107,6 +108,7 @@ fn ms(us: u64) -> f64 {
 }
 
 /// Build the snapshot.
+// Long on purpose: the snapshot's fields filled one by one from the window read.
 pub(crate) fn build(
     w: &WindowRead,
     window_seconds: f64,
@@ -114,7 +116,7 @@ pub(crate) fn build(
     uptime_seconds: f64,
     sync: SyncMetrics,
 ) -> Metrics {
-    let n = w.requests;
+    let n = w.tally.requests;
     let latency_ms = if n == 0 || w.hist.is_empty() {
         LatencyStats {
             samples: n,
@@ -128,17 +130,17 @@ pub(crate) fn build(
     } else {
         LatencyStats {
             samples: n,
-            mean: Some(w.sum_us as f64 / n as f64 / 1000.0),
+            mean: Some(w.tally.sum_us as f64 / n as f64 / 1000.0),
             p50: Some(ms(w.hist.value_at_quantile(0.50))),
             p95: Some(ms(w.hist.value_at_quantile(0.95))),
             p99: Some(ms(w.hist.value_at_quantile(0.99))),
-            max: Some(ms(w.max_us)),
-            min: Some(ms(w.min_us)),
+            max: Some(ms(w.tally.max_us)),
+            min: Some(ms(w.tally.min_us)),
         }
     };
     let outcomes = (0..OUTCOMES)
-        .filter(|i| w.outcomes[*i] > 0)
-        .map(|i| (outcome_name(i).to_owned(), w.outcomes[i]))
+        .filter(|i| w.tally.outcomes[*i] > 0)
+        .map(|i| (outcome_name(i).to_owned(), w.tally.outcomes[i]))
         .collect();
     let rate_limits = Bucket::ALL
         .iter()
@@ -148,8 +150,8 @@ pub(crate) fn build(
                 b.as_str().to_owned(),
                 BucketMetrics {
                     usage: w.usage_current[i],
-                    peak_usage: w.usage_peak[i],
-                    rate_limited: w.rate_limited[i],
+                    peak_usage: w.tally.usage_peak[i],
+                    rate_limited: w.tally.rate_limited[i],
                 },
             )
         })
@@ -177,13 +179,13 @@ pub(crate) fn build(
         window_seconds,
         covered_seconds,
         requests: n,
-        errors: w.errors,
-        retries: w.retries,
+        errors: w.tally.errors,
+        retries: w.tally.retries,
         requests_per_minute: n as f64 * 60.0 / covered_seconds.max(1.0),
-        error_rate: ratio(w.errors, n),
+        error_rate: ratio(w.tally.errors, n),
         latency_ms,
         outcomes,
-        rate_limited: w.rate_limited.iter().sum(),
+        rate_limited: w.tally.rate_limited.iter().sum(),
         rate_limits,
         endpoints,
         sync,

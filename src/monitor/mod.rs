@@ -27,9 +27,9 @@
 //! ```
 
 mod alerts;
-mod clock;
 mod health;
 mod metrics;
+mod monitor_clock;
 mod prometheus;
 mod sync;
 mod window;
@@ -44,16 +44,17 @@ use serde::{Deserialize, Serialize};
 pub use alerts::{
     Alert, AlertCallback, AlertEvent, AlertName, AlertThresholds, Severity, Transition,
 };
-pub use clock::{Clock, ManualClock, SystemClock};
 pub use health::{
     Health, HealthStatus, CRITICAL_CAP, CRITICAL_FAILURE_STREAK, WEIGHT_ERRORS, WEIGHT_LATENCY,
     WEIGHT_RATE_LIMITS, WEIGHT_SYNC,
 };
 pub use metrics::{BucketMetrics, EndpointMetrics, LatencyStats, Metrics};
+pub use monitor_clock::{Clock, ManualClock, SystemClock};
 pub use sync::{SyncKindTotals, SyncMetrics, SyncRun};
 
 use crate::error::{Error, Result};
-use crate::hooks::{Bucket, RequestEvent, RequestObserver};
+use crate::hooks::{RequestEvent, RequestObserver};
+use crate::ratelimit::Bucket;
 use window::{Sample, Window};
 
 /// Most slots a window may have (bounds memory).
@@ -62,6 +63,7 @@ const MAX_SLOTS: u64 = 3600;
 /// Monitor settings. Every field has a default, so `{}` is a valid JSON configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct MonitorConfig {
     /// Length of the sliding window, seconds (default 300).
     pub window_seconds: u64,
@@ -346,7 +348,7 @@ impl Monitor {
             success,
             duration_seconds: duration.as_secs_f64(),
             items,
-            at: clock::iso8601(self.clock.utc()),
+            at: monitor_clock::iso8601(self.clock.utc()),
         };
         self.sync.record(self.clock.monotonic(), run);
     }
@@ -387,7 +389,7 @@ impl Monitor {
     }
 
     fn run_alerts(&self, m: &Metrics) -> Vec<AlertEvent> {
-        let now = clock::iso8601(self.clock.utc());
+        let now = monitor_clock::iso8601(self.clock.utc());
         let events = self
             .alerts
             .apply(&alerts::checks(m, &self.config.thresholds), &now);
@@ -418,7 +420,7 @@ impl Monitor {
             health_score: score,
             alerts: self.alerts.active(),
             metrics,
-            timestamp: clock::iso8601(self.clock.utc()),
+            timestamp: monitor_clock::iso8601(self.clock.utc()),
         }
     }
 

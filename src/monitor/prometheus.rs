@@ -12,7 +12,7 @@ use super::health::HealthStatus;
 use super::metrics::Metrics;
 use super::sync::SyncKindTotals;
 use super::window::{outcome_name, Totals, LATENCY_BOUNDS_US, NB, OUTCOMES};
-use crate::hooks::Bucket;
+use crate::ratelimit::Bucket;
 
 /// Everything one exposition is made of.
 pub(crate) struct Exposition<'a> {
@@ -76,6 +76,7 @@ impl Out {
 }
 
 /// Render the exposition.
+// Long on purpose: the metric families in exposition order, one block each.
 pub(crate) fn render(e: &Exposition<'_>) -> String {
     let m = e.metrics;
     let mut o = Out(String::with_capacity(4096));

@@ -22,7 +22,8 @@ use hashbrown::Equivalent;
 use hdrhistogram::Histogram;
 
 use crate::error::ErrorKind;
-use crate::hooks::{Bucket, Outcome};
+use crate::hooks::Outcome;
+use crate::ratelimit::Bucket;
 
 /// How many shards the write path is spread over.
 pub(crate) const SHARDS: usize = 8;
@@ -124,18 +125,54 @@ pub(crate) struct Sample<'a> {
     pub retry: bool,
 }
 
+/// The counters a slot keeps and a read of the window adds up.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Tally {
+    pub requests: u64,
+    pub errors: u64,
+    pub retries: u64,
+    pub outcomes: [u64; OUTCOMES],
+    pub sum_us: u64,
+    pub max_us: u64,
+    /// Fastest request (`u64::MAX` without requests).
+    pub min_us: u64,
+    pub rate_limited: [u64; 2],
+    pub usage_peak: [f64; 2],
+}
+
+impl Tally {
+    const EMPTY: Tally = Tally {
+        requests: 0,
+        errors: 0,
+        retries: 0,
+        outcomes: [0; OUTCOMES],
+        sum_us: 0,
+        max_us: 0,
+        min_us: u64::MAX,
+        rate_limited: [0; 2],
+        usage_peak: [0.0; 2],
+    };
+
+    fn add(&mut self, other: &Tally) {
+        self.requests += other.requests;
+        self.errors += other.errors;
+        self.retries += other.retries;
+        for (o, c) in self.outcomes.iter_mut().zip(other.outcomes.iter()) {
+            *o += c;
+        }
+        self.sum_us = self.sum_us.saturating_add(other.sum_us);
+        self.max_us = self.max_us.max(other.max_us);
+        self.min_us = self.min_us.min(other.min_us);
+        for b in 0..2 {
+            self.rate_limited[b] += other.rate_limited[b];
+            self.usage_peak[b] = self.usage_peak[b].max(other.usage_peak[b]);
+        }
+    }
+}
+
 struct Slot {
     idx: u64,
-    requests: u64,
-    errors: u64,
-    retries: u64,
-    outcomes: [u64; OUTCOMES],
-    sum_us: u64,
-    max_us: u64,
-    /// Fastest request (`u64::MAX` while the slot has none).
-    min_us: u64,
-    rate_limited: [u64; 2],
-    usage_peak: [f64; 2],
+    tally: Tally,
     /// Allocated on first use, then reused (reset) when the slot is recycled.
     hist: Option<Histogram<u32>>,
 }
@@ -144,15 +181,7 @@ impl Slot {
     fn empty() -> Self {
         Slot {
             idx: EMPTY,
-            requests: 0,
-            errors: 0,
-            retries: 0,
-            outcomes: [0; OUTCOMES],
-            sum_us: 0,
-            max_us: 0,
-            min_us: u64::MAX,
-            rate_limited: [0; 2],
-            usage_peak: [0.0; 2],
+            tally: Tally::EMPTY,
             hist: None,
         }
     }
@@ -175,19 +204,18 @@ impl Slot {
 #[derive(Clone, Copy)]
 struct KeySlot {
     idx: u64,
-    requests: u64,
-    errors: u64,
-    sum_us: u64,
-    max_us: u64,
+    counts: KeyWindow,
 }
 
 impl KeySlot {
     const EMPTY: KeySlot = KeySlot {
         idx: EMPTY,
-        requests: 0,
-        errors: 0,
-        sum_us: 0,
-        max_us: 0,
+        counts: KeyWindow {
+            requests: 0,
+            errors: 0,
+            sum_us: 0,
+            max_us: 0,
+        },
     };
 }
 
@@ -266,6 +294,15 @@ pub(crate) struct KeyWindow {
     pub max_us: u64,
 }
 
+impl KeyWindow {
+    fn add(&mut self, other: &KeyWindow) {
+        self.requests += other.requests;
+        self.errors += other.errors;
+        self.sum_us = self.sum_us.saturating_add(other.sum_us);
+        self.max_us = self.max_us.max(other.max_us);
+    }
+}
+
 /// Cumulative totals since start.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Totals {
@@ -278,16 +315,7 @@ pub(crate) struct Totals {
 /// The merged content of the window (and, when asked, the cumulative totals).
 #[derive(Debug, Clone)]
 pub(crate) struct WindowRead {
-    pub requests: u64,
-    pub errors: u64,
-    pub retries: u64,
-    pub outcomes: [u64; OUTCOMES],
-    pub sum_us: u64,
-    pub max_us: u64,
-    /// Fastest request (`u64::MAX` without requests).
-    pub min_us: u64,
-    pub rate_limited: [u64; 2],
-    pub usage_peak: [f64; 2],
+    pub tally: Tally,
     pub usage_current: [f64; 2],
     pub hist: Histogram<u64>,
     pub keys: BTreeMap<(String, String), KeyWindow>,
@@ -367,19 +395,20 @@ impl Window {
         shard.requests_total += 1;
         shard.errors_total += u64::from(is_error);
         let slot = shard.slots[pos].claim(t);
-        slot.requests += 1;
-        slot.errors += u64::from(is_error);
-        slot.retries += u64::from(s.retry);
-        slot.outcomes[s.outcome] += 1;
-        slot.sum_us = slot.sum_us.saturating_add(s.latency_us);
-        slot.max_us = slot.max_us.max(s.latency_us);
-        slot.min_us = slot.min_us.min(s.latency_us);
+        let c = &mut slot.tally;
+        c.requests += 1;
+        c.errors += u64::from(is_error);
+        c.retries += u64::from(s.retry);
+        c.outcomes[s.outcome] += 1;
+        c.sum_us = c.sum_us.saturating_add(s.latency_us);
+        c.max_us = c.max_us.max(s.latency_us);
+        c.min_us = c.min_us.min(s.latency_us);
         slot.hist
             .get_or_insert_with(new_hist)
             .saturating_record(s.latency_us);
         if s.rate_limited {
             if let Some(b) = s.bucket {
-                slot.rate_limited[bucket_index(b)] += 1;
+                slot.tally.rate_limited[bucket_index(b)] += 1;
                 shard.rate_limited_total[bucket_index(b)] += 1;
             }
         }
@@ -392,10 +421,12 @@ impl Window {
                     *ks = KeySlot::EMPTY;
                     ks.idx = t;
                 }
-                ks.requests += 1;
-                ks.errors += u64::from(is_error);
-                ks.sum_us = ks.sum_us.saturating_add(latency_us);
-                ks.max_us = ks.max_us.max(latency_us);
+                ks.counts.add(&KeyWindow {
+                    requests: 1,
+                    errors: u64::from(is_error),
+                    sum_us: latency_us,
+                    max_us: latency_us,
+                });
                 let tot = &mut stats.totals;
                 tot.outcomes[outcome] += 1;
                 let b = LATENCY_BOUNDS_US
@@ -416,7 +447,7 @@ impl Window {
         let b = bucket_index(bucket);
         let mut shard = self.my_shard();
         shard.rate_limited_total[b] += 1;
-        shard.slots[pos].claim(t).rate_limited[b] += 1;
+        shard.slots[pos].claim(t).tally.rate_limited[b] += 1;
     }
 
     /// Note the usage ratio of a quota.
@@ -428,22 +459,14 @@ impl Window {
         self.usage_at[b].store(t.saturating_add(1), Ordering::Relaxed);
         let mut shard = self.my_shard();
         let slot = shard.slots[pos].claim(t);
-        slot.usage_peak[b] = slot.usage_peak[b].max(ratio);
+        slot.tally.usage_peak[b] = slot.tally.usage_peak[b].max(ratio);
     }
 
     /// Merge the window as of `now` (and the cumulative totals when `with_totals`).
     pub fn read(&self, now: Duration, with_totals: bool) -> WindowRead {
         let t = self.slot_index(now);
         let mut out = WindowRead {
-            requests: 0,
-            errors: 0,
-            retries: 0,
-            outcomes: [0; OUTCOMES],
-            sum_us: 0,
-            max_us: 0,
-            min_us: u64::MAX,
-            rate_limited: [0; 2],
-            usage_peak: [0.0; 2],
+            tally: Tally::EMPTY,
             usage_current: [0.0; 2],
             hist: new_hist(),
             keys: BTreeMap::new(),
@@ -452,19 +475,7 @@ impl Window {
         for padded in self.shards.iter() {
             let shard = lock(&padded.0);
             for slot in shard.slots.iter().filter(|s| self.in_window(s.idx, t)) {
-                out.requests += slot.requests;
-                out.errors += slot.errors;
-                out.retries += slot.retries;
-                for (o, c) in out.outcomes.iter_mut().zip(slot.outcomes.iter()) {
-                    *o += c;
-                }
-                out.sum_us = out.sum_us.saturating_add(slot.sum_us);
-                out.max_us = out.max_us.max(slot.max_us);
-                out.min_us = out.min_us.min(slot.min_us);
-                for b in 0..2 {
-                    out.rate_limited[b] += slot.rate_limited[b];
-                    out.usage_peak[b] = out.usage_peak[b].max(slot.usage_peak[b]);
-                }
+                out.tally.add(&slot.tally);
                 if let Some(h) = &slot.hist {
                     for v in h.iter_recorded() {
                         let _ = out
@@ -476,18 +487,11 @@ impl Window {
             for (route, stats) in shard.keys.iter() {
                 let mut kw = KeyWindow::default();
                 for ks in stats.ring.iter().filter(|k| self.in_window(k.idx, t)) {
-                    kw.requests += ks.requests;
-                    kw.errors += ks.errors;
-                    kw.sum_us = kw.sum_us.saturating_add(ks.sum_us);
-                    kw.max_us = kw.max_us.max(ks.max_us);
+                    kw.add(&ks.counts);
                 }
                 let key = (route.resource.to_string(), route.action.to_string());
                 if kw.requests > 0 {
-                    let e = out.keys.entry(key.clone()).or_default();
-                    e.requests += kw.requests;
-                    e.errors += kw.errors;
-                    e.sum_us = e.sum_us.saturating_add(kw.sum_us);
-                    e.max_us = e.max_us.max(kw.max_us);
+                    out.keys.entry(key.clone()).or_default().add(&kw);
                 }
                 if let Some(totals) = out.totals.as_mut() {
                     let e = totals.keys.entry(key).or_default();

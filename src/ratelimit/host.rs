@@ -24,7 +24,7 @@ use memmap2::MmapRaw;
 
 use super::gcra::Cells;
 use crate::error::{Error, Result};
-use crate::hooks::Bucket;
+use crate::ratelimit::Bucket;
 
 const SIZE: u64 = 4096;
 const MAGIC: u64 = u64::from_ne_bytes(*b"MFRLIM01");

@@ -3,7 +3,7 @@
 use std::sync::atomic::AtomicU64;
 
 use super::gcra::Cells;
-use crate::hooks::Bucket;
+use crate::ratelimit::Bucket;
 
 /// Per-bucket GCRA state (TAT, 429 hold, last grant), shared by every clone of one `RateLimiter`.
 #[derive(Debug, Default)]

@@ -11,10 +11,10 @@ use std::time::Duration;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Script};
 
-use super::config::SecretUrl;
 use super::gcra::{Confirm, Reservation, Spacing};
+use super::limiter_config::SecretUrl;
 use crate::error::{Error, Result};
-use crate::hooks::Bucket;
+use crate::ratelimit::Bucket;
 
 // ARGV: paced interval, least gap, max wait (-1: none), all in microseconds.
 // Returns {granted, wait, confirmed}: a slot needing no wait is confirmed at once (one round

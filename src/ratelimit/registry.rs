@@ -77,7 +77,7 @@ fn is_registered(platform: Platform, username: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hooks::Bucket;
+    use crate::ratelimit::Bucket;
 
     #[test]
     fn clients_of_one_account_share_even_one_after_the_other() {

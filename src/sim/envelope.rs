@@ -8,10 +8,10 @@ use serde_json::{Map, Value};
 use crate::phpform;
 
 /// PHP's `max_input_vars` on eMAG.
-pub(crate) const MAX_INPUT_VARS: usize = 4000;
+pub(crate) use crate::limits::MAX_INPUT_ELEMENTS as MAX_INPUT_VARS;
 pub(crate) const MAX_INPUT_VARS_MESSAGE: &str = "Maximum input vars of 4000 exceeded";
 /// Bulk save cap.
-pub(crate) const MAX_BULK: usize = 50;
+pub(crate) use crate::limits::MAX_BULK_ENTITIES as MAX_BULK;
 
 /// A finished answer, before the server adds the common headers.
 pub(crate) struct Reply {
@@ -128,34 +128,11 @@ pub(crate) fn parse_data(
 
 /// An integer from a number, a numeric string ("12", "12.0") or a bool.
 pub(crate) fn int(v: &Value) -> Option<i64> {
-    match v {
-        Value::Number(n) => n.as_i64().or_else(|| {
-            n.as_f64()
-                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
-                .map(|f| f as i64)
-        }),
-        Value::String(s) => {
-            let s = s.trim();
-            s.parse::<i64>().ok().or_else(|| {
-                s.parse::<f64>()
-                    .ok()
-                    .filter(|f| f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15)
-                    .map(|f| f as i64)
-            })
-        }
-        Value::Bool(b) => Some(i64::from(*b)),
-        _ => None,
-    }
+    crate::lenient::int(v).or_else(|| v.as_bool().map(i64::from))
 }
 
 /// A decimal from a number or a numeric string.
-pub(crate) fn num(v: &Value) -> Option<f64> {
-    match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
-        _ => None,
-    }
-}
+pub(crate) use crate::lenient::num;
 
 /// A string from a string or a number.
 pub(crate) fn text(v: &Value) -> Option<String> {
@@ -246,6 +223,28 @@ pub(crate) fn entities(data: &Value) -> Result<Vec<Map<String, Value>>, String> 
             _ => Err(format!("data[{i}] must be an object")),
         })
         .collect()
+}
+
+/// A save request planned entity by entity before anything is applied (eMAG's saves are
+/// all-or-nothing): the plans, or the reply listing every entity's errors.
+pub(crate) fn plan_entities<P>(
+    data: &Value,
+    mut plan: impl FnMut(usize, &Map<String, Value>) -> Result<P, Vec<String>>,
+) -> Result<Vec<P>, Reply> {
+    let entities = entities(data).map_err(Reply::error)?;
+    let mut planned = Vec::with_capacity(entities.len());
+    let mut errors = Vec::new();
+    for (i, e) in entities.iter().enumerate() {
+        match plan(i, e) {
+            Ok(p) => planned.push(p),
+            Err(mut m) => errors.append(&mut m),
+        }
+    }
+    if errors.is_empty() {
+        Ok(planned)
+    } else {
+        Err(Reply::errors(errors))
+    }
 }
 
 /// A page request.

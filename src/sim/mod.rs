@@ -10,25 +10,34 @@
 //! # Ok::<(), magflow_emag::Error>(())
 //! ```
 //!
-//! Layout (one job per file): `server` (accept loop, routing, the request pipeline), `auth`,
-//! `envelope` (body forms, the `{isError, messages, results}` envelope, lenient readers,
-//! pagination), `ratelimit` (sliding windows), `clock`, `state` + `seed` + `refdata` (the data
-//! and its deterministic generator), `orders`, `offers`, `resources` (everything else),
-//! `faults`, `stats`, `callbacks` (eMAG's calls to the seller's URL). The design and the
+//! Layout (one job per file): `server` (the handle and the accept loop), `routes`, `pipeline`
+//! (one request: stats, rate limit, faults, auth, handler), `auth`, `envelope` (body forms,
+//! the `{isError, messages, results}` envelope, lenient readers, pagination, all-or-nothing
+//! saves), `ratelimit` (sliding windows), `clock`, `state` + `seed` + `seed_orders` +
+//! `refdata` (the data and its deterministic generator; tables in `data/`), the routes:
+//! `orders` + `order_save`, `offers` + `offer_create`, `awb`, `rma`, `resources` (reference
+//! lists), and `faults`, `stats`, `callbacks` (eMAG's calls to the seller's URL). The design and the
 //! inference choices are in `docs/architecture.md`.
 
 mod auth;
+mod awb;
 mod callbacks;
 mod clock;
 mod config;
 mod envelope;
 mod faults;
+mod offer_create;
 mod offers;
+mod order_save;
 mod orders;
+mod pipeline;
 mod ratelimit;
 mod refdata;
 mod resources;
+mod rma;
+mod routes;
 mod seed;
+mod seed_orders;
 mod server;
 mod state;
 mod stats;

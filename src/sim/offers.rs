@@ -1,7 +1,6 @@
-//! Offers: `product_offer/read|count|save`, the light `offer/save`, and the stock-only
-//! `PATCH offer_stock/{id}` (spec §9).
-
-use std::collections::HashSet;
+//! Offers: `product_offer/read|count`, the offer values every save checks, the light
+//! `offer/save`, `measurements/save` and the stock-only `PATCH offer_stock/{id}` (spec §9;
+//! `product_offer/save` is in `offer_create`).
 
 use serde_json::{json, Map, Value};
 
@@ -9,7 +8,7 @@ use super::envelope::{self, decimals, int, int_list, num, opt_int, Reply};
 use super::refdata::VATS;
 use super::state::{Offer, State};
 
-const MAX_PRODUCT_ID: i64 = 16_777_215;
+pub(super) use crate::limits::MAX_PRODUCT_ID;
 
 struct Filter {
     id: Option<i64>,
@@ -165,16 +164,16 @@ pub(crate) fn count(state: &State, data: &Value) -> Reply {
 
 /// Offer-level values of one entity, validated (spec §9.2, §9.4).
 #[derive(Default)]
-struct OfferValues {
-    status: Option<i64>,
-    sale_price: Option<f64>,
-    recommended_price: Option<f64>,
-    min_sale_price: Option<f64>,
-    max_sale_price: Option<f64>,
-    vat_id: Option<i64>,
-    stock: Option<Vec<(i64, i64)>>,
-    handling_time: Option<Vec<(i64, i64)>>,
-    currency_type: Option<String>,
+pub(super) struct OfferValues {
+    pub(super) status: Option<i64>,
+    pub(super) sale_price: Option<f64>,
+    pub(super) recommended_price: Option<f64>,
+    pub(super) min_sale_price: Option<f64>,
+    pub(super) max_sale_price: Option<f64>,
+    pub(super) vat_id: Option<i64>,
+    pub(super) stock: Option<Vec<(i64, i64)>>,
+    pub(super) handling_time: Option<Vec<(i64, i64)>>,
+    pub(super) currency_type: Option<String>,
 }
 
 fn price(e: &Map<String, Value>, key: &str, errors: &mut Vec<String>) -> Option<f64> {
@@ -223,7 +222,7 @@ fn pairs(
     Some(out)
 }
 
-fn offer_values(e: &Map<String, Value>, errors: &mut Vec<String>) -> OfferValues {
+pub(super) fn offer_values(e: &Map<String, Value>, errors: &mut Vec<String>) -> OfferValues {
     let mut v = OfferValues {
         sale_price: price(e, "sale_price", errors),
         recommended_price: price(e, "recommended_price", errors),
@@ -256,7 +255,7 @@ fn offer_values(e: &Map<String, Value>, errors: &mut Vec<String>) -> OfferValues
 }
 
 /// Price relations on the values an offer would end up with.
-fn check_prices(
+pub(super) fn check_prices(
     sale: f64,
     min: Option<f64>,
     max: Option<f64>,
@@ -279,250 +278,7 @@ fn check_prices(
     }
 }
 
-enum Change {
-    Update(u64, OfferValues),
-    Create(Box<Offer>, Vec<String>),
-}
-
-fn plan_product_offer(
-    state: &State,
-    e: &Map<String, Value>,
-    taken: &mut HashSet<String>,
-) -> Result<Change, Vec<String>> {
-    let mut errors = Vec::new();
-    let id = match e.get("id").and_then(int) {
-        Some(id) if (1..=MAX_PRODUCT_ID).contains(&id) => id as u64,
-        _ => return Err(vec!["id is required (an integer 1..16777215)".into()]),
-    };
-    let values = offer_values(e, &mut errors);
-    if let Some(existing) = state.offers.get(&id) {
-        for key in ["status", "sale_price", "vat_id", "stock"] {
-            if e.get(key).is_none_or(Value::is_null) {
-                errors.push(format!("{key} is required for an offer update"));
-            }
-        }
-        let sale = values.sale_price.unwrap_or(existing.sale_price);
-        check_prices(
-            sale,
-            values.min_sale_price.or(existing.min_sale_price),
-            values.max_sale_price.or(existing.max_sale_price),
-            values.recommended_price,
-            &mut errors,
-        );
-        if let Some(pn) = e.get("part_number").and_then(envelope::text) {
-            let pn = normalize_part_number(&pn);
-            if pn != existing.part_number
-                && (state.offers.values().any(|o| o.part_number == pn) || !taken.insert(pn.clone()))
-            {
-                errors.push(format!(
-                    "part_number {pn} already belongs to another product"
-                ));
-            }
-        }
-        return if errors.is_empty() {
-            Ok(Change::Update(id, values))
-        } else {
-            Err(errors)
-        };
-    }
-    // A new product (or an offer attached to an existing one).
-    let attach =
-        e.contains_key("part_number_key") || (e.contains_key("ean") && !e.contains_key("brand"));
-    let name = e
-        .get("name")
-        .and_then(envelope::text)
-        .filter(|n| (1..=255).contains(&n.chars().count()));
-    if name.is_none() {
-        errors.push("name is required (1..255 characters)".into());
-    }
-    if values.status == Some(2) {
-        errors.push("status 2 (end of life) is allowed only on updates".into());
-    }
-    for (key, present) in [
-        ("status", values.status.is_some()),
-        ("sale_price", values.sale_price.is_some()),
-        ("vat_id", values.vat_id.is_some()),
-        ("stock", values.stock.is_some()),
-        ("min_sale_price", values.min_sale_price.is_some()),
-        ("max_sale_price", values.max_sale_price.is_some()),
-    ] {
-        if !present && e.get(key).is_none_or(Value::is_null) {
-            errors.push(format!("{key} is required when creating an offer"));
-        }
-    }
-    let eans: Vec<String> = match e.get("ean") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(a)) => a.iter().filter_map(envelope::text).collect(),
-        Some(v) => envelope::text(v).into_iter().collect(),
-    };
-    for ean in &eans {
-        if !(6..=14).contains(&ean.len()) || !ean.bytes().all(|b| b.is_ascii_digit()) {
-            errors.push(format!("ean {ean} must have 6..14 digits"));
-        } else if state.offers.values().any(|o| o.eans.contains(ean))
-            || !taken.insert(format!("ean:{ean}"))
-        {
-            errors.push(format!("ean {ean} already belongs to another product"));
-        }
-    }
-    let mut part_number = String::new();
-    let mut pnk_value = String::new();
-    let mut doc = Map::new();
-    let mut messages = Vec::new();
-    if attach {
-        let pnk = e.get("part_number_key").and_then(envelope::text);
-        if pnk.is_some() == (eans.len() == 1) || eans.len() > 1 {
-            errors
-                .push("attach an offer with exactly one of part_number_key or a single ean".into());
-        }
-        if let Some(pnk) = pnk {
-            if state.offers.values().any(|o| o.part_number_key == pnk) {
-                errors.push(format!(
-                    "you already have an offer on product {pnk}; update it instead"
-                ));
-            }
-            pnk_value = pnk;
-        }
-        part_number = format!("ATTACH-{id}");
-    } else {
-        let category = opt_int(e, "category_id")
-            .ok()
-            .flatten()
-            .filter(|c| (1..=65_535).contains(c));
-        if category.is_none() {
-            errors.push("category_id is required (an integer 1..65535)".into());
-        }
-        let brand = e
-            .get("brand")
-            .and_then(envelope::text)
-            .filter(|b| (1..=255).contains(&b.chars().count()));
-        if brand.is_none() {
-            errors.push("brand is required (1..255 characters)".into());
-        }
-        match e.get("part_number").and_then(envelope::text) {
-            Some(pn) => {
-                part_number = normalize_part_number(&pn);
-                if part_number.is_empty() || part_number.len() > 25 {
-                    errors.push("part_number must have 1..25 characters".into());
-                } else if state.offers.values().any(|o| o.part_number == part_number)
-                    || !taken.insert(part_number.clone())
-                {
-                    errors.push(format!(
-                        "part_number {part_number} already belongs to another product"
-                    ));
-                }
-            }
-            None => errors.push("part_number is required".into()),
-        }
-        for key in [
-            "description",
-            "url",
-            "warranty",
-            "images",
-            "characteristics",
-            "family",
-            "safety_information",
-        ] {
-            if let Some(v) = e.get(key) {
-                doc.insert(key.into(), v.clone());
-            }
-        }
-        doc.insert("category_id".into(), json!(category));
-        doc.insert("brand".into(), json!(brand));
-        // Documented behaviour: documentation problems answer isError=true, yet the offer is
-        // saved (spec §5). A new product without images is such a case here.
-        if e.get("images")
-            .is_none_or(|v| v.as_array().is_none_or(Vec::is_empty) && !v.is_object())
-        {
-            messages.push(format!("Product {id}: documentation error: at least one image is required (the offer was saved)"));
-        }
-        if let Some(family) = e.get("family").and_then(Value::as_object) {
-            let fid = family.get("id").and_then(int).unwrap_or(0);
-            if fid != 0 && (family.get("name").is_none() || family.get("family_type_id").is_none())
-            {
-                messages.push(format!("Product {id}: warning: invalid family (name and family_type_id are required); the product was saved without it"));
-            }
-        }
-        pnk_value = format!("SIM{id:06}");
-    }
-    if let Some(sale) = values.sale_price {
-        check_prices(
-            sale,
-            values.min_sale_price,
-            values.max_sale_price,
-            values.recommended_price,
-            &mut errors,
-        );
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    doc.insert("id".into(), json!(id));
-    doc.insert("name".into(), json!(name));
-    doc.insert(
-        "currency".into(),
-        json!(values.currency_type.clone().unwrap_or_else(|| "RON".into())),
-    );
-    doc.insert("number_of_offers".into(), json!(1));
-    doc.insert("buy_button_rank".into(), json!(1));
-    doc.insert("ownership".into(), json!(if attach { 2 } else { 1 }));
-    doc.insert(
-        "handling_time".into(),
-        json!(values
-            .handling_time
-            .clone()
-            .unwrap_or_else(|| vec![(1, 0)])
-            .iter()
-            .map(|(w, v)| json!({"warehouse_id": w, "value": v}))
-            .collect::<Vec<_>>()),
-    );
-    doc.entry("family")
-        .or_insert(json!({"id": 0, "name": null}));
-    doc.entry("images").or_insert(json!([]));
-    doc.entry("characteristics").or_insert(json!([]));
-    doc.entry("warranty").or_insert(json!(0));
-    doc.insert("genius_eligibility".into(), json!(0));
-    doc.insert("genius_eligibility_type".into(), json!(1));
-    doc.insert("genius_computed".into(), json!(0));
-    doc.insert("doc_errors".into(), Value::Null);
-    let sale = values.sale_price.unwrap_or(1.0);
-    let offer = Offer {
-        id,
-        status: values.status.unwrap_or(0),
-        sale_price: sale,
-        min_sale_price: values.min_sale_price,
-        max_sale_price: values.max_sale_price,
-        recommended_price: values.recommended_price,
-        vat_id: values.vat_id.unwrap_or(1),
-        stock: values.stock.unwrap_or_default(),
-        part_number,
-        part_number_key: pnk_value,
-        eans,
-        validation_status: if attach { 9 } else { 1 },
-        offer_validation_status: 1,
-        translation_validation_status: None,
-        manufacturer: gpsr(e, "manufacturer"),
-        eu_representative: gpsr(e, "eu_representative"),
-        doc,
-    };
-    Ok(Change::Create(Box::new(offer), messages))
-}
-
-fn gpsr(e: &Map<String, Value>, key: &str) -> Vec<Value> {
-    match e.get(key) {
-        Some(Value::Array(a)) => a.clone(),
-        Some(Value::Object(m)) => m.values().cloned().collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// Spaces, `,` and `;` are stripped from part numbers (spec §9.2).
-fn normalize_part_number(pn: &str) -> String {
-    pn.chars()
-        .filter(|c| !matches!(c, ' ' | ',' | ';'))
-        .collect()
-}
-
-fn update(offer: &mut Offer, v: OfferValues) {
+pub(super) fn update(offer: &mut Offer, v: OfferValues) {
     if let Some(s) = v.status {
         offer.status = s;
     }
@@ -565,119 +321,115 @@ fn update(offer: &mut Offer, v: OfferValues) {
     }
 }
 
-pub(crate) fn product_offer_save(state: &mut State, data: &Value) -> Reply {
-    let entities = match envelope::entities(data) {
-        Ok(e) => e,
-        Err(e) => return Reply::error(e),
+/// One entity of `offer/save`: an existing offer and the values that change.
+fn plan_light(state: &State, e: &Map<String, Value>) -> Result<(u64, OfferValues), Vec<String>> {
+    let Some(id) = e
+        .get("id")
+        .and_then(int)
+        .filter(|id| (1..=MAX_PRODUCT_ID).contains(id))
+    else {
+        return Err(vec!["id is required (an integer 1..16777215)".into()]);
     };
-    let mut changes = Vec::new();
-    let mut errors = Vec::new();
-    let mut taken = HashSet::new();
-    let mut ids = HashSet::new();
-    for (i, e) in entities.iter().enumerate() {
-        match plan_product_offer(state, e, &mut taken) {
-            Ok(c) => {
-                let id = match &c {
-                    Change::Update(id, _) => *id,
-                    Change::Create(o, _) => o.id,
-                };
-                if !ids.insert(id) {
-                    errors.push(format!("data[{i}]: product {id} is sent more than once"));
-                }
-                changes.push(c);
-            }
-            Err(m) => errors.extend(m.into_iter().map(|m| format!("data[{i}]: {m}"))),
-        }
+    let Some(existing) = state.offers.get(&(id as u64)) else {
+        return Err(vec![format!(
+            "offer {id} does not exist; offer/save only updates existing offers"
+        )]);
+    };
+    let mut errs = Vec::new();
+    let product_keys: Vec<&String> = e
+        .keys()
+        .filter(|k| {
+            !matches!(
+                k.as_str(),
+                "id" | "sale_price"
+                    | "recommended_price"
+                    | "min_sale_price"
+                    | "max_sale_price"
+                    | "currency_type"
+                    | "stock"
+                    | "handling_time"
+                    | "vat_id"
+                    | "status"
+            )
+        })
+        .collect();
+    if !product_keys.is_empty() {
+        errs.push(format!(
+            "offer/save does not change {product_keys:?}; use product_offer/save"
+        ));
     }
-    if !errors.is_empty() {
-        return Reply::errors(errors);
+    let values = offer_values(e, &mut errs);
+    check_prices(
+        values.sale_price.unwrap_or(existing.sale_price),
+        values.min_sale_price.or(existing.min_sale_price),
+        values.max_sale_price.or(existing.max_sale_price),
+        values.recommended_price,
+        &mut errs,
+    );
+    if errs.is_empty() {
+        Ok((id as u64, values))
+    } else {
+        Err(errs)
     }
-    let mut messages = Vec::new();
-    for change in changes {
-        match change {
-            Change::Update(id, values) => {
-                if let Some(offer) = state.offers.get_mut(&id) {
-                    update(offer, values);
-                }
-            }
-            Change::Create(offer, mut m) => {
-                messages.append(&mut m);
-                state.offers.insert(offer.id, *offer);
-            }
-        }
-    }
-    let documentation_error = messages.iter().any(|m| m.contains("documentation error"));
-    Reply::envelope_raw(documentation_error, &messages, "[]")
 }
 
 /// `offer/save` (light API, 4.4.9): existing offers only; `id` plus the keys that change.
 pub(crate) fn offer_save(state: &mut State, data: &Value) -> Reply {
-    let entities = match envelope::entities(data) {
-        Ok(e) => e,
-        Err(e) => return Reply::error(e),
+    let planned = envelope::plan_entities(data, |i, e| {
+        plan_light(state, e).map_err(|m| m.into_iter().map(|m| format!("data[{i}]: {m}")).collect())
+    });
+    let planned = match planned {
+        Ok(p) => p,
+        Err(reply) => return reply,
     };
-    let mut planned = Vec::new();
-    let mut errors = Vec::new();
-    for (i, e) in entities.iter().enumerate() {
-        let mut errs = Vec::new();
+    for (id, values) in planned {
+        if let Some(offer) = state.offers.get_mut(&id) {
+            update(offer, values);
+        }
+    }
+    Reply::ok(json!([]))
+}
+
+/// `measurements/save` (spec §9.6): validated, stored on the offer's ground truth.
+pub(crate) fn measurements_save(state: &mut State, data: &Value) -> Reply {
+    let planned = envelope::plan_entities(data, |i, e| {
+        let mut errors = Vec::new();
         let Some(id) = e
             .get("id")
             .and_then(int)
             .filter(|id| (1..=MAX_PRODUCT_ID).contains(id))
         else {
-            errors.push(format!(
+            return Err(vec![format!(
                 "data[{i}]: id is required (an integer 1..16777215)"
-            ));
-            continue;
+            )]);
         };
-        let Some(existing) = state.offers.get(&(id as u64)) else {
-            errors.push(format!(
-                "data[{i}]: offer {id} does not exist; offer/save only updates existing offers"
-            ));
-            continue;
-        };
-        let product_keys: Vec<&String> = e
-            .keys()
-            .filter(|k| {
-                !matches!(
-                    k.as_str(),
-                    "id" | "sale_price"
-                        | "recommended_price"
-                        | "min_sale_price"
-                        | "max_sale_price"
-                        | "currency_type"
-                        | "stock"
-                        | "handling_time"
-                        | "vat_id"
-                        | "status"
-                )
-            })
-            .collect();
-        if !product_keys.is_empty() {
-            errs.push(format!(
-                "offer/save does not change {product_keys:?}; use product_offer/save"
-            ));
+        let mut m = Map::new();
+        for k in ["length", "width", "height", "weight"] {
+            match e.get(k) {
+                Some(v)
+                    if envelope::num(v).is_some_and(|x| (0.0..=999_999.0).contains(&x))
+                        && envelope::decimals(v) <= 2 =>
+                {
+                    m.insert(k.into(), json!(envelope::num(v)));
+                }
+                _ => errors.push(format!(
+                    "data[{i}]: {k} is required (0..999999, at most 2 decimals)"
+                )),
+            }
         }
-        let values = offer_values(e, &mut errs);
-        check_prices(
-            values.sale_price.unwrap_or(existing.sale_price),
-            values.min_sale_price.or(existing.min_sale_price),
-            values.max_sale_price.or(existing.max_sale_price),
-            values.recommended_price,
-            &mut errs,
-        );
-        if errs.is_empty() {
-            planned.push((id as u64, values));
+        if errors.is_empty() {
+            Ok((id as u64, m))
         } else {
-            errors.extend(errs.into_iter().map(|m| format!("data[{i}]: {m}")));
+            Err(errors)
         }
-    }
-    if !errors.is_empty() {
-        return Reply::errors(errors);
-    }
-    for (id, values) in planned {
+    });
+    let plans = match planned {
+        Ok(p) => p,
+        Err(reply) => return reply,
+    };
+    for (id, m) in plans {
         if let Some(offer) = state.offers.get_mut(&id) {
-            update(offer, values);
+            offer.doc.insert("measurements".into(), Value::Object(m));
         }
     }
     Reply::ok(json!([]))

@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crate::hooks::Bucket;
+use crate::ratelimit::Bucket;
 
 /// Timestamps inside a window of fixed length ending now.
 pub(crate) struct Window {
@@ -40,10 +40,8 @@ impl Window {
 
 /// eMAG's documented quotas (per second, per minute).
 pub(crate) fn quotas(bucket: Bucket) -> (usize, usize) {
-    match bucket {
-        Bucket::Orders => (12, 720),
-        Bucket::Other => (3, 180),
-    }
+    let (per_second, per_minute) = crate::limits::quota(bucket);
+    (per_second as usize, per_minute as usize)
 }
 
 fn scaled(quota: usize, scale: f64) -> usize {

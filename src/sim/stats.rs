@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Map, Value};
 
 use super::ratelimit::Window;
-use crate::hooks::Bucket;
+use crate::ratelimit::Bucket;
 
 struct BucketStats {
     requests: u64,

@@ -4,7 +4,7 @@
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
-use super::{now_utc, Scope, SqliteStore, Store};
+use super::{now_utc, Scope, SqliteStore};
 use crate::error::Result;
 
 /// One queued callback to process.
@@ -143,79 +143,23 @@ impl SqliteStore {
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )?;
-        let age = oldest
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
-            .map(|t| {
-                (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_milliseconds() as f64
-                    / 1000.0
-            })
-            .unwrap_or(0.0)
-            .max(0.0);
         Ok(CallbackQueueStats {
             received: received as u64,
             pending: pending as u64,
             failed: failed as u64,
             done: done as u64,
-            oldest_pending_age_s: age,
+            oldest_pending_age_s: pending_age_s(oldest),
         })
     }
 }
 
-/// The callback queue through the store's seam: kept in the SQLite engine for now; a
-/// PostgreSQL store refuses callbacks with a clear error (the ERP can point the receiver at an
-/// SQLite store beside it).
-impl Store {
-    #[doc = concat!("See [`SqliteStore::", "enqueue_callback", "`].")]
-    pub fn enqueue_callback(&self, scope: &Scope, kind: &str, ref_id: i64) -> Result<bool> {
-        match self.sqlite().ok() {
-            Some(s) => s.enqueue_callback(scope, kind, ref_id),
-            None => Err(callbacks_unsupported()),
-        }
-    }
-
-    #[doc = concat!("See [`SqliteStore::", "pending_callbacks", "`].")]
-    pub fn pending_callbacks(&self, scope: &Scope, limit: usize) -> Result<Vec<CallbackEntry>> {
-        match self.sqlite().ok() {
-            Some(s) => s.pending_callbacks(scope, limit),
-            None => Err(callbacks_unsupported()),
-        }
-    }
-
-    #[doc = concat!("See [`SqliteStore::", "finish_callback", "`].")]
-    pub fn finish_callback(&self, entry: &CallbackEntry, error: Option<&str>) -> Result<()> {
-        match self.sqlite().ok() {
-            Some(s) => s.finish_callback(entry, error),
-            None => Err(callbacks_unsupported()),
-        }
-    }
-
-    #[doc = concat!("See [`SqliteStore::", "retry_callback", "`].")]
-    pub fn retry_callback(&self, entry: &CallbackEntry, error: &str) -> Result<()> {
-        match self.sqlite().ok() {
-            Some(s) => s.retry_callback(entry, error),
-            None => Err(callbacks_unsupported()),
-        }
-    }
-
-    #[doc = concat!("See [`SqliteStore::", "order_awaits_acknowledgement", "`].")]
-    pub fn order_awaits_acknowledgement(&self, scope: &Scope, order_id: i64) -> Result<bool> {
-        match self.sqlite().ok() {
-            Some(s) => s.order_awaits_acknowledgement(scope, order_id),
-            None => Err(callbacks_unsupported()),
-        }
-    }
-
-    #[doc = concat!("See [`SqliteStore::", "callback_stats", "`].")]
-    pub fn callback_stats(&self) -> Result<CallbackQueueStats> {
-        match self.sqlite().ok() {
-            Some(s) => s.callback_stats(),
-            None => Err(callbacks_unsupported()),
-        }
-    }
-}
-
-fn callbacks_unsupported() -> crate::error::Error {
-    crate::error::Error::store(
-        "the callback queue is kept in an SQLite store; a PostgreSQL store does not hold it yet",
-    )
+/// Seconds since `oldest` (an ISO-8601 instant; 0 when none).
+pub(super) fn pending_age_s(oldest: Option<String>) -> f64 {
+    oldest
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+        .map(|t| {
+            (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_milliseconds() as f64 / 1000.0
+        })
+        .unwrap_or(0.0)
+        .max(0.0)
 }

@@ -3,14 +3,16 @@
 //! with one API. Each method forwards to the engine's method of the same name.
 
 use std::path::Path;
+use std::time::Duration;
 
 use serde_json::Value;
 
 use super::postgres::{PgStore, SyncLockGuard};
 use super::{
-    OfferQuery, OrderQuery, PreparedOrders, ProductStats, RunContext, Scope, SqliteStore,
-    StoredRow, SyncRun, SyncStats, UpsertCounts,
+    CallbackEntry, CallbackQueueStats, OfferQuery, OrderQuery, PageCommit, PreparedOrders,
+    ProductStats, RunContext, Scope, SqliteStore, StoredRow, SyncRun, SyncStats, UpsertCounts,
 };
+use crate::client::RawItems;
 use crate::error::{Error, Result};
 
 /// Which engine holds the data.
@@ -55,6 +57,39 @@ pub enum SyncLock {
     Acquired(SyncLockGuard),
     /// Another worker runs it (its owner, `host:pid:start`, when known).
     Held(String),
+}
+
+/// How long [`Store::lock_sync`] waits when another worker runs the sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockWait {
+    /// Not at all: `Held` at once.
+    No,
+    /// Up to this long, then `Held` (a zero duration does not wait).
+    Upto(Duration),
+    /// Until the other run ends, however long.
+    Forever,
+}
+
+impl LockWait {
+    /// What `wait: true` means: an hour. A sync normally ends within minutes (a first import
+    /// of a large account within about a quarter of an hour at eMAG's limits); a holder still
+    /// running after an hour is stuck or far behind, and the next scheduled run tries again.
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3600);
+
+    /// From the sync's options: `wait` false is `No`; true waits `timeout` (None: forever).
+    pub fn new(wait: bool, timeout: Option<Duration>) -> LockWait {
+        match (wait, timeout) {
+            (false, _) => LockWait::No,
+            (true, Some(d)) => LockWait::Upto(d),
+            (true, None) => LockWait::Forever,
+        }
+    }
+}
+
+impl From<bool> for LockWait {
+    fn from(wait: bool) -> LockWait {
+        LockWait::new(wait, Some(LockWait::DEFAULT_TIMEOUT))
+    }
 }
 
 impl Store {
@@ -114,43 +149,52 @@ impl Store {
 
     /// One sync per platform + account + kind at a time across processes and hosts. SQLite
     /// (one host, one file) always answers `Acquired`; PostgreSQL takes an advisory lock on a
-    /// connection of its own, held until the guard is dropped (or its process dies).
-    pub fn lock_sync(&self, kind: &str, scope: &Scope, wait: bool) -> Result<SyncLock> {
+    /// connection of its own, held until the guard is dropped (or its process dies); `wait`
+    /// says how long to wait for another worker's run (`true`: [`LockWait::DEFAULT_TIMEOUT`]).
+    pub fn lock_sync(
+        &self,
+        kind: &str,
+        scope: &Scope,
+        wait: impl Into<LockWait>,
+    ) -> Result<SyncLock> {
         match &self.engine {
             Engine::Sqlite(_) => Ok(SyncLock::Acquired(SyncLockGuard::none())),
-            Engine::Postgres(s) => s.lock_sync(kind, scope, wait),
+            Engine::Postgres(s) => s.lock_sync(kind, scope, wait.into()),
         }
     }
 
-    /// Upsert a page of orders in one transaction, with an optional checkpoint.
+    /// Upsert a page of orders in one transaction, and (in the same transaction) save a
+    /// checkpoint: either all of it is stored, or none of it. Each order is stored as its
+    /// compact JSON serialization.
     pub fn upsert_orders(
         &self,
         scope: &Scope,
         orders: &[Value],
         checkpoint: Option<(&str, &Value)>,
     ) -> Result<UpsertCounts> {
-        on_engine!(self, s => s.upsert_orders(scope, orders, checkpoint))
+        let page = PreparedOrders::new(RawItems::from_values(orders)?, scope.time_zone, |_, _| {});
+        self.upsert_prepared_orders(scope, &page, checkpoint)
     }
 
-    /// Upsert orders already prepared, in one transaction, with the checkpoint.
+    /// Upsert orders already prepared ([`PreparedOrders`]: parsed and their columns read,
+    /// possibly on another thread) in one transaction, with the checkpoint. Each order's text
+    /// is stored as it is, with its SHA-256 for change detection.
     pub fn upsert_prepared_orders(
         &self,
         scope: &Scope,
         page: &PreparedOrders,
         checkpoint: Option<(&str, &Value)>,
     ) -> Result<UpsertCounts> {
-        on_engine!(self, s => s.upsert_prepared_orders(scope, page, checkpoint))
+        self.upsert_prepared_orders_in_run(page, PageCommit::new(scope, checkpoint))
     }
 
     /// A page of a sync run (see [`SqliteStore::upsert_prepared_orders_in_run`]).
     pub fn upsert_prepared_orders_in_run(
         &self,
-        scope: &Scope,
         page: &PreparedOrders,
-        checkpoint: Option<(&str, &Value)>,
-        run: Option<&RunContext>,
+        at: PageCommit<'_>,
     ) -> Result<UpsertCounts> {
-        on_engine!(self, s => s.upsert_prepared_orders_in_run(scope, page, checkpoint, run))
+        on_engine!(self, s => s.upsert_prepared_orders_in_run(page, at))
     }
 
     /// Several pages of orders in one transaction (a bulk load).
@@ -169,18 +213,16 @@ impl Store {
         offers: &[Value],
         checkpoint: Option<(&str, &Value)>,
     ) -> Result<UpsertCounts> {
-        on_engine!(self, s => s.upsert_offers(scope, offers, checkpoint))
+        self.upsert_offers_in_run(offers, PageCommit::new(scope, checkpoint))
     }
 
     /// A page of offers of a sync run.
     pub fn upsert_offers_in_run(
         &self,
-        scope: &Scope,
         offers: &[Value],
-        checkpoint: Option<(&str, &Value)>,
-        run: Option<&RunContext>,
+        at: PageCommit<'_>,
     ) -> Result<UpsertCounts> {
-        on_engine!(self, s => s.upsert_offers_in_run(scope, offers, checkpoint, run))
+        on_engine!(self, s => s.upsert_offers_in_run(offers, at))
     }
 
     /// The orders still to acknowledge, oldest id first.
@@ -200,7 +242,7 @@ impl Store {
 
     /// Record that orders were acknowledged.
     pub fn mark_acknowledged(&self, scope: &Scope, order_ids: &[i64]) -> Result<()> {
-        on_engine!(self, s => s.mark_acknowledged(scope, order_ids))
+        self.mark_acknowledged_in_run(scope, order_ids, None)
     }
 
     /// The saved checkpoint state of `kind`, if any.
@@ -230,7 +272,7 @@ impl Store {
 
     /// An order exactly as read from eMAG.
     pub fn get_order(&self, order_id: i64, scope: Option<&Scope>) -> Result<Option<Value>> {
-        on_engine!(self, s => s.get_order(order_id, scope))
+        parse_row("order", order_id, self.get_order_text(order_id, scope)?)
     }
 
     /// An order's JSON text exactly as stored.
@@ -240,7 +282,12 @@ impl Store {
 
     /// An offer as read.
     pub fn get_offer(&self, offer_id: i64, scope: Option<&Scope>) -> Result<Option<Value>> {
-        on_engine!(self, s => s.get_offer(offer_id, scope))
+        parse_row("offer", offer_id, self.get_offer_text(offer_id, scope)?)
+    }
+
+    /// An offer's JSON text exactly as stored.
+    pub fn get_offer_text(&self, offer_id: i64, scope: Option<&Scope>) -> Result<Option<String>> {
+        on_engine!(self, s => s.get_offer_text(offer_id, scope))
     }
 
     /// Order counts per status.
@@ -302,4 +349,45 @@ impl Store {
     pub fn offers(&self, query: &OfferQuery) -> Result<Vec<StoredRow>> {
         on_engine!(self, s => s.offers(query))
     }
+
+    /// Record a callback of `kind` about `ref_id`, durably, before the receiver answers (see
+    /// [`SqliteStore::enqueue_callback`]); whether the entry is (again) pending.
+    pub fn enqueue_callback(&self, scope: &Scope, kind: &str, ref_id: i64) -> Result<bool> {
+        on_engine!(self, s => s.enqueue_callback(scope, kind, ref_id))
+    }
+
+    /// Up to `limit` pending callbacks of `scope`, oldest first.
+    pub fn pending_callbacks(&self, scope: &Scope, limit: usize) -> Result<Vec<CallbackEntry>> {
+        on_engine!(self, s => s.pending_callbacks(scope, limit))
+    }
+
+    /// Mark a processed entry done (`error` None) or failed for good (see
+    /// [`SqliteStore::finish_callback`]).
+    pub fn finish_callback(&self, entry: &CallbackEntry, error: Option<&str>) -> Result<()> {
+        on_engine!(self, s => s.finish_callback(entry, error))
+    }
+
+    /// Count a failed attempt on an entry that stays pending.
+    pub fn retry_callback(&self, entry: &CallbackEntry, error: &str) -> Result<()> {
+        on_engine!(self, s => s.retry_callback(entry, error))
+    }
+
+    /// Whether the stored order awaits its acknowledgement (status 1, type 3, not
+    /// acknowledged).
+    pub fn order_awaits_acknowledgement(&self, scope: &Scope, order_id: i64) -> Result<bool> {
+        on_engine!(self, s => s.order_awaits_acknowledgement(scope, order_id))
+    }
+
+    /// The callback queue's figures over every platform and account.
+    pub fn callback_stats(&self) -> Result<CallbackQueueStats> {
+        on_engine!(self, s => s.callback_stats())
+    }
+}
+
+/// A stored text as JSON; one that does not parse is reported as corrupt.
+fn parse_row(what: &str, id: i64, text: Option<String>) -> Result<Option<Value>> {
+    text.map(|t| {
+        serde_json::from_str(&t).map_err(|e| Error::store(format!("{what} {id} is corrupt: {e}")))
+    })
+    .transpose()
 }

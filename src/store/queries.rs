@@ -3,8 +3,8 @@
 use chrono::{Duration as ChronoDuration, SecondsFormat, Utc};
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
-use serde_json::Value;
 
+use super::rows::{Table, OFFERS, ORDERS};
 use super::{now_utc, Scope, SqliteStore};
 use crate::error::{Error, Result};
 
@@ -83,15 +83,16 @@ pub struct ProductStats {
 impl SqliteStore {
     /// The number of stored orders (of one scope, or all).
     pub fn count_orders(&self, scope: Option<&Scope>) -> Result<u64> {
-        self.count("orders", scope)
+        self.count(ORDERS, scope)
     }
 
     /// The number of stored offers (of one scope, or all).
     pub fn count_offers(&self, scope: Option<&Scope>) -> Result<u64> {
-        self.count("offers", scope)
+        self.count(OFFERS, scope)
     }
 
-    fn count(&self, table: &str, scope: Option<&Scope>) -> Result<u64> {
+    fn count(&self, table: Table, scope: Option<&Scope>) -> Result<u64> {
+        let table = table.name;
         let conn = self.read()?;
         let n: i64 = match scope {
             None => conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?,
@@ -104,62 +105,37 @@ impl SqliteStore {
         Ok(n as u64)
     }
 
-    /// An order exactly as read from eMAG (of one scope, or the first of any).
-    pub fn get_order(&self, order_id: i64, scope: Option<&Scope>) -> Result<Option<Value>> {
-        self.get_order_text(order_id, scope)?
-            .map(|t| {
-                serde_json::from_str(&t)
-                    .map_err(|e| Error::store(format!("order {order_id} is corrupt: {e}")))
-            })
-            .transpose()
-    }
-
     /// An order's JSON text exactly as stored (as eMAG sent it, for orders a sync stored).
     pub fn get_order_text(&self, order_id: i64, scope: Option<&Scope>) -> Result<Option<String>> {
+        self.data_of(ORDERS, order_id, scope)
+    }
+
+    /// An offer's JSON text as stored.
+    pub fn get_offer_text(&self, offer_id: i64, scope: Option<&Scope>) -> Result<Option<String>> {
+        self.data_of(OFFERS, offer_id, scope)
+    }
+
+    /// The text of one row by id (of one scope, or the first of any).
+    fn data_of(&self, table: Table, value: i64, scope: Option<&Scope>) -> Result<Option<String>> {
+        let Table { name, id } = table;
         let conn = self.read()?;
-        let text: Option<String> = match scope {
+        let text = match scope {
             None => conn
                 .query_row(
-                    "SELECT data FROM orders WHERE order_id = ?1 ORDER BY platform, account LIMIT 1",
-                    params![order_id],
+                    &format!("SELECT data FROM {name} WHERE {id} = ?1 ORDER BY platform, account LIMIT 1"),
+                    params![value],
                     |r| r.get(0),
                 )
                 .optional()?,
             Some(s) => conn
                 .query_row(
-                    "SELECT data FROM orders WHERE platform = ?1 AND account = ?2 AND order_id = ?3",
-                    params![s.platform.code(), s.account, order_id],
+                    &format!("SELECT data FROM {name} WHERE platform = ?1 AND account = ?2 AND {id} = ?3"),
+                    params![s.platform.code(), s.account, value],
                     |r| r.get(0),
                 )
                 .optional()?,
         };
         Ok(text)
-    }
-
-    /// An offer as read.
-    pub fn get_offer(&self, offer_id: i64, scope: Option<&Scope>) -> Result<Option<Value>> {
-        let conn = self.read()?;
-        let text: Option<String> = match scope {
-            None => conn
-                .query_row(
-                    "SELECT data FROM offers WHERE offer_id = ?1 ORDER BY platform, account LIMIT 1",
-                    params![offer_id],
-                    |r| r.get(0),
-                )
-                .optional()?,
-            Some(s) => conn
-                .query_row(
-                    "SELECT data FROM offers WHERE platform = ?1 AND account = ?2 AND offer_id = ?3",
-                    params![s.platform.code(), s.account, offer_id],
-                    |r| r.get(0),
-                )
-                .optional()?,
-        };
-        text.map(|t| {
-            serde_json::from_str(&t)
-                .map_err(|e| Error::store(format!("offer {offer_id} is corrupt: {e}")))
-        })
-        .transpose()
     }
 
     /// Order counts per status (of one scope, or all).

@@ -89,7 +89,7 @@ pub fn utc_instant(text: &str, name: &str) -> Result<String> {
     Ok(parsed.to_rfc3339_opts(SecondsFormat::Secs, true))
 }
 
-pub(crate) fn check_limit(limit: Option<u64>) -> Result<i64> {
+fn check_limit(limit: Option<u64>) -> Result<i64> {
     match limit {
         None => Ok(MAX_PAGE as i64),
         Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n as i64),
@@ -99,55 +99,111 @@ pub(crate) fn check_limit(limit: Option<u64>) -> Result<i64> {
     }
 }
 
-/// The `WHERE` clause and its values, built from fixed column names only.
-struct Filter {
-    clauses: Vec<String>,
-    values: Vec<SqlValue>,
+/// One condition of a read, on a fixed column name; each engine renders it in its SQL.
+pub(crate) enum Cond {
+    /// `column = text`.
+    Text(&'static str, String),
+    /// `column = integer`.
+    Int(&'static str, i64),
+    /// `column >= instant` (ISO-8601 text compares in time order).
+    AtLeast(&'static str, String),
+    /// `column` is one of (1 to 16 values).
+    AnyOf(&'static str, Vec<i64>),
+    /// Past the cursor (the engine's row id).
+    After(i64),
 }
 
-impl Filter {
-    fn new(scope: &Option<Scope>, after: Option<i64>) -> Self {
-        let mut f = Filter {
-            clauses: vec!["1 = 1".into()],
-            values: Vec::new(),
-        };
+/// A table of stored rows and its column of eMAG's id (named once for both engines).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Table {
+    pub name: &'static str,
+    pub id: &'static str,
+}
+
+/// The stored orders.
+pub(crate) const ORDERS: Table = Table {
+    name: "orders",
+    id: "order_id",
+};
+
+/// The stored offers.
+pub(crate) const OFFERS: Table = Table {
+    name: "offers",
+    id: "offer_id",
+};
+
+/// A read of the stored orders or offers, engine-neutral: the table, the conditions (all
+/// must hold) and the page size.
+pub(crate) struct Read {
+    pub table: Table,
+    pub conds: Vec<Cond>,
+    pub limit: i64,
+}
+
+impl Read {
+    fn new(
+        table: Table,
+        scope: &Option<Scope>,
+        after: Option<i64>,
+        status: &Option<Vec<i64>>,
+        limit: Option<u64>,
+    ) -> Result<Read> {
+        let mut conds = Vec::new();
         if let Some(s) = scope {
-            f.eq("platform", SqlValue::Text(s.platform.code().to_owned()));
-            f.eq("account", SqlValue::Text(s.account.clone()));
+            conds.push(Cond::Text("platform", s.platform.code().to_owned()));
+            conds.push(Cond::Text("account", s.account.clone()));
         }
         if let Some(after) = after {
-            f.values.push(SqlValue::Integer(after));
-            f.clauses.push(format!("rowid > ?{}", f.values.len()));
+            conds.push(Cond::After(after));
         }
-        f
+        if let Some(values) = status {
+            if values.is_empty() || values.len() > 16 {
+                return Err(Error::invalid_argument(
+                    "status: give one status or a list of 1 to 16",
+                ));
+            }
+            conds.push(Cond::AnyOf("status", values.clone()));
+        }
+        Ok(Read {
+            table,
+            conds,
+            limit: check_limit(limit)?,
+        })
     }
 
-    fn eq(&mut self, column: &'static str, value: SqlValue) {
-        self.values.push(value);
-        self.clauses
-            .push(format!("{column} = ?{}", self.values.len()));
+    /// The read `query` asks for.
+    pub fn orders(query: &OrderQuery) -> Result<Read> {
+        let mut read = Read::new(
+            ORDERS,
+            &query.scope,
+            query.after,
+            &query.status,
+            query.limit,
+        )?;
+        if let Some(kind) = query.kind {
+            read.conds.push(Cond::Int("type", kind));
+        }
+        if let Some(since) = &query.modified_since {
+            let since = utc_instant(since, "modified_since")?;
+            read.conds.push(Cond::AtLeast("modified_at", since));
+        }
+        Ok(read)
     }
 
-    fn at_least(&mut self, column: &'static str, value: String) {
-        self.values.push(SqlValue::Text(value));
-        self.clauses
-            .push(format!("{column} >= ?{}", self.values.len()));
-    }
-
-    fn any_of(&mut self, column: &'static str, values: &[i64]) -> Result<()> {
-        if values.is_empty() || values.len() > 16 {
-            return Err(Error::invalid_argument(
-                "status: give one status or a list of 1 to 16",
-            ));
+    /// The read `query` asks for.
+    pub fn offers(query: &OfferQuery) -> Result<Read> {
+        let mut read = Read::new(
+            OFFERS,
+            &query.scope,
+            query.after,
+            &query.status,
+            query.limit,
+        )?;
+        if let Some(since) = &query.synced_since {
+            let since = utc_instant(since, "synced_since")?;
+            read.conds.push(Cond::AtLeast("synced_at", since));
         }
-        let mut marks = Vec::new();
-        for v in values {
-            self.values.push(SqlValue::Integer(*v));
-            marks.push(format!("?{}", self.values.len()));
-        }
-        self.clauses
-            .push(format!("{column} IN ({})", marks.join(", ")));
-        Ok(())
+        Ok(read)
     }
 }
 
@@ -155,50 +211,45 @@ impl SqliteStore {
     /// Stored orders matching `query`, oldest stored first, at most `limit` (one page: pass
     /// the last row's cursor as `after` for the next one).
     pub fn orders(&self, query: &OrderQuery) -> Result<Vec<StoredRow>> {
-        let limit = check_limit(query.limit)?;
-        let mut f = Filter::new(&query.scope, query.after);
-        if let Some(status) = &query.status {
-            f.any_of("status", status)?;
-        }
-        if let Some(kind) = query.kind {
-            f.eq("type", SqlValue::Integer(kind));
-        }
-        if let Some(since) = &query.modified_since {
-            f.at_least("modified_at", utc_instant(since, "modified_since")?);
-        }
-        self.rows("orders", "order_id", f, limit)
+        self.rows(Read::orders(query)?)
     }
 
     /// Stored offers matching `query` (as [`Store::orders`](super::Store::orders)).
     pub fn offers(&self, query: &OfferQuery) -> Result<Vec<StoredRow>> {
-        let limit = check_limit(query.limit)?;
-        let mut f = Filter::new(&query.scope, query.after);
-        if let Some(status) = &query.status {
-            f.any_of("status", status)?;
-        }
-        if let Some(since) = &query.synced_since {
-            f.at_least("synced_at", utc_instant(since, "synced_since")?);
-        }
-        self.rows("offers", "offer_id", f, limit)
+        self.rows(Read::offers(query)?)
     }
 
-    fn rows(
-        &self,
-        table: &'static str,
-        id: &'static str,
-        mut f: Filter,
-        limit: i64,
-    ) -> Result<Vec<StoredRow>> {
-        f.values.push(SqlValue::Integer(limit));
+    fn rows(&self, read: Read) -> Result<Vec<StoredRow>> {
+        let mut values: Vec<SqlValue> = Vec::new();
+        let mut clauses = vec!["1 = 1".to_owned()];
+        let mut mark = |v: SqlValue| {
+            values.push(v);
+            format!("?{}", values.len())
+        };
+        for cond in read.conds {
+            clauses.push(match cond {
+                Cond::Text(c, v) => format!("{c} = {}", mark(SqlValue::Text(v))),
+                Cond::Int(c, v) => format!("{c} = {}", mark(SqlValue::Integer(v))),
+                Cond::AtLeast(c, v) => format!("{c} >= {}", mark(SqlValue::Text(v))),
+                Cond::AnyOf(c, vs) => {
+                    let marks: Vec<String> =
+                        vs.into_iter().map(|v| mark(SqlValue::Integer(v))).collect();
+                    format!("{c} IN ({})", marks.join(", "))
+                }
+                Cond::After(v) => format!("rowid > {}", mark(SqlValue::Integer(v))),
+            });
+        }
+        let limit = mark(SqlValue::Integer(read.limit));
         let sql = format!(
-            "SELECT rowid, {id}, data FROM {table} WHERE {} ORDER BY rowid LIMIT ?{}",
-            f.clauses.join(" AND "),
-            f.values.len()
+            "SELECT rowid, {}, data FROM {} WHERE {} ORDER BY rowid LIMIT {limit}",
+            read.table.id,
+            read.table.name,
+            clauses.join(" AND "),
         );
         let conn = self.read()?;
         let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt
-            .query_map(rusqlite::params_from_iter(f.values.iter()), |r| {
+            .query_map(rusqlite::params_from_iter(values.iter()), |r| {
                 Ok(StoredRow {
                     cursor: r.get(0)?,
                     id: r.get(1)?,

@@ -33,7 +33,7 @@ pub struct Progress {
 
 /// Counts pages and items and calls the callback.
 pub(crate) struct Tracker {
-    kind: &'static str,
+    kind: String,
     callback: Option<ProgressFn>,
     started: Instant,
     pages: u64,
@@ -42,7 +42,7 @@ pub(crate) struct Tracker {
 }
 
 impl Tracker {
-    pub(crate) fn new(kind: &'static str, callback: Option<ProgressFn>) -> Self {
+    pub(crate) fn new(kind: String, callback: Option<ProgressFn>) -> Self {
         Tracker {
             kind,
             callback,
@@ -87,7 +87,7 @@ impl Tracker {
         };
         let expected = self.expected.map(|e| e.max(self.items));
         let event = Progress {
-            kind: self.kind.to_owned(),
+            kind: self.kind.clone(),
             pages_done: self.pages,
             estimated_total_pages: expected.map(|e| e.div_ceil(100).max(self.pages)),
             items: self.items,

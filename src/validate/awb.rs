@@ -113,6 +113,8 @@ fn date_of<D: Doc>(v: &D) -> Option<NaiveDate> {
     .flatten()
 }
 
+// Long on purpose: the fields of `awb/save` checked one after another, in the order of the
+// documentation.
 pub(crate) fn check_awb<D: Doc>(r: &mut Report, awb: &D, options: &Options) {
     if !is_object(r, "awb", awb) {
         return;

@@ -1,6 +1,8 @@
 //! Field checks that push one message each on failure: required and optional integers in a
 //! range or a set, numbers, flags, texts and dates. The message is built only on failure.
 
+use std::fmt;
+
 use super::doc::{Doc, Kind};
 use super::values::{self, show};
 use super::{FieldPath, Report};
@@ -55,22 +57,7 @@ fn int_where<D: Doc>(
     ok: impl Fn(i64) -> bool,
     expected: &dyn Fn() -> String,
 ) -> Option<i64> {
-    let v = match v {
-        Some(v) if !values::is_null(&v) => v,
-        _ => {
-            if need == Need::Required {
-                r.push(p, format_args!("is required ({})", expected()));
-            }
-            return None;
-        }
-    };
-    match values::int(&v) {
-        Some(i) if ok(i) => Some(i),
-        _ => {
-            r.push(p, format_args!("must be {}, got {}", expected(), show(&v)));
-            None
-        }
-    }
+    read_where(r, p, v, need, values::int, ok, expected)
 }
 
 /// A number accepted by `ok`; `expected` says which (`"a number >= 0"`).
@@ -82,19 +69,25 @@ pub(crate) fn num_where<D: Doc>(
     ok: impl Fn(f64) -> bool,
     expected: &'static str,
 ) -> Option<f64> {
-    let v = match v {
-        Some(v) if !values::is_null(&v) => v,
+    read_where(r, p, v, need, values::num, ok, || expected)
+}
+
+/// A value `read` accepts and `ok` agrees with; `expected` says which (built only when a
+/// message is).
+fn read_where<D: Doc, T: Copy, W: fmt::Display>(
+    r: &mut Report,
+    p: &FieldPath<'_>,
+    v: Option<D>,
+    need: Need,
+    read: impl Fn(&D) -> Option<T>,
+    ok: impl Fn(T) -> bool,
+    expected: impl Fn() -> W,
+) -> Option<T> {
+    let v = sent(r, p, v, need, &expected)?;
+    match read(&v) {
+        Some(x) if ok(x) => Some(x),
         _ => {
-            if need == Need::Required {
-                r.push(p, format_args!("is required ({expected})"));
-            }
-            return None;
-        }
-    };
-    match values::num(&v) {
-        Some(f) if ok(f) => Some(f),
-        _ => {
-            r.push(p, format_args!("must be {expected}, got {}", show(&v)));
+            r.push(p, format_args!("must be {}, got {}", expected(), show(&v)));
             None
         }
     }
@@ -107,15 +100,7 @@ pub(crate) fn flag01<D: Doc>(
     v: Option<D>,
     need: Need,
 ) -> Option<bool> {
-    let v = match v {
-        Some(v) if !values::is_null(&v) => v,
-        _ => {
-            if need == Need::Required {
-                r.push(p, "is required (0 or 1)");
-            }
-            return None;
-        }
-    };
+    let v = sent(r, p, v, need, || "0 or 1")?;
     match v.kind() {
         Kind::Bool => v.as_bool(),
         _ => match values::int(&v) {
@@ -138,17 +123,10 @@ pub(crate) fn text_range<D: Doc>(
     hi: usize,
     need: Need,
 ) -> bool {
-    let v = match v {
-        Some(v) if !values::is_null(&v) => v,
-        _ => {
-            if need == Need::Required {
-                r.push(
-                    p,
-                    format_args!("is required (a text of {lo} to {hi} characters)"),
-                );
-            }
-            return false;
-        }
+    let Some(v) = sent(r, p, v, need, || {
+        format!("a text of {lo} to {hi} characters")
+    }) else {
+        return false;
     };
     match values::text_len(&v) {
         Some(n) if (lo..=hi).contains(&n) => true,
@@ -197,6 +175,26 @@ pub(crate) fn date<D: Doc>(r: &mut Report, p: &FieldPath<'_>, v: Option<D>) {
     }
 }
 
+/// The value when it was sent (neither absent nor `null`); when it was not and `need` says
+/// it must be, reports `is required (<what>)` (`what` is built only then).
+fn sent<D: Doc, W: fmt::Display>(
+    r: &mut Report,
+    p: &FieldPath<'_>,
+    v: Option<D>,
+    need: Need,
+    what: impl FnOnce() -> W,
+) -> Option<D> {
+    match v {
+        Some(v) if !values::is_null(&v) => Some(v),
+        _ => {
+            if need == Need::Required {
+                r.push(p, format_args!("is required ({})", what()));
+            }
+            None
+        }
+    }
+}
+
 /// A list (optional unless `need`); returns it when it is one.
 pub(crate) fn list<D: Doc>(
     r: &mut Report,
@@ -205,24 +203,7 @@ pub(crate) fn list<D: Doc>(
     need: Need,
     what: &str,
 ) -> Option<D> {
-    let v = match v {
-        Some(v) if !values::is_null(&v) => v,
-        _ => {
-            if need == Need::Required {
-                r.push(p, format_args!("is required (a list of {what})"));
-            }
-            return None;
-        }
-    };
-    if v.kind() == Kind::List {
-        Some(v)
-    } else {
-        r.push(
-            p,
-            format_args!("must be a list of {what}, got {}", show(&v)),
-        );
-        None
-    }
+    of_kind(r, p, v, need, Kind::List, format_args!("a list of {what}"))
 }
 
 /// An object (optional unless `need`); returns it when it is one.
@@ -233,16 +214,20 @@ pub(crate) fn object<D: Doc>(
     need: Need,
     what: &str,
 ) -> Option<D> {
-    let v = match v {
-        Some(v) if !values::is_null(&v) => v,
-        _ => {
-            if need == Need::Required {
-                r.push(p, format_args!("is required ({what})"));
-            }
-            return None;
-        }
-    };
-    if v.kind() == Kind::Map {
+    of_kind(r, p, v, need, Kind::Map, format_args!("{what}"))
+}
+
+/// A value of `kind`, described to the reader as `what` (optional unless `need`).
+fn of_kind<D: Doc>(
+    r: &mut Report,
+    p: &FieldPath<'_>,
+    v: Option<D>,
+    need: Need,
+    kind: Kind,
+    what: fmt::Arguments<'_>,
+) -> Option<D> {
+    let v = sent(r, p, v, need, || what)?;
+    if v.kind() == kind {
         Some(v)
     } else {
         r.push(p, format_args!("must be {what}, got {}", show(&v)));

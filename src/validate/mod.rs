@@ -20,7 +20,7 @@
 //! Files: `doc.rs` (the document model), `values.rs` (lenient readers, date and email checks),
 //! `check.rs` (one-message field checks), `order.rs` (an order as read), `update.rs`
 //! (`order/save`: the status matrix, line edits, storno), `cancellation.rs`, `bulk.rs`,
-//! `offer.rs` (`product_offer/save`, `offer/save`), `awb.rs`, `guards.rs` (request limits the
+//! `offer.rs` (`product_offer/save`, `offer/save`), `awb.rs`, `request_guards.rs` (request limits the
 //! client refuses before sending).
 
 use std::fmt;
@@ -35,19 +35,18 @@ mod bulk;
 mod cancellation;
 mod check;
 pub mod doc;
-pub mod guards;
 mod offer;
 mod order;
+mod product;
+pub mod request_guards;
 mod update;
+mod update_lines;
 mod values;
 
 pub use doc::{Doc, Fields, Key, Kind};
 pub use offer::OfferMode;
 
-/// Largest order id (`id`, `order_id`): 4294967295.
-pub const MAX_ORDER_ID: i64 = 4_294_967_295;
-/// Largest seller product id of `product_offer/save`: 16777215.
-pub const MAX_PRODUCT_ID: i64 = 16_777_215;
+pub use crate::limits::{MAX_ORDER_ID, MAX_PRODUCT_ID};
 /// Default customer return period in days (the simulator's default too); the RT of "RT + 5
 /// days" for 4 -> 5.
 pub const DEFAULT_RETURN_PERIOD_DAYS: i64 = 14;
@@ -149,6 +148,7 @@ impl Report {
 
 /// The context of time-dependent and mode-dependent rules.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Options {
     /// The time to judge the 48 h and RT + 5 days rules and the dates of offers and return
     /// AWBs by; `None` = the current time.

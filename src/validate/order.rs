@@ -123,6 +123,8 @@ fn splits<D: Doc>(r: &mut Report, p: &FieldPath<'_>, v: Option<D>) {
 }
 
 /// Check an order as read (`type` optional unless `require_type`).
+// Long on purpose: the fields of an order checked one after another, in the order of the
+// documentation.
 pub(crate) fn check_order_data<D: Doc>(r: &mut Report, order: &D, require_type: bool) {
     if !is_object(r, "order", order) {
         return;

@@ -8,6 +8,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use super::check::{self, Optional, Required};
 use super::doc::{Doc, Fields, Key, Kind};
 use super::order::{is_object, reason_field, storno_flag};
+use super::update_lines::{self, CurrentLine, Effect};
 use super::values::{self, show};
 use super::{FieldPath, Options, Report, MAX_ORDER_ID};
 use crate::codes::{self, OrderStatus, TransitionRule};
@@ -33,33 +34,6 @@ const CURRENT: Fields<7> = Fields::new([
     Key::ReasonCancellation,
 ]);
 
-/// What every sent line is checked for.
-const LINE: Fields<4> = Fields::new([Key::Id, Key::Quantity, Key::SalePrice, Key::Status]);
-
-/// What a new line, or a line compared with the current order, also needs (read only then:
-/// values not needed are not touched, which matters for large bulks of Python objects).
-const LINE_MORE: Fields<4> = Fields::new([
-    Key::ProductId,
-    Key::Name,
-    Key::PartNumber,
-    Key::ExtPartNumber,
-]);
-
-/// A line of the current order.
-const CURRENT_LINE: Fields<8> = Fields::new([
-    Key::Id,
-    Key::ProductId,
-    Key::Quantity,
-    Key::SalePrice,
-    Key::Status,
-    Key::Name,
-    Key::PartNumber,
-    Key::ExtPartNumber,
-]);
-
-/// Tolerance when comparing prices (eMAG keeps 4 decimals).
-const PRICE_EPSILON: f64 = 0.00005;
-
 fn status_name(code: i64) -> String {
     format!(
         "{code} ({})",
@@ -76,12 +50,6 @@ struct Current<D> {
     modified: Option<DateTime<Utc>>,
     modified_text: Option<String>,
     lines: Option<Vec<CurrentLine<D>>>,
-}
-
-struct CurrentLine<D> {
-    id: i64,
-    fields: [Option<D>; 8],
-    sent: bool,
 }
 
 fn read_current<D: Doc>(r: &mut Report, current: &D, options: &Options) -> Option<Current<D>> {
@@ -107,15 +75,7 @@ fn read_current<D: Doc>(r: &mut Report, current: &D, options: &Options) -> Optio
             (0..p.list_len())
                 .filter_map(|i| p.item(i))
                 .filter(|l| l.kind() == Kind::Map)
-                .filter_map(|l| {
-                    let fields = l.gather(&CURRENT_LINE);
-                    let id = fields[0].as_ref().and_then(values::int)?;
-                    Some(CurrentLine {
-                        id,
-                        fields,
-                        sent: false,
-                    })
-                })
+                .filter_map(|l| CurrentLine::read(&l))
                 .collect()
         });
     Some(Current {
@@ -132,47 +92,7 @@ fn read_current<D: Doc>(r: &mut Report, current: &D, options: &Options) -> Optio
     })
 }
 
-/// Line ids seen so far: a small inline buffer, a vector beyond it.
-struct SeenIds {
-    small: [i64; 16],
-    n: usize,
-    more: Vec<i64>,
-}
-
-impl SeenIds {
-    fn new() -> Self {
-        SeenIds {
-            small: [0; 16],
-            n: 0,
-            more: Vec::new(),
-        }
-    }
-
-    /// `true` when `id` was not seen before.
-    fn insert(&mut self, id: i64) -> bool {
-        if self.small[..self.n].contains(&id) || self.more.contains(&id) {
-            return false;
-        }
-        if self.n < self.small.len() {
-            self.small[self.n] = id;
-            self.n += 1;
-        } else {
-            self.more.push(id);
-        }
-        true
-    }
-}
-
-/// What the sent lines do to the current ones.
-#[derive(Default)]
-struct Effect {
-    changed: bool,
-    reduced: bool,
-    increased: bool,
-    /// The first line reduced or removed, for messages.
-    first_reduced: Option<i64>,
-}
-
+/// Check an `order/save` of `order`, against the `current` order as read when given.
 pub(crate) fn check_update<D: Doc>(
     r: &mut Report,
     order: &D,
@@ -186,11 +106,48 @@ pub(crate) fn check_update<D: Doc>(
     let [id, status, kind, products, reason, legacy_reason, is_storno, payment_mode] =
         order.gather(&ORDER);
     let root = FieldPath::ROOT;
+    check_id_and_type(r, id, kind, cur.as_ref(), options);
+    let status = check_status(r, status, cur.as_ref(), options);
+    check_reason(r, status, reason, legacy_reason, cur.as_ref());
+    let storno = check_storno(r, is_storno, status, cur.as_ref());
+    let payment_mode = check::int_in(
+        r,
+        &root.key("payment_mode_id"),
+        payment_mode,
+        Optional,
+        |m| (1..=3).contains(&m),
+        "1, 2 or 3",
+    );
+    let card = payment_mode.or(cur.as_ref().and_then(|c| c.payment_mode)) == Some(3);
 
-    // id
+    let products_path = root.key("products");
+    let Some(products) = check::list(r, &products_path, products, Optional, "product lines") else {
+        if storno && values::present(order.get(Key::Products)).is_none() {
+            r.push(
+                &root.key("is_storno"),
+                "a partial return (is_storno) needs the product lines, with at least one lower quantity or a line set to status 0",
+            );
+        }
+        return;
+    };
+    let cur_lines = cur.as_mut().and_then(|c| c.lines.as_mut());
+    let effect = update_lines::check_lines(r, &products_path, &products, storno, cur_lines);
+    if let Some(c) = cur.as_ref() {
+        judge_lines(r, c, &effect, card, storno);
+    }
+}
+
+fn check_id_and_type<D: Doc>(
+    r: &mut Report,
+    id: Option<D>,
+    kind: Option<D>,
+    cur: Option<&Current<D>>,
+    options: &Options,
+) {
+    let root = FieldPath::ROOT;
     let id_path = root.key("id");
     let id = check::int_range(r, &id_path, id, 1, MAX_ORDER_ID, Required);
-    if let (Some(id), Some(cur_id)) = (id, cur.as_ref().and_then(|c| c.id)) {
+    if let (Some(id), Some(cur_id)) = (id, cur.and_then(|c| c.id)) {
         if id != cur_id {
             r.push(
                 &id_path,
@@ -213,7 +170,7 @@ pub(crate) fn check_update<D: Doc>(
         |t| t == 2 || t == 3,
         "3 (only orders fulfilled by the seller can be saved)",
     );
-    let cur_kind = cur.as_ref().and_then(|c| c.kind);
+    let cur_kind = cur.and_then(|c| c.kind);
     match (sent_kind, cur_kind) {
         (Some(2), _) | (_, Some(2)) => r.push(
             &type_path,
@@ -224,23 +181,40 @@ pub(crate) fn check_update<D: Doc>(
         }
         _ => {}
     }
+}
 
-    // status
-    let status_path = root.key("status");
+/// The sent status, and its move from the current one by the matrix.
+fn check_status<D: Doc>(
+    r: &mut Report,
+    status: Option<D>,
+    cur: Option<&Current<D>>,
+    options: &Options,
+) -> Option<i64> {
+    let status_path = FieldPath::ROOT.key("status");
     let status = check::int_range(r, &status_path, status, 0, 5, Required);
-    let cur_status = cur.as_ref().and_then(|c| c.status);
     if status == Some(1) {
         r.push(
             &status_path,
             "an order is never saved in status 1 (new): order/acknowledge moves a new order to 2 (in progress)",
         );
-    } else if let (Some(to), Some(c)) = (status, cur.as_ref()) {
+    } else if let (Some(to), Some(c)) = (status, cur) {
         if let Some(from) = c.status {
             transition(r, &status_path, from, to, c, options);
         }
     }
+    status
+}
 
-    // reason_cancellation (named cancellation_reason before 4.4.7)
+/// `reason_cancellation` (named `cancellation_reason` before 4.4.7): a known code, and sent
+/// when cancelling.
+fn check_reason<D: Doc>(
+    r: &mut Report,
+    status: Option<i64>,
+    reason: Option<D>,
+    legacy_reason: Option<D>,
+    cur: Option<&Current<D>>,
+) {
+    let root = FieldPath::ROOT;
     let (reason, reason_path) = match (values::present(reason), values::present(legacy_reason)) {
         (None, Some(legacy)) => (Some(legacy), root.key("cancellation_reason")),
         (reason, _) => (reason, root.key("reason_cancellation")),
@@ -249,15 +223,22 @@ pub(crate) fn check_update<D: Doc>(
         .as_ref()
         .is_some_and(|v| v.with_str(|s| s.trim().is_empty()) != Some(true));
     reason_field(r, &reason_path, reason);
-    if status == Some(0) && !reason_sent && cur_status != Some(0) {
+    if status == Some(0) && !reason_sent && cur.and_then(|c| c.status) != Some(0) {
         r.push(
             &root.key("reason_cancellation"),
             "is required when cancelling (status 0): a cancellation reason code 1-3 or 15-43",
         );
     }
+}
 
-    // is_storno
-    let storno_path = root.key("is_storno");
+/// `is_storno`: a partial return keeps a finalized order in status 4.
+fn check_storno<D: Doc>(
+    r: &mut Report,
+    is_storno: Option<D>,
+    status: Option<i64>,
+    cur: Option<&Current<D>>,
+) -> bool {
+    let storno_path = FieldPath::ROOT.key("is_storno");
     let storno = storno_flag(r, &storno_path, is_storno);
     if storno {
         if status.is_some_and(|s| s != 4) {
@@ -266,7 +247,7 @@ pub(crate) fn check_update<D: Doc>(
                 "a partial return (is_storno) keeps the order in status 4 (finalized); use status 5 for a full return",
             );
         }
-        if let Some(c) = cur_status.filter(|c| *c != 4) {
+        if let Some(c) = cur.and_then(|c| c.status).filter(|c| *c != 4) {
             r.push(
                 &storno_path,
                 format_args!(
@@ -276,56 +257,13 @@ pub(crate) fn check_update<D: Doc>(
             );
         }
     }
+    storno
+}
 
-    let payment_mode = check::int_in(
-        r,
-        &root.key("payment_mode_id"),
-        payment_mode,
-        Optional,
-        |m| (1..=3).contains(&m),
-        "1, 2 or 3",
-    );
-    let card = payment_mode.or(cur.as_ref().and_then(|c| c.payment_mode)) == Some(3);
-
-    // products
-    let products_path = root.key("products");
-    let Some(products) = check::list(r, &products_path, products, Optional, "product lines") else {
-        if storno && values::present(order.get(Key::Products)).is_none() {
-            r.push(
-                &storno_path,
-                "a partial return (is_storno) needs the product lines, with at least one lower quantity or a line set to status 0",
-            );
-        }
-        return;
-    };
-    let mut effect = Effect::default();
-    let mut seen = SeenIds::new();
-    let mut cur_lines = cur.as_mut().and_then(|c| c.lines.as_mut());
-    check::each_object(r, &products_path, &products, |r, ip, _, line| {
-        check_line(
-            r,
-            ip,
-            &line,
-            storno,
-            &mut seen,
-            cur_lines.as_deref_mut(),
-            &mut effect,
-        );
-    });
-    let Some(c) = cur.as_ref() else { return };
-    if let Some(lines) = c.lines.as_ref() {
-        // Lines left out are removed, as eMAG applies them.
-        for line in lines.iter().filter(|l| !l.sent) {
-            let status = line.fields[4].as_ref().and_then(values::int).unwrap_or(1);
-            let qty = line.fields[2].as_ref().and_then(values::int).unwrap_or(0);
-            if status == 1 && qty > 0 {
-                effect.changed = true;
-                effect.reduced = true;
-                effect.first_reduced.get_or_insert(line.id);
-            }
-        }
-    }
+/// What the lines did, judged by the current order's status (spec §10.10, §10.11).
+fn judge_lines<D>(r: &mut Report, c: &Current<D>, effect: &Effect, card: bool, storno: bool) {
     let Some(cur_status) = c.status else { return };
+    let products_path = FieldPath::ROOT.key("products");
     if effect.changed {
         match cur_status {
             2 | 3 => {
@@ -363,191 +301,10 @@ pub(crate) fn check_update<D: Doc>(
     }
     if storno && cur_status == 4 && c.lines.is_some() && !effect.reduced {
         r.push(
-            &storno_path,
+            &FieldPath::ROOT.key("is_storno"),
             "a partial return (is_storno) needs at least one line with a lower quantity or set to status 0; no line was reduced",
         );
     }
-}
-
-fn check_line<D: Doc>(
-    r: &mut Report,
-    ip: &FieldPath<'_>,
-    line: &D,
-    storno: bool,
-    seen: &mut SeenIds,
-    cur_lines: Option<&mut Vec<CurrentLine<D>>>,
-    effect: &mut Effect,
-) {
-    let [id, quantity, sale_price, status] = line.gather(&LINE);
-    let id_path = ip.key("id");
-    let line_id = match values::present(id) {
-        None => None,
-        Some(v) => match values::int(&v) {
-            Some(i) if i >= 1 => Some(i),
-            _ => {
-                r.push(
-                    &id_path,
-                    format_args!(
-                        "must be a positive integer (the eMAG line id), got {}",
-                        show(&v)
-                    ),
-                );
-                return;
-            }
-        },
-    };
-    let qty_path = ip.key("quantity");
-    let qty_sent = quantity.as_ref().is_some_and(|v| !values::is_null(v));
-    let qty = match values::present(quantity) {
-        None => None,
-        Some(v) => match values::int(&v) {
-            Some(q) if q >= 0 => Some(q),
-            Some(q) => {
-                r.push(
-                    &qty_path,
-                    format_args!("must be > 0, got {q} (never negative)"),
-                );
-                None
-            }
-            None => {
-                r.push(
-                    &qty_path,
-                    format_args!("must be an integer > 0, got {}", show(&v)),
-                );
-                None
-            }
-        },
-    };
-    let line_status = check::int_in(
-        r,
-        &ip.key("status"),
-        status,
-        Optional,
-        |s| s == 0 || s == 1,
-        "0 or 1 (0 cancelled, 1 active)",
-    );
-    let price_path = ip.key("sale_price");
-    let price_sent = sale_price.as_ref().is_some_and(|v| !values::is_null(v));
-    let price = check::num_where(
-        r,
-        &price_path,
-        sale_price,
-        Optional,
-        |f| f >= 0.0,
-        "a number >= 0",
-    );
-
-    let Some(line_id) = line_id else {
-        // A new line: product_id, name, sale_price and a quantity >= 1 (spec §10.10).
-        let [product_id, name, _, _] = line.gather(&LINE_MORE);
-        check::int_range(r, &ip.key("product_id"), product_id, 1, i64::MAX, Required);
-        match values::present(name) {
-            Some(n) if values::has_text(&n) => {}
-            Some(n) => r.push(
-                &ip.key("name"),
-                format_args!("must be a non-empty text, got {}", show(&n)),
-            ),
-            None => r.push(
-                &ip.key("name"),
-                "is required for a new line (a line without id)",
-            ),
-        }
-        if !price_sent {
-            r.push(
-                &price_path,
-                "is required for a new line (a line without id)",
-            );
-        }
-        if !qty_sent {
-            r.push(&qty_path, "is required for a new line (an integer >= 1)");
-        } else if qty == Some(0) {
-            r.push(
-                &qty_path,
-                "must be > 0, got 0 (a new line needs a quantity of at least 1)",
-            );
-        }
-        if storno {
-            r.push(ip, "a partial return (is_storno) cannot add lines");
-        }
-        effect.changed = true;
-        effect.increased = true;
-        return;
-    };
-    if !seen.insert(line_id) {
-        r.push(
-            &id_path,
-            format_args!("line {line_id} is sent more than once"),
-        );
-        return;
-    }
-    // Quantity 0 on a line sent as active is wrong whatever the current order says.
-    if qty == Some(0) && line_status == Some(1) && !storno {
-        r.push(&qty_path, zero_message());
-    }
-    let Some(cur_lines) = cur_lines else { return };
-    let Some(cur) = cur_lines.iter_mut().find(|l| l.id == line_id) else {
-        r.push(
-            &id_path,
-            format_args!(
-                "line {line_id} is not a line of this order (the current order has no such line)"
-            ),
-        );
-        return;
-    };
-    cur.sent = true;
-    let [product_id, _, part_number, ext_part_number] = line.gather(&LINE_MORE);
-    let [_, cur_product_id, cur_qty, cur_price, cur_status, _, cur_part_number, cur_ext] =
-        &cur.fields;
-    for (key, sent, old) in [
-        ("product_id", product_id, cur_product_id),
-        ("part_number", part_number, cur_part_number),
-        ("ext_part_number", ext_part_number, cur_ext),
-    ] {
-        if let (Some(a), Some(b)) = (values::present(sent), values::present(old.clone())) {
-            if !same_scalar(&a, &b) {
-                r.push(
-                    &ip.key(key),
-                    format_args!(
-                        "cannot be changed (the line has {}), got {}",
-                        show(&b),
-                        show(&a)
-                    ),
-                );
-            }
-        }
-    }
-    if let (Some(new), Some(old)) = (price, cur_price.as_ref().and_then(values::num)) {
-        if (new - old).abs() > PRICE_EPSILON {
-            r.push(
-                &price_path,
-                format_args!("product prices cannot be changed (the line has {old}), got {new}"),
-            );
-        }
-    }
-    let old_qty = cur_qty.as_ref().and_then(values::int).unwrap_or(0);
-    let old_status = cur_status.as_ref().and_then(values::int).unwrap_or(1);
-    let new_qty = qty.unwrap_or(old_qty);
-    let new_status = if new_qty == 0 {
-        0
-    } else {
-        line_status.unwrap_or(old_status)
-    };
-    let old_active = if old_status == 1 { old_qty } else { 0 };
-    let new_active = if new_status == 1 { new_qty } else { 0 };
-    if new_active < old_active {
-        effect.reduced = true;
-        effect.first_reduced.get_or_insert(line_id);
-    }
-    if new_active > old_active {
-        effect.increased = true;
-    }
-    if new_qty != old_qty || new_status != old_status {
-        effect.changed = true;
-    }
-}
-
-fn zero_message() -> &'static str {
-    "must be > 0, got 0 (0 only in a partial return with is_storno; to remove a line send status 0 or leave it out)"
 }
 
 /// The movement `from` -> `to` by the matrix of §10.8, with the timed conditions judged
@@ -614,17 +371,5 @@ fn transition<D>(
                 );
             }
         }
-    }
-}
-
-/// Two scalars are the same value: equal integers, or equal trimmed texts.
-fn same_scalar<D: Doc>(a: &D, b: &D) -> bool {
-    if let (Some(x), Some(y)) = (values::int(a), values::int(b)) {
-        return x == y;
-    }
-    let text = |v: &D| v.with_str(|s| s.trim().to_owned());
-    match (text(a), text(b)) {
-        (Some(x), Some(y)) => x == y,
-        _ => false,
     }
 }

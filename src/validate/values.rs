@@ -6,6 +6,7 @@
 use std::fmt;
 
 use super::doc::{Doc, Kind};
+use crate::lenient;
 
 /// Longest value text quoted in a message.
 const SHOWN_CHARS: usize = 40;
@@ -77,93 +78,29 @@ pub(crate) fn present<D: Doc>(v: Option<D>) -> Option<D> {
     v.filter(|v| !is_null(v))
 }
 
-/// An integer read leniently: an integer, an integral float, or a string holding one.
+/// An integer read leniently ([`crate::lenient`]): an integer, an integral float, or a
+/// string holding one.
 #[inline]
 pub(crate) fn int<D: Doc>(v: &D) -> Option<i64> {
     if let Some(i) = v.as_i64() {
         return Some(i);
     }
     match v.kind() {
-        Kind::Float => v.as_f64().and_then(integral),
-        Kind::Str => v.with_str(parse_int).flatten(),
+        Kind::Float => v.as_f64().and_then(lenient::integral),
+        Kind::Str => v.with_str(lenient::int_text).flatten(),
         _ => None,
     }
 }
 
-fn integral(f: f64) -> Option<i64> {
-    (f.fract() == 0.0 && f.abs() < 9.0e15).then_some(f as i64)
-}
-
-/// Integer text (surrounding spaces allowed, an integral decimal such as `"3.0"` too).
-pub(crate) fn parse_int(s: &str) -> Option<i64> {
-    let t = s.trim();
-    if let Ok(i) = t.parse::<i64>() {
-        return Some(i);
-    }
-    parse_decimal(t).and_then(integral)
-}
-
-/// A number read leniently: an integer, a float, or a string holding a decimal; finite only.
+/// A number read leniently ([`crate::lenient`]): an integer, a float, or a string holding a
+/// decimal; finite only.
 #[inline]
 pub(crate) fn num<D: Doc>(v: &D) -> Option<f64> {
     match v.kind() {
         Kind::Int | Kind::Float => v.as_f64().filter(|f| f.is_finite()),
-        Kind::Str => v.with_str(parse_decimal).flatten(),
+        Kind::Str => v.with_str(lenient::decimal_text).flatten(),
         _ => None,
     }
-}
-
-/// Decimal text: `-?digits(.digits)?` read exactly by hand (the common case of eMAG's
-/// `"49.9900"`), anything else through the standard parser; finite only.
-#[inline]
-pub(crate) fn parse_decimal(s: &str) -> Option<f64> {
-    fast_decimal(s.as_bytes()).or_else(|| s.trim().parse::<f64>().ok().filter(|f| f.is_finite()))
-}
-
-#[inline]
-fn fast_decimal(b: &[u8]) -> Option<f64> {
-    const POW10: [f64; 16] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-    ];
-    let (neg, digits) = match b.first()? {
-        b'-' => (true, &b[1..]),
-        _ => (false, b),
-    };
-    // At most 15 significant digits (plus the point) keep the mantissa exact.
-    if digits.is_empty() || digits.len() > 16 {
-        return None;
-    }
-    let mut mantissa: u64 = 0;
-    let mut i = 0;
-    while i < digits.len() && digits[i].is_ascii_digit() {
-        mantissa = mantissa * 10 + u64::from(digits[i] - b'0');
-        i += 1;
-    }
-    if i == 0 {
-        return None;
-    }
-    let mut frac = 0;
-    if i < digits.len() {
-        if digits[i] != b'.' || i + 1 == digits.len() {
-            return None;
-        }
-        i += 1;
-        while i < digits.len() {
-            let c = digits[i];
-            if !c.is_ascii_digit() {
-                return None;
-            }
-            mantissa = mantissa * 10 + u64::from(c - b'0');
-            frac += 1;
-            i += 1;
-        }
-    }
-    if digits.len() - usize::from(frac > 0) > 15 {
-        return None;
-    }
-    // Exact: the mantissa (< 10^15) and the power of ten are exact, so one division rounds once.
-    let value = mantissa as f64 / POW10[frac];
-    Some(if neg { -value } else { value })
 }
 
 /// The number of decimals of a number as sent (`"12.3400"` has 2, `12.345` has 3).
@@ -369,39 +306,7 @@ mod tests {
     }
 
     #[test]
-    fn decimals_are_read_exactly() {
-        for text in [
-            "49.9900",
-            "0",
-            "-12.5",
-            "100",
-            "0.2100",
-            "+3.25",
-            "1234567.1234",
-        ] {
-            assert_eq!(parse_decimal(text), text.parse::<f64>().ok(), "{text}");
-        }
-        assert_eq!(parse_decimal(" 1e3 "), Some(1000.0));
-        assert_eq!(parse_decimal(" 12.5 "), Some(12.5));
-        assert_eq!(parse_decimal("12."), Some(12.0));
-        assert_eq!(parse_decimal("-"), None);
-        assert_eq!(
-            parse_decimal("1234567890.12345678"),
-            "1234567890.12345678".parse::<f64>().ok()
-        );
-        assert_eq!(
-            parse_decimal("123456789012345678"),
-            Some(123456789012345678.0)
-        );
-        assert_eq!(parse_decimal(".5"), Some(0.5));
-        assert_eq!(parse_decimal("abc"), None);
-        assert_eq!(parse_decimal("inf"), None);
-        assert_eq!(parse_decimal("NaN"), None);
-        assert_eq!(parse_decimal(""), None);
-        assert_eq!(parse_decimal("1.2.3"), None);
-        assert_eq!(parse_int("12"), Some(12));
-        assert_eq!(parse_int(" 12.0 "), Some(12));
-        assert_eq!(parse_int("12.5"), None);
+    fn decimals_are_counted_as_sent() {
         assert_eq!(text_decimals("12.3400"), 2);
         assert_eq!(text_decimals("12"), 0);
     }

@@ -10,24 +10,9 @@
 
 #include "magflow_emag.h"
 
-static int failures = 0;
-static int checks = 0;
+#include "check.h"
+#include "json_text.h"
 
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        checks++;                                                                    \
-        if (!(cond)) {                                                               \
-            failures++;                                                              \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                            \
-    } while (0)
-
-static long json_number(const char *json, const char *key) {
-    char pattern[64];
-    snprintf(pattern, sizeof pattern, "\"%s\":", key);
-    const char *at = strstr(json, pattern);
-    return at ? strtol(at + strlen(pattern), NULL, 10) : -1;
-}
 
 static const char *TOKEN = "c-callback-token-0123456789";
 
@@ -104,6 +89,5 @@ int main(void) {
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
-    printf("test_callbacks: %d checks, %d failures\n", checks, failures);
-    return failures ? 1 : 0;
+    return check_summary("test_callbacks");
 }

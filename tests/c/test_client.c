@@ -8,20 +8,7 @@
 
 #include "magflow_emag.h"
 
-static int failures = 0;
-static int checks = 0;
-static pthread_mutex_t check_lock = PTHREAD_MUTEX_INITIALIZER;
-
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        pthread_mutex_lock(&check_lock);                                             \
-        checks++;                                                                    \
-        if (!(cond)) {                                                               \
-            failures++;                                                              \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                            \
-        pthread_mutex_unlock(&check_lock);                                           \
-    } while (0)
+#include "check.h"
 
 static mf_client *shared_client = NULL;
 
@@ -92,19 +79,33 @@ int main(void) {
 
     /* The client's monitor saw every request. */
     char *health = NULL;
-    CHECK(mf_monitor_health(shared_client, &health) == MF_OK);
+    CHECK(mf_client_health_json(shared_client, &health) == MF_OK);
     CHECK(health != NULL && strstr(health, "\"health_score\"") != NULL && strstr(health, "\"status\"") != NULL);
     mf_string_free(health);
     char *prom = NULL;
-    CHECK(mf_monitor_prometheus(shared_client, &prom) == MF_OK);
+    CHECK(mf_client_prometheus_text(shared_client, &prom) == MF_OK);
     CHECK(prom != NULL && strstr(prom, "magflow_emag_requests_total{resource=\"order\",action=\"read\"") != NULL);
     mf_string_free(prom);
+    CHECK(mf_client_health_json(NULL, &health) == MF_ERR_INVALID_ARGUMENT);
+    CHECK(mf_client_prometheus_text(shared_client, NULL) == MF_ERR_INVALID_ARGUMENT);
+
+    /* The deprecated aliases (kept for one release) still answer the same. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    health = NULL;
+    CHECK(mf_monitor_health(shared_client, &health) == MF_OK);
+    CHECK(health != NULL && strstr(health, "\"health_score\"") != NULL);
+    mf_string_free(health);
+    prom = NULL;
+    CHECK(mf_monitor_prometheus(shared_client, &prom) == MF_OK);
+    CHECK(prom != NULL && strstr(prom, "magflow_emag_requests_total") != NULL);
+    mf_string_free(prom);
     CHECK(mf_monitor_health(NULL, &health) == MF_ERR_INVALID_ARGUMENT);
+#pragma GCC diagnostic pop
 
     mf_client_free(shared_client);
     mf_client_free(NULL);
     mf_string_free(url);
     mf_simulator_free(sim);
-    printf("%d passed, %d failed\n", checks - failures, failures);
-    return failures == 0 ? 0 : 1;
+    return check_summary("test_client");
 }

@@ -4,17 +4,7 @@
 
 #include "magflow_emag.h"
 
-static int failures = 0;
-static int checks = 0;
-
-#define CHECK(cond)                                                             \
-    do {                                                                        \
-        checks++;                                                               \
-        if (!(cond)) {                                                          \
-            failures++;                                                         \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                       \
-    } while (0)
+#include "check.h"
 
 int main(void) {
     const char *version = mf_version();
@@ -64,6 +54,5 @@ int main(void) {
     CHECK(strcmp(mf_status_name(12345), "MF_UNKNOWN_STATUS") == 0);
     mf_string_free(NULL); /* no-op */
 
-    printf("%d passed, %d failed\n", checks - failures, failures);
-    return failures == 0 ? 0 : 1;
+    return check_summary("test_codes");
 }

@@ -5,17 +5,7 @@
 
 #include "magflow_emag.h"
 
-static int failures = 0;
-static int checks = 0;
-
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        checks++;                                                                    \
-        if (!(cond)) {                                                               \
-            failures++;                                                              \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                            \
-    } while (0)
+#include "check.h"
 
 static const char *refused(const char *config_json) {
     mf_client *client = NULL;
@@ -43,6 +33,5 @@ int main(void) {
     CHECK(strstr(m, "base_url") != NULL);
     CHECK(strstr(m, "hunter2") == NULL);
 
-    printf("test_config_errors: %d checks, %d failures\n", checks, failures);
-    return failures == 0 ? 0 : 1;
+    return check_summary("test_config_errors");
 }

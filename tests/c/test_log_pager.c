@@ -9,17 +9,7 @@
 
 #include "magflow_emag.h"
 
-static int failures = 0;
-static int checks = 0;
-
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        checks++;                                                                    \
-        if (!(cond)) {                                                               \
-            failures++;                                                              \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                            \
-    } while (0)
+#include "check.h"
 
 /* What the log callback saw; it runs on the library's threads too, hence the lock. */
 struct seen {
@@ -231,6 +221,5 @@ int main(void) {
     mf_string_free(url);
     mf_simulator_free(sim);
     pthread_mutex_destroy(&seen.lock);
-    printf("%d passed, %d failed\n", checks - failures, failures);
-    return failures == 0 ? 0 : 1;
+    return check_summary("test_log_pager");
 }

@@ -7,17 +7,7 @@
 
 #include "magflow_emag.h"
 
-static int failures = 0;
-static int checks = 0;
-
-#define CHECK(cond)                                                             \
-    do {                                                                        \
-        checks++;                                                               \
-        if (!(cond)) {                                                          \
-            failures++;                                                         \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                       \
-    } while (0)
+#include "check.h"
 
 #define THREADS 4
 #define PER_THREAD 1000
@@ -106,6 +96,5 @@ int main(void) {
     mf_monitor_free(m);
     mf_monitor_free(NULL); /* no-op */
 
-    printf("test_monitor: %d checks, %d failures\n", checks, failures);
-    return failures == 0 ? 0 : 1;
+    return check_summary("test_monitor");
 }

@@ -7,17 +7,7 @@
 
 #include "magflow_emag.h"
 
-static int failures = 0;
-static int checks = 0;
-
-#define CHECK(cond)                                                             \
-    do {                                                                        \
-        checks++;                                                               \
-        if (!(cond)) {                                                          \
-            failures++;                                                         \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                       \
-    } while (0)
+#include "check.h"
 
 int main(void) {
     /* Defaults: eMAG's quotas, local backend. */
@@ -100,6 +90,5 @@ int main(void) {
     mf_rate_limiter_free(NULL); /* no-op */
     mf_rate_limiter_reset_stats(NULL);
 
-    printf("%d passed, %d failed\n", checks - failures, failures);
-    return failures == 0 ? 0 : 1;
+    return check_summary("test_ratelimit");
 }

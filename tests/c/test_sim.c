@@ -1,6 +1,6 @@
 /* The simulator through the C ABI: start, URL, credentials, a real HTTP call over a plain
-#define _POSIX_C_SOURCE 200809L
  * socket, stats, faults, errors, free. Uses only the committed header. */
+#define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -12,17 +12,7 @@
 
 #include "magflow_emag.h"
 
-static int failures = 0;
-static int checks = 0;
-
-#define CHECK(cond)                                                             \
-    do {                                                                        \
-        checks++;                                                               \
-        if (!(cond)) {                                                          \
-            failures++;                                                         \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                       \
-    } while (0)
+#include "check.h"
 
 /* POST /api-3/<path> with Basic auth (sim-user:sim-password) and a form body; returns the
  * HTTP status and copies the response into buf. */
@@ -135,6 +125,5 @@ int main(void) {
     mf_simulator_free(sim);
     mf_simulator_free(NULL);
 
-    printf("%d checks, %d failures\n", checks, failures);
-    return failures == 0 ? 0 : 1;
+    return check_summary("test_sim");
 }

@@ -10,25 +10,8 @@
 
 #include "magflow_emag.h"
 
-static int failures = 0;
-static int checks = 0;
-
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        checks++;                                                                    \
-        if (!(cond)) {                                                               \
-            failures++;                                                              \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                            \
-    } while (0)
-
-/* The value of "key": <digits> in a JSON text, or -1. */
-static long json_number(const char *json, const char *key) {
-    char pattern[64];
-    snprintf(pattern, sizeof pattern, "\"%s\":", key);
-    const char *at = strstr(json, pattern);
-    return at ? strtol(at + strlen(pattern), NULL, 10) : -1;
-}
+#include "check.h"
+#include "store_checks.h"
 
 /* Copy the string value of "filename" into out. */
 static void json_filename(const char *json, char *out, size_t size) {
@@ -67,55 +50,27 @@ int main(void) {
     /* Open, sync, read back. */
     mf_store *store = NULL;
     CHECK(mf_store_open(db, &store) == MF_OK && store != NULL);
-    char *summary = NULL;
-    CHECK(mf_sync_orders(client, store, "{\"acknowledge\": true}", &summary) == MF_OK);
-    CHECK(summary != NULL && strstr(summary, "\"status\":\"success\"") != NULL);
-    CHECK(json_number(summary, "fetched") == 60);
-    CHECK(json_number(summary, "acknowledged") > 0);
-    mf_string_free(summary);
-    summary = NULL;
-    CHECK(mf_sync_offers(client, store, NULL, &summary) == MF_OK);
-    CHECK(json_number(summary, "fetched") == 10);
-    mf_string_free(summary);
-    uint64_t count = 0;
-    CHECK(mf_store_count_orders(store, &count) == MF_OK && count == 60);
-
-    char *orders = NULL;
-    CHECK(mf_client_call(client, "order", "read", "{\"itemsPerPage\": 1}", &orders) == MF_OK);
-    long some_id = json_number(orders, "id");
-    mf_string_free(orders);
-    char *order = NULL;
-    CHECK(mf_store_get_order(store, some_id, &order) == MF_OK && order != NULL);
-    CHECK(json_number(order, "id") == some_id);
-    mf_string_free(order);
-    order = NULL;
-    CHECK(mf_store_get_order(store, 1, &order) == MF_ERR_NOT_FOUND && order == NULL);
+    check_sync_into_store(client, store, 60, 10);
 
     /* The read API: JSON lines, paged by cursor. */
     char *lines = NULL;
     int64_t cursor = 0;
     CHECK(mf_store_orders(store, "{\"limit\": 40}", &lines, &cursor) == MF_OK && lines != NULL);
-    int n_lines = 0;
-    for (const char *p = lines; *p; p++) n_lines += *p == '\n';
-    CHECK(n_lines == 40 && cursor > 0 && lines[0] == '{');
+    CHECK(count_lines(lines) == 40 && cursor > 0 && lines[0] == '{');
     mf_string_free(lines);
     char next_query[64];
     snprintf(next_query, sizeof next_query, "{\"after\": %lld}", (long long)cursor);
     CHECK(mf_store_orders(store, next_query, &lines, NULL) == MF_OK);
-    n_lines = 0;
-    for (const char *p = lines; *p; p++) n_lines += *p == '\n';
-    CHECK(n_lines == 20);
+    CHECK(count_lines(lines) == 20);
     mf_string_free(lines);
     lines = NULL;
     CHECK(mf_store_orders(store, "{\"status\": \"x\"}", &lines, NULL) == MF_ERR_INVALID_ARGUMENT && lines == NULL);
     CHECK(mf_store_offers(store, NULL, &lines, NULL) == MF_OK);
-    n_lines = 0;
-    for (const char *p = lines; *p; p++) n_lines += *p == '\n';
-    CHECK(n_lines == 10);
+    CHECK(count_lines(lines) == 10);
     mf_string_free(lines);
 
     /* Bad options and NULLs: clear errors, nothing written. */
-    summary = NULL;
+    char *summary = NULL;
     CHECK(mf_sync_orders(client, store, "{\"typo\": 1}", &summary) == MF_ERR_INVALID_ARGUMENT);
     CHECK(summary == NULL && strstr(mf_last_error_message(), "typo") != NULL);
     CHECK(mf_sync_orders(NULL, store, NULL, &summary) == MF_ERR_INVALID_ARGUMENT);
@@ -163,6 +118,7 @@ int main(void) {
     char *report = NULL;
     CHECK(mf_backup_restore(other, backups, "emag_backup_20250101_000000.json.gz", NULL, &report) == MF_ERR_BACKUP);
     CHECK(report == NULL && strstr(mf_last_error_message(), "unchanged") != NULL);
+    uint64_t count = 1;
     CHECK(mf_store_count_orders(other, &count) == MF_OK && count == 0);
     CHECK(mf_backup_verify(backups, "emag_backup_20250101_000000.json.gz", &verified) == MF_OK);
     CHECK(strstr(verified, "\"valid\":false") != NULL);
@@ -193,6 +149,5 @@ int main(void) {
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CHECK(system(cmd) == 0);
-    printf("test_store_backup: %d checks, %d failures\n", checks, failures);
-    return failures == 0 ? 0 : 1;
+    return check_summary("test_store_backup");
 }

@@ -5,17 +5,7 @@
 
 #include "magflow_emag.h"
 
-static int failures = 0;
-static int checks = 0;
-
-#define CHECK(cond)                                                             \
-    do {                                                                        \
-        checks++;                                                               \
-        if (!(cond)) {                                                          \
-            failures++;                                                         \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                       \
-    } while (0)
+#include "check.h"
 
 static const char *ORDER =
     "{\"id\": 300000123, \"status\": 2, \"type\": 3, \"payment_mode_id\": 1,"
@@ -158,6 +148,5 @@ int main(void) {
     out = NULL;
     EXPECT(mf_validate_awb("{\"order_id\": 1}", &out), "is_oversize: is required");
 
-    printf("%d passed, %d failed\n", checks - failures, failures);
-    return failures == 0 ? 0 : 1;
+    return check_summary("test_validate");
 }

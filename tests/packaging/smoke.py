@@ -35,4 +35,8 @@ except m.EmagApiError as exc:
     assert isinstance(exc, m.InvalidArgumentError)
 else:
     sys.exit("an unknown language was accepted")
+# The test and benchmark probes (`--features probes`) are not in a release build.
+from magflow_emag import _native  # noqa: E402
+
+assert not hasattr(_native, "_probes"), "the release module carries the test probes"
 print("smoke: ok")

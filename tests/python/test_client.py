@@ -154,3 +154,56 @@ def test_wire_log_only_when_asked_and_without_the_password(sim, caplog):
     assert not any('"itemsPerPage":3' in w for w in wire), wire
     assert any('"note":"***"' in w for w in wire), wire
     assert not any(sim.password in r.getMessage() for r in caplog.records)
+
+
+READ_ONLY = ["categories", "vat", "handling_time", "localities", "courier_accounts", "addresses"]
+
+
+def _operations(namespace):
+    return sorted(a for a in dir(namespace) if not a.startswith("_") and callable(getattr(namespace, a)))
+
+
+def test_both_facades_offer_the_same_operations_and_read_only_families_have_no_save(sim):
+    import inspect
+
+    sync = m.Client(sim.username, sim.password, base_url=sim.url, rate_limiter=False)
+    aio = m.AsyncClient(sim.username, sim.password, base_url=sim.url, rate_limiter=False)
+    families = [k for k in vars(sync) if not k.startswith("_")]
+    assert families == [k for k in vars(aio) if not k.startswith("_")]
+    for family in families:
+        ops = _operations(getattr(sync, family))
+        assert ops == _operations(getattr(aio, family)), family
+        for op in ops:
+            blocking, awaiting = getattr(getattr(sync, family), op), getattr(getattr(aio, family), op)
+            params = [inspect.signature(f).parameters for f in (blocking, awaiting)]
+            assert params[0] == params[1], (family, op)
+            assert inspect.iscoroutinefunction(awaiting) or inspect.isasyncgenfunction(awaiting), (family, op)
+    for family in READ_ONLY:
+        for client in (sync, aio):
+            assert not hasattr(getattr(client, family), "save"), family
+            with pytest.raises(AttributeError):
+                getattr(client, family).save([{"id": 1}])
+    # The core offers count only where eMAG documents one.
+    assert [f for f in READ_ONLY if hasattr(getattr(sync, f), "count")] == ["categories", "localities"]
+    assert "save" in _operations(sync.orders) and "save" in _operations(aio.rma)
+
+
+def test_async_families_answer_as_the_blocking_ones(sim, client):
+    async def main():
+        c = m.AsyncClient(sim.username, sim.password, base_url=sim.url, retry=FAST, rate_limiter=False)
+        return (
+            await c.vat.read(),
+            [x async for x in c.handling_time.iter()],
+            await c.categories.count(),
+            await c.offers.save_light([]),
+        )
+
+    vat, handling, categories, saved = asyncio.run(main())
+    assert vat == client.vat.read()
+    assert handling == list(client.handling_time.iter())
+    assert categories == client.categories.count()
+    assert saved == [] == client.offers.save_light([])
+    with pytest.raises(TypeError):
+        client.orders.acknowledge()
+    with pytest.raises(m.InvalidArgumentError):
+        client.orders.acknowledge(order_id=-1)

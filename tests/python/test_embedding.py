@@ -133,13 +133,13 @@ EXIT_SCRIPT = textwrap.dedent(
     """
     import asyncio, sys
     import magflow_emag as m
-    from magflow_emag import _native
+    from magflow_emag._native import _probes
 
     async def main():
         if sys.argv[1] == "limiter":
             await m.RateLimiter().acquire_async("other", timeout=1.0)
         else:
-            await _native._async_echo(7, 0.0)
+            await _probes.async_echo(7, 0.0)
 
     asyncio.run(main())
     """

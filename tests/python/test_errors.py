@@ -26,7 +26,7 @@ def test_each_kind_maps_to_its_class(code, cls):
     from magflow_emag import _native
 
     with pytest.raises(cls) as info:
-        _native._raise_error_kind(code, "boom")
+        _native._probes.raise_error_kind(code, "boom")
     exc = info.value
     assert type(exc) is cls
     assert isinstance(exc, m.EmagApiError)
@@ -39,18 +39,18 @@ def test_kind_specific_attributes():
     from magflow_emag import _native
 
     with pytest.raises(m.RateLimitError) as rl:
-        _native._raise_error_kind(1)
+        _native._probes.raise_error_kind(1)
     assert rl.value.remaining_seconds == pytest.approx(1.5)
     assert rl.value.retryable is True
     with pytest.raises(m.ValidationError) as v:
-        _native._raise_error_kind(3, "products[0].quantity: must be > 0")
+        _native._probes.raise_error_kind(3, "products[0].quantity: must be > 0")
     assert v.value.validation_errors == ["products[0].quantity: must be > 0"]
     with pytest.raises(m.ApiResponseError) as api:
-        _native._raise_error_kind(8)
+        _native._probes.raise_error_kind(8)
     assert api.value.response_data == {"isError": True}
     assert api.value.status_code == 200
     with pytest.raises(m.NetworkError) as net:
-        _native._raise_error_kind(6)
+        _native._probes.raise_error_kind(6)
     assert net.value.status_code == 503
 
 
@@ -63,7 +63,7 @@ def test_unknown_kind_is_invalid_argument():
     from magflow_emag import _native
 
     with pytest.raises(m.InvalidArgumentError):
-        _native._raise_error_kind(99)
+        _native._probes.raise_error_kind(99)
 
 
 # ---- legacy construction defaults (C1): used only when status_code is omitted ----------------
@@ -102,8 +102,23 @@ def test_native_raises_keep_their_status():
 
     for code, cls in KINDS.items():
         with pytest.raises(cls) as info:
-            _native._raise_error_kind(code, "boom")
+            _native._probes.raise_error_kind(code, "boom")
         # The native side always passes status_code: no class default leaks into it.
         assert info.value.status_code in (None, 200, 401, 404, 503)
         if code in (1, 3, 5, 7):
             assert info.value.status_code is None
+
+
+def test_the_classes_come_from_the_core_table():
+    from magflow_emag import _native
+
+    rows = _native._error_kinds()
+    assert [row[0] for row in rows] == sorted(KINDS)
+    for code, kind, class_name, retry, doc in rows:
+        cls = getattr(errors, class_name)
+        assert cls is KINDS[code]
+        assert (cls.default_code, cls.default_kind) == (code, kind)
+        assert cls("x").retryable is (retry == "always")
+        assert (cls in errors._RETRYABLE) is (retry == "always")
+        assert cls.__doc__
+    assert m.NetworkError("x", retryable=False).retryable is False

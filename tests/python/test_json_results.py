@@ -12,7 +12,7 @@ import urllib.parse
 import pytest
 
 import magflow_emag as m
-from magflow_emag import _native
+from magflow_emag._native import _probes
 from magflow_emag.testing import Simulator
 
 SAMPLES = [
@@ -49,13 +49,13 @@ def same(a, b):
 
 @pytest.mark.parametrize("text", SAMPLES)
 def test_results_are_built_exactly_as_json_loads_builds_them(text):
-    same(_native._json_loads(text), json.loads(text))
+    same(_probes.json_loads(text), json.loads(text))
 
 
 def test_bad_text_raises_what_json_loads_raises():
     for text in ["", "{", "[1,]", "nul", "1 2"]:
         with pytest.raises(json.JSONDecodeError):
-            _native._json_loads(text)
+            _probes.json_loads(text)
 
 
 @pytest.fixture(scope="module")

@@ -67,3 +67,25 @@ def test_cli_sync_with_a_postgresql_db(sim):
     assert r.returncode == 0, r.stderr
     assert "orders: success; fetched 250" in r.stdout
     assert PASSWORD not in r.stdout + r.stderr
+
+
+def test_the_callback_queue_on_postgresql():
+    token = "py-pg-callback-token-0123456789"
+    with Simulator(offers=5, enforce_rate_limits=False) as s:
+        c = m.Client(s.username, s.password, base_url=s.url, rate_limiter=False)
+        store = m.Store(url_with_schema("cb"))
+        receiver = m.CallbackReceiver(store, c, token, acknowledge=True)
+        order = s.new_order()
+        assert receiver.handle(f"order_id={order['id']}&token={token}") == (200, "OK")
+        assert receiver.handle(f"order_id={order['id']}&token={token}") == (200, "OK")
+        assert receiver.handle(f"order_id={order['id']}&token=wrong")[0] == 403
+        assert store.callback_stats()["pending"] == 1
+        assert store.callback_stats()["received"] == 2
+        receiver.start()
+        deadline = time.monotonic() + 20
+        while store.callback_stats()["pending"] and time.monotonic() < deadline:
+            time.sleep(0.02)
+        receiver.stop()
+        assert store.callback_stats()["done"] == 1
+        assert [r["id"] for r in store.orders()] == [order["id"]]
+        assert s.order(order["id"])["status"] == 2, "acknowledged"

@@ -85,34 +85,43 @@ def test_ctrl_c_stops_a_blocking_sync_at_the_next_page(tmp_path):
         assert run["status"] == "interrupted" and run["created"] == stored
 
 
-def test_a_cancelled_sync_orders_async_is_recorded_cancelled_with_its_counts(setup):
+def test_a_cancelled_sync_orders_async_is_recorded_cancelled_with_its_counts(tmp_path):
     import threading
 
-    sim, client, store = setup
-    two_pages = threading.Event()
+    with Simulator(orders=1200, seed=5, enforce_rate_limits=False) as sim:
+        client = m.Client(sim.username, sim.password, base_url=sim.url, rate_limiter=False)
+        store = m.Store(str(tmp_path / "store.db"))
+        type3 = sum(1 for o in sim.orders() if o["type"] == 3)
+        assert type3 > 400  # enough pages that a cancelled run cannot have reached the end
+        two_pages = threading.Event()
+        cancelled = threading.Event()
 
-    def progress(event):
-        if event["pages_done"] == 2:
-            two_pages.set()
-            # Hold the task so the cancellation arrives before the next page.
-            threading.Event().wait(0.3)
+        def progress(event):
+            if event["pages_done"] == 2:
+                two_pages.set()
+                # Hold the task until the cancellation has reached the awaitable (bounded).
+                cancelled.wait(30)
 
-    async def main():
-        task = asyncio.ensure_future(m.sync_orders_async(client, store, progress=progress, order_types=[3]))
-        await asyncio.get_running_loop().run_in_executor(None, two_pages.wait)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        async def main():
+            future = m.sync_orders_async(client, store, progress=progress, order_types=[3])
+            task = asyncio.ensure_future(future)
+            await asyncio.get_running_loop().run_in_executor(None, two_pages.wait)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            cancelled.set()
 
-    asyncio.run(main())
-    # The Rust side ends on the runtime's thread: wait (bounded) until the row is finished.
-    for _ in range(2000):
-        run = store.sync_runs(1)[0]
-        if run["status"] != "running":
-            break
-        threading.Event().wait(0.005)
-    assert run["status"] == "cancelled"
-    assert run["pages"] == 2 and run["created"] == store.count_orders() == 200
+        asyncio.run(main())
+        # The Rust side ends on the runtime's thread: wait (bounded) until the row is finished.
+        for _ in range(2000):
+            run = store.sync_runs(1)[0]
+            if run["status"] != "running":
+                break
+            threading.Event().wait(0.005)
+        assert run["status"] == "cancelled", run
+        # It stops at its first await that is not ready: a page fetched ahead may be stored first.
+        assert 2 <= run["pages"] < type3 // 100
+        assert run["created"] == store.count_orders() == 100 * run["pages"]
 
 
 def test_cancel_and_async(setup):
@@ -160,3 +169,14 @@ def test_get_order_is_built_from_the_stored_text_and_a_corrupt_one_is_a_store_er
         db.execute("UPDATE orders SET data = '{\"id\": 1, broken' WHERE order_id = ?", (order_id,))
     with pytest.raises(m.StoreError, match=f"order {order_id} is corrupt"):
         store.get_order(order_id)
+
+
+def test_wait_timeout_is_checked_and_none_means_until_the_holder_ends(setup):
+    sim, client, store = setup
+    with pytest.raises(m.InvalidArgumentError, match="wait_timeout"):
+        m.sync_orders(client, store, wait=True, wait_timeout=-1.0)
+    with pytest.raises(m.InvalidArgumentError, match="wait_timeout"):
+        m.sync_offers(client, store, wait=True, wait_timeout=float("nan"))
+    # No other worker holds the lock: both bounds run the sync.
+    assert m.sync_orders(client, store, wait=True, wait_timeout=None)["status"] == "success"
+    assert m.sync_offers(client, store, wait=True, wait_timeout=0.5)["status"] == "success"

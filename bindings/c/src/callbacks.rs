@@ -4,15 +4,19 @@
 use std::ffi::{c_char, c_int};
 
 use mf_core::callbacks::{self, CallbackWorker, WorkerOptions};
-use mf_core::Error;
 
 use crate::client::mf_client;
+use crate::ffi::{self, Handle, Out};
+use crate::mf_status;
 use crate::store::mf_store;
-use crate::{ffi, mf_status};
 
 /// A running callback worker (opaque). Stop and free it with `mf_callback_worker_stop`.
 pub struct mf_callback_worker {
     inner: CallbackWorker,
+}
+
+impl Handle for mf_callback_worker {
+    const ARG: &'static str = "worker";
 }
 
 /// Answer one eMAG callback: `query` is the request's query string (`order_id=..&token=..`,
@@ -37,25 +41,18 @@ pub unsafe extern "C" fn mf_callback_handle(
     body_out: *mut *mut c_char,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(http_status_out, "http_status_out")?;
-        ffi::check_out(body_out, "body_out")?;
-        // SAFETY: forwarded contract.
-        let store = unsafe { ffi::handle_ref(store, "store") }?;
-        // SAFETY: forwarded contract.
-        let client = unsafe { ffi::handle_ref(client, "client") }?;
-        // SAFETY: forwarded contract.
+        // SAFETY: the caller's contract (above) on every pointer.
+        let status_out = unsafe { Out::new(http_status_out, "http_status_out") }?;
+        let body_out = unsafe { Out::new(body_out, "body_out") }?;
+        let store = unsafe { mf_store::arg(store) }?;
+        let client = unsafe { mf_client::arg(client) }?;
         let query = unsafe { ffi::arg_str(query, "query") }?;
-        // SAFETY: forwarded contract.
         let token = unsafe { ffi::arg_str(token, "token") }?;
         callbacks::check_token(token)?;
         let scope = mf_core::sync::scope_of(client.inner.client());
         let answer = callbacks::handle_callback(&store.inner, &scope, token, query);
-        let body = ffi::to_c_string(answer.body)?;
-        // SAFETY: checked non-NULL; written only on success.
-        unsafe {
-            *http_status_out = c_int::from(answer.status);
-            *body_out = body;
-        }
+        body_out.string(answer.body)?;
+        status_out.write(c_int::from(answer.status));
         Ok(())
     })
 }
@@ -76,18 +73,15 @@ pub unsafe extern "C" fn mf_callback_worker_start(
     out: *mut *mut mf_callback_worker,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(out, "out")?;
-        // SAFETY: forwarded contract.
-        let client = unsafe { ffi::handle_ref(client, "client") }?;
-        // SAFETY: forwarded contract.
-        let store = unsafe { ffi::handle_ref(store, "store") }?;
-        // SAFETY: forwarded contract.
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(out, "out") }?;
+        let client = unsafe { mf_client::arg(client) }?;
+        let store = unsafe { mf_store::arg(store) }?;
         let options = unsafe { ffi::opt_arg_str(options_json, "options_json") }?.unwrap_or("");
         let options = WorkerOptions::from_json(options)?;
-        let worker =
+        let inner =
             CallbackWorker::start(client.inner.client().clone(), store.inner.clone(), options);
-        // SAFETY: checked non-NULL; written only on success.
-        unsafe { ffi::write_handle(out, mf_callback_worker { inner: worker }) };
+        out.handle(mf_callback_worker { inner });
         Ok(())
     })
 }
@@ -103,9 +97,10 @@ pub unsafe extern "C" fn mf_callback_worker_stop(worker: *mut mf_callback_worker
     }
     let _ = ffi::guard(|| {
         // SAFETY: forwarded contract: a live handle, taken back here.
-        let mut boxed = unsafe { Box::from_raw(worker) };
-        boxed.inner.stop();
-        Ok::<(), Error>(())
+        if let Some(mut worker) = unsafe { mf_callback_worker::take(worker) } {
+            worker.inner.stop();
+        }
+        Ok(())
     });
 }
 
@@ -120,14 +115,8 @@ pub unsafe extern "C" fn mf_callback_stats(
     json_out: *mut *mut c_char,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(json_out, "json_out")?;
-        // SAFETY: forwarded contract.
-        let store = unsafe { ffi::handle_ref(store, "store") }?;
-        let stats = store.inner.callback_stats()?;
-        let text = serde_json::to_string(&stats).map_err(|e| Error::internal(e.to_string()))?;
-        let s = ffi::to_c_string(text)?;
-        // SAFETY: checked non-NULL; written only on success.
-        unsafe { *json_out = s };
-        Ok(())
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(json_out, "json_out") }?;
+        out.json(&unsafe { mf_store::arg(store) }?.inner.callback_stats()?)
     })
 }

@@ -4,15 +4,20 @@
 use std::ffi::c_char;
 use std::sync::Arc;
 
-use mf_core::{BlockingClient, ClientConfig, Error};
+use mf_core::{BlockingClient, ClientConfig};
 
+use crate::ffi::{self, Handle, Out};
+use crate::mf_status;
 use crate::monitor::mf_monitor;
 use crate::ratelimit::mf_rate_limiter;
-use crate::{ffi, mf_status};
 
 /// An eMAG API client (opaque). Thread-safe: one handle may serve several threads.
 pub struct mf_client {
     pub(crate) inner: BlockingClient,
+}
+
+impl Handle for mf_client {
+    const ARG: &'static str = "client";
 }
 
 /// Create a client from a JSON configuration:
@@ -37,18 +42,8 @@ pub unsafe extern "C" fn mf_client_new(
     config_json: *const c_char,
     out: *mut *mut mf_client,
 ) -> mf_status {
-    ffi::guard(|| {
-        ffi::check_out(out, "out")?;
-        // SAFETY: forwarded contract.
-        let text = unsafe { ffi::arg_str(config_json, "config_json") }?;
-        let config = ClientConfig::from_json(text)?;
-        let client = mf_client {
-            inner: BlockingClient::new(config)?,
-        };
-        // SAFETY: checked non-NULL; written only on success.
-        unsafe { ffi::write_handle(out, client) };
-        Ok(())
-    })
+    // SAFETY: forwarded contract; no limiter or monitor of the caller's.
+    unsafe { mf_client_new_with(config_json, std::ptr::null(), std::ptr::null(), out) }
 }
 
 /// Like `mf_client_new`, and the client uses `limiter` (instead of the configuration's) and
@@ -68,23 +63,18 @@ pub unsafe extern "C" fn mf_client_new_with(
     out: *mut *mut mf_client,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(out, "out")?;
-        // SAFETY: forwarded contracts.
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(out, "out") }?;
         let text = unsafe { ffi::arg_str(config_json, "config_json") }?;
         let mut config = ClientConfig::from_json(text)?;
-        // SAFETY: NULL or live handles (the caller's contract).
-        if let Some(limiter) = unsafe { limiter.as_ref() } {
+        if let Some(limiter) = unsafe { mf_rate_limiter::opt_arg(limiter) } {
             config = config.with_limiter(Arc::new(limiter.core()));
         }
-        // SAFETY: as above.
-        if let Some(monitor) = unsafe { monitor.as_ref() } {
+        if let Some(monitor) = unsafe { mf_monitor::opt_arg(monitor) } {
             config = config.with_monitor(monitor.core());
         }
-        let client = mf_client {
-            inner: BlockingClient::new(config)?,
-        };
-        // SAFETY: checked non-NULL; written only on success.
-        unsafe { ffi::write_handle(out, client) };
+        let inner = BlockingClient::new(config)?;
+        out.handle(mf_client { inner });
         Ok(())
     })
 }
@@ -103,24 +93,15 @@ pub unsafe extern "C" fn mf_client_call(
     results_json_out: *mut *mut c_char,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(results_json_out, "results_json_out")?;
-        // SAFETY: the caller passes a handle from mf_client_new that is not yet freed.
-        let client = unsafe { ffi::handle_ref(client, "client") }?;
-        // SAFETY: forwarded contracts.
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(results_json_out, "results_json_out") }?;
+        let client = unsafe { mf_client::arg(client) }?;
         let resource = unsafe { ffi::arg_str(resource, "resource") }?;
         let action = unsafe { ffi::arg_str(action, "action") }?;
-        let data = match unsafe { ffi::opt_arg_str(data_json, "data_json") }? {
-            None => None,
-            Some(text) => Some(serde_json::from_str(text).map_err(|e| {
-                Error::invalid_argument(format!("data_json is not valid JSON: {e}"))
-            })?),
-        };
+        let data = unsafe { ffi::opt_arg_json(data_json, "data_json") }?;
         // eMAG's own text of `results`: no tree is built and re-serialized.
         let results = client.inner.call_raw(resource, action, data)?;
-        let text = ffi::to_c_string(results.json().to_owned())?;
-        // SAFETY: checked non-NULL; written only on success.
-        unsafe { *results_json_out = text };
-        Ok(())
+        out.string(results.json().to_owned())
     })
 }
 
@@ -131,7 +112,7 @@ pub unsafe extern "C" fn mf_client_call(
 #[no_mangle]
 pub unsafe extern "C" fn mf_client_free(client: *mut mf_client) {
     // SAFETY: forwarded contract.
-    unsafe { ffi::free_handle(client) };
+    unsafe { mf_client::free(client) }
 }
 
 /// The health report of the client's monitor as JSON
@@ -140,20 +121,15 @@ pub unsafe extern "C" fn mf_client_free(client: *mut mf_client) {
 /// # Safety
 /// `client` must be a live handle; `json_out` a valid pointer.
 #[no_mangle]
-pub unsafe extern "C" fn mf_monitor_health(
+pub unsafe extern "C" fn mf_client_health_json(
     client: *const mf_client,
     json_out: *mut *mut c_char,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(json_out, "json_out")?;
-        // SAFETY: forwarded contract.
-        let client = unsafe { ffi::handle_ref(client, "client") }?;
-        let health = client.inner.client().monitor().health();
-        let text = serde_json::to_string(&health).map_err(|e| Error::internal(e.to_string()))?;
-        let text = ffi::to_c_string(text)?;
-        // SAFETY: checked non-NULL; written only on success.
-        unsafe { *json_out = text };
-        Ok(())
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(json_out, "json_out") }?;
+        let client = unsafe { mf_client::arg(client) }?;
+        out.json(&client.inner.client().monitor().health())
     })
 }
 
@@ -162,17 +138,44 @@ pub unsafe extern "C" fn mf_monitor_health(
 /// # Safety
 /// `client` must be a live handle; `text_out` a valid pointer.
 #[no_mangle]
-pub unsafe extern "C" fn mf_monitor_prometheus(
+pub unsafe extern "C" fn mf_client_prometheus_text(
     client: *const mf_client,
     text_out: *mut *mut c_char,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(text_out, "text_out")?;
-        // SAFETY: forwarded contract.
-        let client = unsafe { ffi::handle_ref(client, "client") }?;
-        let text = ffi::to_c_string(client.inner.client().monitor().prometheus())?;
-        // SAFETY: checked non-NULL; written only on success.
-        unsafe { *text_out = text };
-        Ok(())
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(text_out, "text_out") }?;
+        let client = unsafe { mf_client::arg(client) }?;
+        out.string(client.inner.client().monitor().prometheus())
     })
+}
+
+/// Deprecated alias of `mf_client_health_json` (it takes a client, not a monitor); removed
+/// in the next release.
+///
+/// # Safety
+/// As for `mf_client_health_json`.
+#[no_mangle]
+#[deprecated(note = "use mf_client_health_json")]
+pub unsafe extern "C" fn mf_monitor_health(
+    client: *const mf_client,
+    json_out: *mut *mut c_char,
+) -> mf_status {
+    // SAFETY: forwarded contract.
+    unsafe { mf_client_health_json(client, json_out) }
+}
+
+/// Deprecated alias of `mf_client_prometheus_text` (it takes a client, not a monitor);
+/// removed in the next release.
+///
+/// # Safety
+/// As for `mf_client_prometheus_text`.
+#[no_mangle]
+#[deprecated(note = "use mf_client_prometheus_text")]
+pub unsafe extern "C" fn mf_monitor_prometheus(
+    client: *const mf_client,
+    text_out: *mut *mut c_char,
+) -> mf_status {
+    // SAFETY: forwarded contract.
+    unsafe { mf_client_prometheus_text(client, text_out) }
 }

@@ -2,13 +2,16 @@
 //!
 //! Modelled on rustls-ffi: every entry point runs inside [`guard`], which catches panics and
 //! turns every error into an `mf_status` plus a per-thread message. Outputs are written only on
-//! success.
+//! success, through [`Out`]; handles are borrowed and released through [`Handle`].
 
 use std::cell::RefCell;
 use std::ffi::{c_char, CStr, CString};
+use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr::NonNull;
 
-use mf_core::{Error, ErrorKind};
+use mf_core::Error;
+use serde::Serialize;
 
 use crate::mf_status;
 
@@ -16,28 +19,8 @@ thread_local! {
     static LAST_ERROR: RefCell<Option<CString>> = const { RefCell::new(None) };
 }
 
-/// Map a core error kind to its C status (the numbers are the core's stable codes).
-pub(crate) fn status_of(kind: ErrorKind) -> mf_status {
-    match kind {
-        ErrorKind::RateLimited => mf_status::MF_ERR_RATE_LIMITED,
-        ErrorKind::Authentication => mf_status::MF_ERR_AUTHENTICATION,
-        ErrorKind::Validation => mf_status::MF_ERR_VALIDATION,
-        ErrorKind::NotFound => mf_status::MF_ERR_NOT_FOUND,
-        ErrorKind::BusinessRule => mf_status::MF_ERR_BUSINESS_RULE,
-        ErrorKind::Network => mf_status::MF_ERR_NETWORK,
-        ErrorKind::Timeout => mf_status::MF_ERR_TIMEOUT,
-        ErrorKind::ApiResponse => mf_status::MF_ERR_API_RESPONSE,
-        ErrorKind::Store => mf_status::MF_ERR_STORE,
-        ErrorKind::Backup => mf_status::MF_ERR_BACKUP,
-        ErrorKind::InvalidArgument => mf_status::MF_ERR_INVALID_ARGUMENT,
-        _ => mf_status::MF_ERR_INTERNAL,
-    }
-}
-
 pub(crate) fn set_last_error(message: &str) {
-    // Interior NULs cannot cross as a C string; replace them rather than lose the message.
-    let text = CString::new(message.replace('\0', "\u{FFFD}")).unwrap_or_default();
-    LAST_ERROR.with(|slot| *slot.borrow_mut() = Some(text));
+    LAST_ERROR.with(|slot| *slot.borrow_mut() = Some(c_text(message)));
 }
 
 pub(crate) fn clear_last_error() {
@@ -63,7 +46,7 @@ where
         Ok(Ok(())) => mf_status::MF_OK,
         Ok(Err(err)) => {
             set_last_error(&err.to_string());
-            status_of(err.kind())
+            mf_status::of(err.kind())
         }
         Err(panic) => {
             let what = panic
@@ -109,12 +92,123 @@ pub(crate) unsafe fn opt_arg_str<'a>(
     }
 }
 
-/// Check an out-pointer before doing any work.
-pub(crate) fn check_out<T>(out: *mut T, name: &str) -> Result<(), Error> {
-    if out.is_null() {
-        Err(Error::invalid_argument(format!("{name} is NULL")))
-    } else {
+/// An optional JSON argument (NULL = absent); text that is not JSON is an invalid argument.
+///
+/// # Safety
+/// As for [`arg_str`].
+pub(crate) unsafe fn opt_arg_json(
+    ptr: *const c_char,
+    name: &str,
+) -> Result<Option<serde_json::Value>, Error> {
+    // SAFETY: forwarded contract.
+    let Some(text) = unsafe { opt_arg_str(ptr, name) }? else {
+        return Ok(None);
+    };
+    serde_json::from_str(text)
+        .map(Some)
+        .map_err(|e| Error::invalid_argument(format!("{name} is not valid JSON: {e}")))
+}
+
+/// An out-parameter: checked non-NULL before any work ([`Out::new`]), written only on
+/// success, once (each writer takes `self`).
+pub(crate) struct Out<'a, T> {
+    ptr: NonNull<T>,
+    _borrow: PhantomData<&'a mut T>,
+}
+
+impl<T> Out<'_, T> {
+    /// Take the out-pointer `ptr` (argument `name`); NULL is an invalid argument.
+    ///
+    /// # Safety
+    /// `ptr` must be NULL or valid for a write of `T` for the whole call.
+    pub(crate) unsafe fn new(ptr: *mut T, name: &str) -> Result<Self, Error> {
+        Self::optional(ptr).ok_or_else(|| Error::invalid_argument(format!("{name} is NULL")))
+    }
+
+    /// An out-pointer the caller may leave NULL (then nothing is written).
+    ///
+    /// # Safety
+    /// As for [`Out::new`].
+    pub(crate) unsafe fn optional(ptr: *mut T) -> Option<Self> {
+        NonNull::new(ptr).map(|ptr| Out {
+            ptr,
+            _borrow: PhantomData,
+        })
+    }
+
+    /// Write the result.
+    pub(crate) fn write(self, value: T) {
+        // SAFETY: valid for a write for the call (the contract of `new`); the old value (a C
+        // pointer or number, possibly uninitialised) is not read or dropped.
+        unsafe { self.ptr.as_ptr().write(value) }
+    }
+}
+
+impl Out<'_, *mut c_char> {
+    /// Hand a string to C (freed with `mf_string_free`).
+    pub(crate) fn string(self, text: String) -> Result<(), Error> {
+        self.write(to_c_string(text)?);
         Ok(())
+    }
+
+    /// Hand a value to C as JSON text (freed with `mf_string_free`).
+    pub(crate) fn json<V: Serialize + ?Sized>(self, value: &V) -> Result<(), Error> {
+        let text = serde_json::to_string(value)
+            .map_err(|e| Error::internal(format!("result not serializable: {e}")))?;
+        self.string(text)
+    }
+}
+
+impl<H: Handle> Out<'_, *mut H> {
+    /// Hand a new handle to C (released with its `_free`).
+    pub(crate) fn handle(self, value: H) {
+        self.write(Box::into_raw(Box::new(value)));
+    }
+}
+
+/// A type C holds only through a pointer (rustls-ffi's `Castable`, box ownership): made by
+/// [`Out::handle`], borrowed by the entry points while live, released once by [`Handle::free`].
+pub(crate) trait Handle: Sized {
+    /// The argument's name in error messages (`"store"`, `"client"`, ...).
+    const ARG: &'static str;
+
+    /// Borrow a handle argument; NULL is an invalid argument.
+    ///
+    /// # Safety
+    /// `ptr` must be NULL or a live handle of this type.
+    unsafe fn arg<'a>(ptr: *const Self) -> Result<&'a Self, Error> {
+        // SAFETY: forwarded contract.
+        unsafe { ptr.as_ref() }
+            .ok_or_else(|| Error::invalid_argument(format!("{} is NULL", Self::ARG)))
+    }
+
+    /// Borrow an optional handle argument (NULL = none).
+    ///
+    /// # Safety
+    /// As for [`Handle::arg`].
+    unsafe fn opt_arg<'a>(ptr: *const Self) -> Option<&'a Self> {
+        // SAFETY: forwarded contract.
+        unsafe { ptr.as_ref() }
+    }
+
+    /// Take a handle back from C (NULL = none); it is not valid in C afterwards.
+    ///
+    /// # Safety
+    /// `ptr` must be NULL or a live handle of this type, not used by C afterwards.
+    unsafe fn take(ptr: *mut Self) -> Option<Box<Self>> {
+        // SAFETY: forwarded contract: made by `Box::into_raw` in `Out::handle`.
+        (!ptr.is_null()).then(|| unsafe { Box::from_raw(ptr) })
+    }
+
+    /// Release a handle. NULL is a no-op; a panic in a destructor is caught.
+    ///
+    /// # Safety
+    /// As for [`Handle::take`].
+    unsafe fn free(ptr: *mut Self) {
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: forwarded contract.
+            drop(unsafe { Self::take(ptr) });
+        }));
     }
 }
 
@@ -125,35 +219,7 @@ pub(crate) fn to_c_string(s: String) -> Result<*mut c_char, Error> {
         .map_err(|_| Error::internal("string with an interior NUL cannot cross to C"))
 }
 
-/// Borrow a handle argument; NULL is an invalid argument.
-///
-/// # Safety
-/// `ptr` must be NULL or a live handle created by this library.
-pub(crate) unsafe fn handle_ref<'a, T>(ptr: *const T, name: &str) -> Result<&'a T, Error> {
-    // SAFETY: forwarded contract.
-    unsafe { ptr.as_ref() }.ok_or_else(|| Error::invalid_argument(format!("{name} is NULL")))
-}
-
-/// Hand a new handle to C through `out` (checked non-NULL by the caller).
-///
-/// # Safety
-/// `out` must be a valid, non-NULL pointer.
-pub(crate) unsafe fn write_handle<T>(out: *mut *mut T, value: T) {
-    // SAFETY: forwarded contract; ownership goes to the caller, who frees it with `_free`.
-    unsafe { *out = Box::into_raw(Box::new(value)) };
-}
-
-/// Release a handle made by [`write_handle`]; NULL is a no-op and a panic in a destructor is
-/// caught.
-///
-/// # Safety
-/// `ptr` must be NULL or a handle from [`write_handle`] not yet freed.
-pub(crate) unsafe fn free_handle<T>(ptr: *mut T) {
-    if ptr.is_null() {
-        return;
-    }
-    let _ = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: forwarded contract: the caller gives ownership back.
-        drop(unsafe { Box::from_raw(ptr) });
-    }));
+/// A C copy of `text`; interior NULs cannot cross, so they become U+FFFD rather than lose it.
+pub(crate) fn c_text(text: &str) -> CString {
+    CString::new(text.replace('\0', "\u{FFFD}")).unwrap_or_default()
 }

@@ -12,54 +12,26 @@ mod client;
 mod ffi;
 mod log;
 mod pager;
+#[cfg(feature = "simulator")]
 mod sim;
+mod status;
 mod store;
 
 pub use client::mf_client;
 pub use log::{mf_log_fn, mf_log_level};
 pub use pager::mf_pager;
+pub use status::mf_status;
 pub use store::mf_store;
 mod monitor;
 mod ratelimit;
 mod validate;
 
-use std::ffi::{c_char, c_int, CString};
+use std::ffi::{c_char, c_int, CStr, CString};
 use std::sync::OnceLock;
 
 use mf_core::codes::{self, Lang};
 
-/// Status of every fallible call. 0 is success; the other values are the core's stable
-/// error-kind codes.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum mf_status {
-    /// Success.
-    MF_OK = 0,
-    /// Over a quota (local limiter or HTTP 429).
-    MF_ERR_RATE_LIMITED = 1,
-    /// Wrong credentials or a caller IP that is not whitelisted.
-    MF_ERR_AUTHENTICATION = 2,
-    /// Input refused before sending.
-    MF_ERR_VALIDATION = 3,
-    /// Not found (HTTP 404).
-    MF_ERR_NOT_FOUND = 4,
-    /// A business rule refused the operation.
-    MF_ERR_BUSINESS_RULE = 5,
-    /// Connection failure or HTTP 5xx.
-    MF_ERR_NETWORK = 6,
-    /// Timed out.
-    MF_ERR_TIMEOUT = 7,
-    /// eMAG answered isError=true or a malformed body.
-    MF_ERR_API_RESPONSE = 8,
-    /// The embedded store failed.
-    MF_ERR_STORE = 9,
-    /// A backup failed.
-    MF_ERR_BACKUP = 10,
-    /// A NULL, malformed or out-of-range argument.
-    MF_ERR_INVALID_ARGUMENT = 11,
-    /// A bug in the library (including a caught panic).
-    MF_ERR_INTERNAL = 12,
-}
+use crate::ffi::Out;
 
 /// The ABI version of this header: the number in the library's SONAME
 /// (`libmagflow_emag.so.0`). It changes only when a change breaks programs built against an
@@ -113,23 +85,7 @@ pub unsafe extern "C" fn mf_string_free(s: *mut c_char) {
 #[no_mangle]
 pub extern "C" fn mf_status_name(status: c_int) -> *const c_char {
     // Takes an int, not the enum: a C caller may pass any value, and an out-of-range enum is UB.
-    let name: &'static str = match status {
-        0 => "MF_OK\0",
-        1 => "MF_ERR_RATE_LIMITED\0",
-        2 => "MF_ERR_AUTHENTICATION\0",
-        3 => "MF_ERR_VALIDATION\0",
-        4 => "MF_ERR_NOT_FOUND\0",
-        5 => "MF_ERR_BUSINESS_RULE\0",
-        6 => "MF_ERR_NETWORK\0",
-        7 => "MF_ERR_TIMEOUT\0",
-        8 => "MF_ERR_API_RESPONSE\0",
-        9 => "MF_ERR_STORE\0",
-        10 => "MF_ERR_BACKUP\0",
-        11 => "MF_ERR_INVALID_ARGUMENT\0",
-        12 => "MF_ERR_INTERNAL\0",
-        _ => "MF_UNKNOWN_STATUS\0",
-    };
-    name.as_ptr().cast()
+    status::status_name(status).as_ptr()
 }
 
 /// The cancellation reasons as static C strings, built once and kept for the process lifetime.
@@ -185,8 +141,8 @@ pub unsafe extern "C" fn mf_cancellation_reasons(
     json_out: *mut *mut c_char,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(json_out, "json_out")?;
-        // SAFETY: forwarded contract on `lang`.
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(json_out, "json_out") }?;
         let lang: Lang = unsafe { ffi::opt_arg_str(lang, "lang") }?
             .unwrap_or("en")
             .parse()?;
@@ -194,11 +150,23 @@ pub unsafe extern "C" fn mf_cancellation_reasons(
             .iter()
             .map(|r| (r.code.to_string(), serde_json::Value::from(r.text(lang))))
             .collect();
-        let text = ffi::to_c_string(serde_json::Value::Object(map).to_string())?;
-        // SAFETY: checked non-NULL above; written only on success.
-        unsafe { *json_out = text };
-        Ok(())
+        out.json(&map)
     })
+}
+
+/// The static C text of each rule (its `as_str`), built once.
+fn rule_text(rule: codes::TransitionRule) -> &'static CStr {
+    static TEXTS: OnceLock<Vec<(codes::TransitionRule, CString)>> = OnceLock::new();
+    let texts = TEXTS.get_or_init(|| {
+        codes::TransitionRule::ALL
+            .into_iter()
+            .map(|r| (r, ffi::c_text(r.as_str())))
+            .collect()
+    });
+    texts
+        .iter()
+        .find(|(r, _)| *r == rule)
+        .map_or(c"", |(_, text)| text.as_c_str())
 }
 
 /// The rule for moving an order from status `from_status` to `to_status`, as a static string:
@@ -214,17 +182,10 @@ pub unsafe extern "C" fn mf_transition_rule(
     rule_out: *mut *const c_char,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(rule_out, "rule_out")?;
+        // SAFETY: the caller's contract (above) on `rule_out`.
+        let out = unsafe { Out::new(rule_out, "rule_out") }?;
         let rule = codes::transition_rule(i64::from(from_status), i64::from(to_status))?;
-        let text: &'static str = match rule {
-            codes::TransitionRule::No => "no\0",
-            codes::TransitionRule::Yes => "yes\0",
-            codes::TransitionRule::AckOnly => "ack_only\0",
-            codes::TransitionRule::Within48h => "within_48h\0",
-            codes::TransitionRule::WithinReturnTimePlus5Days => "within_return_time_plus_5_days\0",
-        };
-        // SAFETY: checked non-NULL above.
-        unsafe { *rule_out = text.as_ptr().cast() };
+        out.write(rule_text(rule).as_ptr());
         Ok(())
     })
 }
@@ -248,7 +209,7 @@ mod tests {
     #[test]
     fn every_error_kind_maps_to_the_status_with_its_code() {
         for kind in ErrorKind::ALL {
-            let status = ffi::status_of(kind);
+            let status = mf_status::of(kind);
             assert_eq!(status as i32, kind.code(), "{kind}");
             assert_ne!(status, mf_status::MF_OK);
         }

@@ -5,7 +5,7 @@
 //! installs one (once, on first use) that passes each record to the registered callback.
 
 use std::cell::Cell;
-use std::ffi::{c_char, c_int, c_void, CString};
+use std::ffi::{c_char, c_int, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{PoisonError, RwLock};
 
@@ -91,10 +91,6 @@ fn filter_of(level: c_int) -> Result<log::LevelFilter, Error> {
     })
 }
 
-fn c_text(text: &str) -> CString {
-    CString::new(text.replace('\0', "\u{FFFD}")).unwrap_or_default()
-}
-
 impl log::Log for CLogger {
     fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
         // The library's own records; the HTTP stack's (hyper, reqwest, rustls) only at trace,
@@ -112,8 +108,8 @@ impl log::Log for CLogger {
         // call to the previous callback is still running (its user_data may then be freed).
         let sink = SINK.read().unwrap_or_else(PoisonError::into_inner);
         let Some(sink) = *sink else { return };
-        let target = c_text(record.target());
-        let message = c_text(&record.args().to_string());
+        let target = ffi::c_text(record.target());
+        let message = ffi::c_text(&record.args().to_string());
         IN_CALLBACK.with(|c| c.set(true));
         // A C callback cannot unwind into Rust; the guard is for the formatting above.
         let _ = catch_unwind(AssertUnwindSafe(|| {

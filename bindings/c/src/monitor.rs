@@ -9,7 +9,8 @@ use std::time::Duration;
 use mf_core::monitor::{Monitor, MonitorConfig};
 use mf_core::Error;
 
-use crate::{ffi, mf_status};
+use crate::ffi::{self, Handle, Out};
+use crate::mf_status;
 
 /// An opaque monitor handle. Create with `mf_monitor_new`, release with `mf_monitor_free`.
 /// Thread-safe: every call but `mf_monitor_free` may run on several threads at once.
@@ -24,13 +25,8 @@ impl mf_monitor {
     }
 }
 
-/// Borrow a handle; NULL is an invalid argument.
-///
-/// # Safety
-/// `m` must be NULL or a live handle from `mf_monitor_new`.
-unsafe fn handle<'a>(m: *const mf_monitor) -> Result<&'a mf_monitor, Error> {
-    // SAFETY: the caller promises NULL or a live handle.
-    unsafe { m.as_ref() }.ok_or_else(|| Error::invalid_argument("monitor is NULL"))
+impl Handle for mf_monitor {
+    const ARG: &'static str = "monitor";
 }
 
 /// Create a monitor. `config_json` is NULL (defaults) or a JSON object such as
@@ -48,17 +44,14 @@ pub unsafe extern "C" fn mf_monitor_new(
     out: *mut *mut mf_monitor,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(out, "out")?;
-        // SAFETY: forwarded contract on `config_json`.
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(out, "out") }?;
         let config = match unsafe { ffi::opt_arg_str(config_json, "config_json") }? {
             Some(json) => MonitorConfig::from_json(json)?,
             None => MonitorConfig::default(),
         };
-        let handle = Box::new(mf_monitor {
-            inner: Arc::new(Monitor::new(config)?),
-        });
-        // SAFETY: checked non-NULL above; written only on success.
-        unsafe { *out = Box::into_raw(handle) };
+        let inner = Arc::new(Monitor::new(config)?);
+        out.handle(mf_monitor { inner });
         Ok(())
     })
 }
@@ -75,7 +68,7 @@ pub unsafe extern "C" fn mf_monitor_record(
 ) -> mf_status {
     ffi::guard(|| {
         // SAFETY: forwarded contract.
-        let m = unsafe { handle(monitor) }?;
+        let m = unsafe { mf_monitor::arg(monitor) }?;
         m.inner.record(latency_ms, success)
     })
 }
@@ -95,7 +88,7 @@ pub unsafe extern "C" fn mf_monitor_record_request(
 ) -> mf_status {
     ffi::guard(|| {
         // SAFETY: forwarded contracts.
-        let m = unsafe { handle(monitor) }?;
+        let m = unsafe { mf_monitor::arg(monitor) }?;
         let resource = unsafe { ffi::arg_str(resource, "resource") }?;
         let action = unsafe { ffi::arg_str(action, "action") }?;
         m.inner
@@ -117,7 +110,7 @@ pub unsafe extern "C" fn mf_monitor_record_sync(
 ) -> mf_status {
     ffi::guard(|| {
         // SAFETY: forwarded contracts.
-        let m = unsafe { handle(monitor) }?;
+        let m = unsafe { mf_monitor::arg(monitor) }?;
         let kind = unsafe { ffi::arg_str(kind, "kind") }?;
         let duration = Duration::try_from_secs_f64(duration_seconds).map_err(|_| {
             Error::invalid_argument(format!(
@@ -140,15 +133,9 @@ pub unsafe extern "C" fn mf_monitor_health_json(
     json_out: *mut *mut c_char,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(json_out, "json_out")?;
-        // SAFETY: forwarded contract.
-        let m = unsafe { handle(monitor) }?;
-        let json = serde_json::to_string(&m.inner.health())
-            .map_err(|e| Error::internal(format!("health report not serializable: {e}")))?;
-        let text = ffi::to_c_string(json)?;
-        // SAFETY: checked non-NULL above; written only on success.
-        unsafe { *json_out = text };
-        Ok(())
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(json_out, "json_out") }?;
+        out.json(&unsafe { mf_monitor::arg(monitor) }?.inner.health())
     })
 }
 
@@ -163,15 +150,9 @@ pub unsafe extern "C" fn mf_monitor_metrics_json(
     json_out: *mut *mut c_char,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(json_out, "json_out")?;
-        // SAFETY: forwarded contract.
-        let m = unsafe { handle(monitor) }?;
-        let json = serde_json::to_string(&m.inner.metrics())
-            .map_err(|e| Error::internal(format!("metrics not serializable: {e}")))?;
-        let text = ffi::to_c_string(json)?;
-        // SAFETY: checked non-NULL above; written only on success.
-        unsafe { *json_out = text };
-        Ok(())
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(json_out, "json_out") }?;
+        out.json(&unsafe { mf_monitor::arg(monitor) }?.inner.metrics())
     })
 }
 
@@ -186,13 +167,9 @@ pub unsafe extern "C" fn mf_monitor_prometheus_text(
     text_out: *mut *mut c_char,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(text_out, "text_out")?;
-        // SAFETY: forwarded contract.
-        let m = unsafe { handle(monitor) }?;
-        let text = ffi::to_c_string(m.inner.prometheus())?;
-        // SAFETY: checked non-NULL above; written only on success.
-        unsafe { *text_out = text };
-        Ok(())
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(text_out, "text_out") }?;
+        out.string(unsafe { mf_monitor::arg(monitor) }?.inner.prometheus())
     })
 }
 
@@ -202,11 +179,6 @@ pub unsafe extern "C" fn mf_monitor_prometheus_text(
 /// `monitor` must be NULL or a live handle, not used again afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn mf_monitor_free(monitor: *mut mf_monitor) {
-    if monitor.is_null() {
-        return;
-    }
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        // SAFETY: the pointer came from Box::into_raw in mf_monitor_new.
-        drop(unsafe { Box::from_raw(monitor) });
-    }));
+    // SAFETY: forwarded contract.
+    unsafe { mf_monitor::free(monitor) }
 }

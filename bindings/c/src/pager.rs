@@ -6,15 +6,20 @@ use std::ffi::c_char;
 use std::sync::{Mutex, PoisonError};
 
 use mf_core::client::pagination::Pager;
-use mf_core::{runtime, Error};
+use mf_core::runtime;
 
 use crate::client::mf_client;
-use crate::{ffi, mf_status};
+use crate::ffi::{self, Handle, Out};
+use crate::mf_status;
 
 /// A walk over every page of a read (opaque). Calls on one pager may come from several
 /// threads; they are served one at a time. Free with `mf_pager_free`.
 pub struct mf_pager {
     inner: Mutex<Pager>,
+}
+
+impl Handle for mf_pager {
+    const ARG: &'static str = "pager";
 }
 
 /// Start a walk over every page of `resource/read` with `filters_json` (a JSON object, or
@@ -33,26 +38,19 @@ pub unsafe extern "C" fn mf_client_iter(
     out: *mut *mut mf_pager,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(out, "out")?;
-        // SAFETY: forwarded contracts.
-        let client = unsafe { ffi::handle_ref(client, "client") }?;
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(out, "out") }?;
+        let client = unsafe { mf_client::arg(client) }?;
         let resource = unsafe { ffi::arg_str(resource, "resource") }?;
-        let filters = match unsafe { ffi::opt_arg_str(filters_json, "filters_json") }? {
-            None => serde_json::Value::Null,
-            Some(text) => serde_json::from_str(text).map_err(|e| {
-                Error::invalid_argument(format!("filters_json is not valid JSON: {e}"))
-            })?,
-        };
-        let pager = client.inner.client().resource(resource).pages(filters)?;
-        // SAFETY: checked non-NULL; written only on success.
-        unsafe {
-            ffi::write_handle(
-                out,
-                mf_pager {
-                    inner: Mutex::new(pager),
-                },
-            )
-        };
+        let filters = unsafe { ffi::opt_arg_json(filters_json, "filters_json") }?;
+        let pager = client
+            .inner
+            .client()
+            .resource(resource)
+            .pages(filters.unwrap_or_default())?;
+        out.handle(mf_pager {
+            inner: Mutex::new(pager),
+        });
         Ok(())
     })
 }
@@ -69,28 +67,17 @@ pub unsafe extern "C" fn mf_pager_next(
     page_json_out: *mut *mut c_char,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(page_json_out, "page_json_out")?;
-        // SAFETY: forwarded contract.
-        let pager = unsafe { ffi::handle_ref(pager, "pager") }?;
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(page_json_out, "page_json_out") }?;
+        let pager = unsafe { mf_pager::arg(pager) }?;
         let mut walk = pager.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        let walk: &mut Pager = &mut walk;
-        let page = match runtime::block_on(walk.next_page_raw())? {
-            None => std::ptr::null_mut(),
+        match runtime::block_on(walk.next_page_raw())? {
+            None => out.write(std::ptr::null_mut()),
+            // Each item is eMAG's own JSON text.
             Some(items) => {
-                let mut text = String::with_capacity(2 + items.iter().map(str::len).sum::<usize>());
-                text.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        text.push(',');
-                    }
-                    text.push_str(item);
-                }
-                text.push(']');
-                ffi::to_c_string(text)?
+                out.string(format!("[{}]", items.iter().collect::<Vec<_>>().join(",")))?
             }
-        };
-        // SAFETY: checked non-NULL; written only on success.
-        unsafe { *page_json_out = page };
+        }
         Ok(())
     })
 }
@@ -107,21 +94,18 @@ pub unsafe extern "C" fn mf_pager_position(
     page: *mut u64,
 ) -> mf_status {
     ffi::guard(|| {
-        // SAFETY: forwarded contract.
-        let pager = unsafe { ffi::handle_ref(pager, "pager") }?;
+        // SAFETY: the caller's contract (above) on every pointer.
+        let pager = unsafe { mf_pager::arg(pager) }?;
         let (w, p) = pager
             .inner
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .position();
-        // SAFETY: each is NULL or valid (the caller's contract).
-        unsafe {
-            if let Some(out) = window.as_mut() {
-                *out = w as u64;
-            }
-            if let Some(out) = page.as_mut() {
-                *out = p;
-            }
+        if let Some(out) = unsafe { Out::optional(window) } {
+            out.write(w as u64);
+        }
+        if let Some(out) = unsafe { Out::optional(page) } {
+            out.write(p);
         }
         Ok(())
     })
@@ -134,5 +118,5 @@ pub unsafe extern "C" fn mf_pager_position(
 #[no_mangle]
 pub unsafe extern "C" fn mf_pager_free(pager: *mut mf_pager) {
     // SAFETY: forwarded contract.
-    unsafe { ffi::free_handle(pager) };
+    unsafe { mf_pager::free(pager) }
 }

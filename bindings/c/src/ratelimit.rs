@@ -6,12 +6,17 @@ use std::time::Duration;
 use mf_core::ratelimit::{RateLimiter, RateLimiterConfig};
 use mf_core::{Bucket, Error};
 
-use crate::{ffi, mf_status};
+use crate::ffi::{self, Handle, Out};
+use crate::mf_status;
 
 /// An opaque rate limiter. Thread-safe: one handle may be used from several threads at once
 /// (its clones share the quota); free it once, after every call on it has returned.
 pub struct mf_rate_limiter {
     inner: RateLimiter,
+}
+
+impl Handle for mf_rate_limiter {
+    const ARG: &'static str = "limiter";
 }
 
 impl mf_rate_limiter {
@@ -35,27 +40,30 @@ pub unsafe extern "C" fn mf_rate_limiter_new(
     out: *mut *mut mf_rate_limiter,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(out, "out")?;
-        // SAFETY: forwarded contract on `config_json`.
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(out, "out") }?;
         let config = match unsafe { ffi::opt_arg_str(config_json, "config_json") }? {
             Some(text) => RateLimiterConfig::from_json(text)?,
             None => RateLimiterConfig::default(),
         };
-        let limiter = Box::new(mf_rate_limiter {
-            inner: RateLimiter::new(config)?,
-        });
-        // SAFETY: checked non-NULL; ownership passes to the caller.
-        unsafe { *out = Box::into_raw(limiter) };
+        let inner = RateLimiter::new(config)?;
+        out.handle(mf_rate_limiter { inner });
         Ok(())
     })
 }
 
-fn limiter<'a>(handle: *mut mf_rate_limiter) -> Result<&'a mf_rate_limiter, Error> {
-    if handle.is_null() {
-        return Err(Error::invalid_argument("limiter is NULL"));
-    }
-    // SAFETY: the caller passes a live handle from mf_rate_limiter_new.
-    Ok(unsafe { &*handle })
+/// The limiter and the bucket of a call.
+///
+/// # Safety
+/// `limiter` must be NULL or a live handle; `bucket` NULL or NUL-terminated.
+unsafe fn limiter_bucket<'a>(
+    limiter: *const mf_rate_limiter,
+    bucket: *const c_char,
+) -> Result<(&'a mf_rate_limiter, Bucket), Error> {
+    // SAFETY: forwarded contract.
+    let limiter = unsafe { mf_rate_limiter::arg(limiter) }?;
+    let bucket = unsafe { ffi::arg_str(bucket, "bucket") }?.parse()?;
+    Ok((limiter, bucket))
 }
 
 /// Wait (blocking the calling thread) for a permit in `bucket` (`"orders"` or `"other"`).
@@ -72,9 +80,8 @@ pub unsafe extern "C" fn mf_rate_limiter_acquire(
     timeout_s: f64,
 ) -> mf_status {
     ffi::guard(|| {
-        let limiter = self::limiter(limiter)?;
-        // SAFETY: forwarded contract on `bucket`.
-        let bucket: Bucket = unsafe { ffi::arg_str(bucket, "bucket") }?.parse()?;
+        // SAFETY: the caller's contract (above) on every pointer.
+        let (limiter, bucket) = unsafe { limiter_bucket(limiter, bucket) }?;
         let timeout = if timeout_s.is_nan() {
             return Err(Error::invalid_argument("timeout_s is NaN"));
         } else if timeout_s < 0.0 {
@@ -97,13 +104,10 @@ pub unsafe extern "C" fn mf_rate_limiter_try_acquire(
     acquired_out: *mut bool,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(acquired_out, "acquired_out")?;
-        let limiter = self::limiter(limiter)?;
-        // SAFETY: forwarded contract on `bucket`.
-        let bucket: Bucket = unsafe { ffi::arg_str(bucket, "bucket") }?.parse()?;
-        let acquired = limiter.inner.try_acquire_blocking(bucket)?;
-        // SAFETY: checked non-NULL.
-        unsafe { *acquired_out = acquired };
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(acquired_out, "acquired_out") }?;
+        let (limiter, bucket) = unsafe { limiter_bucket(limiter, bucket) }?;
+        out.write(limiter.inner.try_acquire_blocking(bucket)?);
         Ok(())
     })
 }
@@ -120,9 +124,8 @@ pub unsafe extern "C" fn mf_rate_limiter_on_rate_limited(
     wait_s: f64,
 ) -> mf_status {
     ffi::guard(|| {
-        let limiter = self::limiter(limiter)?;
-        // SAFETY: forwarded contract on `bucket`.
-        let bucket: Bucket = unsafe { ffi::arg_str(bucket, "bucket") }?.parse()?;
+        // SAFETY: the caller's contract (above) on every pointer.
+        let (limiter, bucket) = unsafe { limiter_bucket(limiter, bucket) }?;
         let wait = Duration::try_from_secs_f64(wait_s).map_err(|_| {
             Error::invalid_argument("wait_s must be a non-negative number of seconds")
         })?;
@@ -143,14 +146,9 @@ pub unsafe extern "C" fn mf_rate_limiter_stats(
     json_out: *mut *mut c_char,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(json_out, "json_out")?;
-        let limiter = self::limiter(limiter)?;
-        let text = serde_json::to_string(&limiter.inner.stats())
-            .map_err(|e| Error::internal(format!("stats: {e}")))?;
-        let text = ffi::to_c_string(text)?;
-        // SAFETY: checked non-NULL; written only on success.
-        unsafe { *json_out = text };
-        Ok(())
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(json_out, "json_out") }?;
+        out.json(&unsafe { mf_rate_limiter::arg(limiter) }?.inner.stats())
     })
 }
 
@@ -161,7 +159,8 @@ pub unsafe extern "C" fn mf_rate_limiter_stats(
 #[no_mangle]
 pub unsafe extern "C" fn mf_rate_limiter_reset_stats(limiter: *mut mf_rate_limiter) {
     let _ = std::panic::catch_unwind(|| {
-        if let Ok(limiter) = self::limiter(limiter) {
+        // SAFETY: forwarded contract.
+        if let Some(limiter) = unsafe { mf_rate_limiter::opt_arg(limiter) } {
             limiter.inner.reset_stats();
         }
     });
@@ -174,11 +173,6 @@ pub unsafe extern "C" fn mf_rate_limiter_reset_stats(limiter: *mut mf_rate_limit
 /// call on it still running.
 #[no_mangle]
 pub unsafe extern "C" fn mf_rate_limiter_free(limiter: *mut mf_rate_limiter) {
-    if limiter.is_null() {
-        return;
-    }
-    let _ = std::panic::catch_unwind(|| {
-        // SAFETY: the pointer came from Box::into_raw in mf_rate_limiter_new.
-        drop(unsafe { Box::from_raw(limiter) });
-    });
+    // SAFETY: forwarded contract.
+    unsafe { mf_rate_limiter::free(limiter) }
 }

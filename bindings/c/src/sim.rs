@@ -5,12 +5,25 @@ use std::ffi::c_char;
 
 use mf_core::sim::{Fault, SimConfig, Simulator};
 
-use crate::ffi;
+use crate::ffi::{self, Handle, Out};
 use crate::mf_status;
 
 /// A running simulator (opaque). Thread-safe: every function may be called from any thread.
 pub struct mf_simulator {
     inner: Simulator,
+}
+
+impl Handle for mf_simulator {
+    const ARG: &'static str = "sim";
+}
+
+/// Borrow the simulator behind a handle, refusing NULL.
+///
+/// # Safety
+/// `sim` must be NULL or a live handle from `mf_simulator_start`.
+unsafe fn borrow<'a>(sim: *const mf_simulator) -> Result<&'a Simulator, mf_core::Error> {
+    // SAFETY: forwarded contract.
+    Ok(&unsafe { mf_simulator::arg(sim) }?.inner)
 }
 
 /// Start a simulator on 127.0.0.1 (an ephemeral port unless the config names one).
@@ -26,36 +39,13 @@ pub unsafe extern "C" fn mf_simulator_start(
     out: *mut *mut mf_simulator,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(out, "out")?;
-        // SAFETY: forwarded contract on `config_json`.
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(out, "out") }?;
         let text = unsafe { ffi::opt_arg_str(config_json, "config_json") }?.unwrap_or("");
-        let config = SimConfig::from_json(text)?;
-        let sim = Simulator::start(config)?;
-        let boxed = Box::into_raw(Box::new(mf_simulator { inner: sim }));
-        // SAFETY: checked non-NULL above; written only on success.
-        unsafe { *out = boxed };
+        let inner = Simulator::start(SimConfig::from_json(text)?)?;
+        out.handle(mf_simulator { inner });
         Ok(())
     })
-}
-
-/// Borrow the simulator behind a handle, refusing NULL.
-///
-/// # Safety
-/// `sim` must be NULL or a live handle from `mf_simulator_start`.
-unsafe fn borrow<'a>(sim: *const mf_simulator) -> Result<&'a Simulator, mf_core::Error> {
-    if sim.is_null() {
-        return Err(mf_core::Error::invalid_argument("sim is NULL"));
-    }
-    // SAFETY: non-NULL and live per the caller's contract.
-    Ok(unsafe { &(*sim).inner })
-}
-
-/// Write a string result to `out` (ownership to the caller, free with `mf_string_free`).
-fn give(out: *mut *mut c_char, text: String) -> Result<(), mf_core::Error> {
-    let s = ffi::to_c_string(text)?;
-    // SAFETY: the caller checked `out` for NULL before doing any work.
-    unsafe { *out = s };
-    Ok(())
 }
 
 /// The base URL to give a client, e.g. `http://127.0.0.1:40123/api-3`. Free `*url_out` with
@@ -69,10 +59,9 @@ pub unsafe extern "C" fn mf_simulator_url(
     url_out: *mut *mut c_char,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(url_out, "url_out")?;
-        // SAFETY: forwarded contract.
-        let sim = unsafe { borrow(sim) }?;
-        give(url_out, sim.url().to_owned())
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(url_out, "url_out") }?;
+        out.string(unsafe { borrow(sim) }?.url().to_owned())
     })
 }
 
@@ -87,11 +76,10 @@ pub unsafe extern "C" fn mf_simulator_credentials(
     json_out: *mut *mut c_char,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(json_out, "json_out")?;
-        // SAFETY: forwarded contract.
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(json_out, "json_out") }?;
         let sim = unsafe { borrow(sim) }?;
-        let v = serde_json::json!({"username": sim.username(), "password": sim.password()});
-        give(json_out, v.to_string())
+        out.json(&serde_json::json!({"username": sim.username(), "password": sim.password()}))
     })
 }
 
@@ -106,10 +94,9 @@ pub unsafe extern "C" fn mf_simulator_stats(
     json_out: *mut *mut c_char,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(json_out, "json_out")?;
-        // SAFETY: forwarded contract.
-        let sim = unsafe { borrow(sim) }?;
-        give(json_out, sim.stats().to_string())
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(json_out, "json_out") }?;
+        out.json(&unsafe { borrow(sim) }?.stats())
     })
 }
 
@@ -123,10 +110,9 @@ pub unsafe extern "C" fn mf_simulator_orders(
     json_out: *mut *mut c_char,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(json_out, "json_out")?;
-        // SAFETY: forwarded contract.
-        let sim = unsafe { borrow(sim) }?;
-        give(json_out, serde_json::Value::Array(sim.orders()).to_string())
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(json_out, "json_out") }?;
+        out.json(&unsafe { borrow(sim) }?.orders())
     })
 }
 
@@ -173,11 +159,6 @@ pub unsafe extern "C" fn mf_simulator_reset_stats(sim: *const mf_simulator) -> m
 /// `sim` must be NULL or a handle from `mf_simulator_start`, not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn mf_simulator_free(sim: *mut mf_simulator) {
-    if sim.is_null() {
-        return;
-    }
-    let _ = std::panic::catch_unwind(|| {
-        // SAFETY: the caller passes a pointer from Box::into_raw in mf_simulator_start.
-        drop(unsafe { Box::from_raw(sim) });
-    });
+    // SAFETY: forwarded contract.
+    unsafe { mf_simulator::free(sim) }
 }

@@ -5,27 +5,21 @@ use std::ffi::c_char;
 use std::sync::Arc;
 
 use mf_core::backup::{self, BackupManager, CreateOptions, RestoreOptions};
+use mf_core::store::{OfferQuery, OrderQuery, StoredRow};
 use mf_core::sync::{self, SyncOptions};
 use mf_core::{Error, Store};
-use serde::Serialize;
 
 use crate::client::mf_client;
-use crate::{ffi, mf_status};
+use crate::ffi::{self, Handle, Out};
+use crate::mf_status;
 
 /// The embedded SQLite store (opaque). Thread-safe.
 pub struct mf_store {
     pub(crate) inner: Arc<Store>,
 }
 
-fn json_string<T: Serialize>(value: &T) -> Result<*mut c_char, Error> {
-    let text = serde_json::to_string(value).map_err(|e| Error::internal(e.to_string()))?;
-    ffi::to_c_string(text)
-}
-
-/// Optional JSON options: NULL or "" mean the defaults.
-unsafe fn options_text<'a>(ptr: *const c_char, name: &str) -> Result<&'a str, Error> {
-    // SAFETY: forwarded contract.
-    Ok(unsafe { ffi::opt_arg_str(ptr, name) }?.unwrap_or(""))
+impl Handle for mf_store {
+    const ARG: &'static str = "store";
 }
 
 /// Open (creating and migrating if needed) the store at `path`: a SQLite file, or PostgreSQL
@@ -38,19 +32,11 @@ unsafe fn options_text<'a>(ptr: *const c_char, name: &str) -> Result<&'a str, Er
 #[no_mangle]
 pub unsafe extern "C" fn mf_store_open(path: *const c_char, out: *mut *mut mf_store) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(out, "out")?;
-        // SAFETY: forwarded contract.
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(out, "out") }?;
         let path = unsafe { ffi::arg_str(path, "path") }?;
-        let store = Store::open(path)?;
-        // SAFETY: checked non-NULL; written only on success.
-        unsafe {
-            ffi::write_handle(
-                out,
-                mf_store {
-                    inner: Arc::new(store),
-                },
-            )
-        };
+        let inner = Arc::new(Store::open(path)?);
+        out.handle(mf_store { inner });
         Ok(())
     })
 }
@@ -62,7 +48,7 @@ pub unsafe extern "C" fn mf_store_open(path: *const c_char, out: *mut *mut mf_st
 #[no_mangle]
 pub unsafe extern "C" fn mf_store_free(store: *mut mf_store) {
     // SAFETY: forwarded contract.
-    unsafe { ffi::free_handle(store) };
+    unsafe { mf_store::free(store) }
 }
 
 /// The number of stored orders (all platforms and accounts).
@@ -75,12 +61,10 @@ pub unsafe extern "C" fn mf_store_count_orders(
     count_out: *mut u64,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(count_out, "count_out")?;
-        // SAFETY: forwarded contract.
-        let store = unsafe { ffi::handle_ref(store, "store") }?;
-        let n = store.inner.count_orders(None)?;
-        // SAFETY: checked non-NULL; written only on success.
-        unsafe { *count_out = n };
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(count_out, "count_out") }?;
+        let store = unsafe { mf_store::arg(store) }?;
+        out.write(store.inner.count_orders(None)?);
         Ok(())
     })
 }
@@ -97,9 +81,9 @@ pub unsafe extern "C" fn mf_store_get_order(
     order_json_out: *mut *mut c_char,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(order_json_out, "order_json_out")?;
-        // SAFETY: forwarded contract.
-        let store = unsafe { ffi::handle_ref(store, "store") }?;
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(order_json_out, "order_json_out") }?;
+        let store = unsafe { mf_store::arg(store) }?;
         let order = store
             .inner
             .get_order(order_id, None)?
@@ -108,10 +92,7 @@ pub unsafe extern "C" fn mf_store_get_order(
                 status_code: None,
                 response_data: None,
             })?;
-        let text = ffi::to_c_string(order.to_string())?;
-        // SAFETY: checked non-NULL; written only on success.
-        unsafe { *order_json_out = text };
-        Ok(())
+        out.string(order.to_string())
     })
 }
 
@@ -133,18 +114,12 @@ pub unsafe extern "C" fn mf_store_orders(
     jsonl_out: *mut *mut c_char,
     cursor_out: *mut i64,
 ) -> mf_status {
-    ffi::guard(|| {
-        ffi::check_out(jsonl_out, "jsonl_out")?;
-        // SAFETY: forwarded contract.
-        let store = unsafe { ffi::handle_ref(store, "store") }?;
-        // SAFETY: forwarded contract.
-        let query = mf_core::store::OrderQuery::from_json(unsafe {
-            options_text(query_json, "query_json")
-        }?)?;
-        let rows = store.inner.orders(&query)?;
-        // SAFETY: forwarded contract.
-        unsafe { write_lines(rows, jsonl_out, cursor_out) }
-    })
+    // SAFETY: forwarded contract.
+    unsafe {
+        read_rows(store, query_json, jsonl_out, cursor_out, |store, query| {
+            store.orders(&OrderQuery::from_json(query)?)
+        })
+    }
 }
 
 /// Stored offers matching `query_json`, as `mf_store_orders` (keys `platform`, `account`,
@@ -159,47 +134,62 @@ pub unsafe extern "C" fn mf_store_offers(
     jsonl_out: *mut *mut c_char,
     cursor_out: *mut i64,
 ) -> mf_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        read_rows(store, query_json, jsonl_out, cursor_out, |store, query| {
+            store.offers(&OfferQuery::from_json(query)?)
+        })
+    }
+}
+
+/// Optional JSON options: NULL or "" mean the defaults.
+///
+/// # Safety
+/// `ptr` must be NULL or a NUL-terminated string.
+unsafe fn options_text<'a>(ptr: *const c_char, name: &str) -> Result<&'a str, Error> {
+    // SAFETY: forwarded contract.
+    Ok(unsafe { ffi::opt_arg_str(ptr, name) }?.unwrap_or(""))
+}
+
+/// `mf_store_orders` and `mf_store_offers`: the rows `read` gives for the query, as JSON lines,
+/// and the last row's cursor (0 when none).
+///
+/// # Safety
+/// As for `mf_store_orders`.
+unsafe fn read_rows(
+    store: *const mf_store,
+    query_json: *const c_char,
+    jsonl_out: *mut *mut c_char,
+    cursor_out: *mut i64,
+    read: impl FnOnce(&Store, &str) -> Result<Vec<StoredRow>, Error>,
+) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(jsonl_out, "jsonl_out")?;
-        // SAFETY: forwarded contract.
-        let store = unsafe { ffi::handle_ref(store, "store") }?;
-        // SAFETY: forwarded contract.
-        let query = mf_core::store::OfferQuery::from_json(unsafe {
+        // SAFETY: the caller's contract on every pointer.
+        let out = unsafe { Out::new(jsonl_out, "jsonl_out") }?;
+        let store = unsafe { mf_store::arg(store) }?;
+        let rows = read(&store.inner, unsafe {
             options_text(query_json, "query_json")
         }?)?;
-        let rows = store.inner.offers(&query)?;
-        // SAFETY: forwarded contract.
-        unsafe { write_lines(rows, jsonl_out, cursor_out) }
+        let cursor = rows.last().map_or(0, |r| r.cursor);
+        let mut text = String::with_capacity(rows.iter().map(|r| r.data.len() + 1).sum());
+        for row in rows {
+            text.push_str(&row.data);
+            text.push('\n');
+        }
+        out.string(text)?;
+        if let Some(out) = unsafe { Out::optional(cursor_out) } {
+            out.write(cursor);
+        }
+        Ok(())
     })
 }
 
-/// # Safety
-/// `jsonl_out` checked non-NULL by the caller; `cursor_out` NULL or valid.
-unsafe fn write_lines(
-    rows: Vec<mf_core::store::StoredRow>,
-    jsonl_out: *mut *mut c_char,
-    cursor_out: *mut i64,
-) -> Result<(), Error> {
-    let cursor = rows.last().map_or(0, |r| r.cursor);
-    let mut text = String::with_capacity(rows.iter().map(|r| r.data.len() + 1).sum());
-    for row in rows {
-        text.push_str(&row.data);
-        text.push('\n');
-    }
-    let text = ffi::to_c_string(text)?;
-    // SAFETY: checked non-NULL by the caller; written only on success.
-    unsafe {
-        *jsonl_out = text;
-        if !cursor_out.is_null() {
-            *cursor_out = cursor;
-        }
-    }
-    Ok(())
-}
-
 /// Sync orders from eMAG into the store (blocks until done). `options_json` (NULL = defaults):
-/// `{"full": false, "acknowledge": false, "order_types": [3, 2], "wait": false}` (`wait`: when
-/// another worker runs this sync, wait for it instead of returning `"status": "skipped"`). Writes the summary
+/// `{"full": false, "acknowledge": false, "order_types": [3, 2], "wait": false,
+/// "wait_timeout_s": 3600}` (`wait`: when another worker runs this sync, wait for it instead
+/// of returning `"status": "skipped"`; `wait_timeout_s`: with `wait`, the most seconds to wait,
+/// then `"status": "skipped"`; absent or JSON null: the default, 3600; a negative number is
+/// `MF_ERR_INVALID_ARGUMENT`; there is no unbounded wait). Writes the summary
 /// (`status`, `pages`, `fetched`, `created`, `updated`, `unchanged`, `failed`, `acknowledged`,
 /// `duration_s`, `rate_limit_min_s`, ...) as JSON to `*summary_json_out`. A run that failed
 /// after it started still returns `MF_OK` with `"status": "failed"` and its `error`.
@@ -218,7 +208,8 @@ pub unsafe extern "C" fn mf_sync_orders(
     unsafe { run_sync(client, store, options_json, summary_json_out, true) }
 }
 
-/// Sync every offer into the store; as `mf_sync_orders` (`{"full": false}`).
+/// Sync every offer into the store; as `mf_sync_orders` (`{"full": false, "wait": false,
+/// "wait_timeout_s": 3600}`).
 ///
 /// # Safety
 /// As for `mf_sync_orders`.
@@ -241,10 +232,10 @@ unsafe fn run_sync(
     orders: bool,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(summary_json_out, "summary_json_out")?;
-        // SAFETY: forwarded contracts.
-        let client = unsafe { ffi::handle_ref(client, "client") }?;
-        let store = unsafe { ffi::handle_ref(store, "store") }?;
+        // SAFETY: the caller's contract (`mf_sync_orders`) on every pointer.
+        let out = unsafe { Out::new(summary_json_out, "summary_json_out") }?;
+        let client = unsafe { mf_client::arg(client) }?;
+        let store = unsafe { mf_store::arg(store) }?;
         let options =
             SyncOptions::from_json(unsafe { options_text(options_json, "options_json") }?)?;
         let (c, s) = (client.inner.client().clone(), store.inner.clone());
@@ -255,11 +246,25 @@ unsafe fn run_sync(
                 sync::sync_offers(&c, &s, &options).await
             }
         })?;
-        let text = json_string(&summary)?;
-        // SAFETY: checked non-NULL; written only on success.
-        unsafe { *summary_json_out = text };
-        Ok(())
+        out.json(&summary)
     })
+}
+
+/// The store and the backup directory of a backup call, and its options (NULL or "" mean the
+/// defaults), read in this order.
+///
+/// # Safety
+/// `store` must be NULL or a live handle; the strings NULL or NUL-terminated.
+unsafe fn backup_args<'a>(
+    store: *const mf_store,
+    backup_dir: *const c_char,
+    options_json: *const c_char,
+) -> Result<(Arc<Store>, &'a str, &'a str), Error> {
+    // SAFETY: forwarded contract.
+    let store = unsafe { mf_store::arg(store) }?;
+    let dir = unsafe { ffi::arg_str(backup_dir, "backup_dir") }?;
+    let options = unsafe { options_text(options_json, "options_json") }?;
+    Ok((store.inner.clone(), dir, options))
 }
 
 /// Back the store up into `backup_dir` (created 0700 if missing). `options_json` (NULL =
@@ -277,17 +282,11 @@ pub unsafe extern "C" fn mf_backup_create(
     result_json_out: *mut *mut c_char,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(result_json_out, "result_json_out")?;
-        // SAFETY: forwarded contracts.
-        let store = unsafe { ffi::handle_ref(store, "store") }?;
-        let dir = unsafe { ffi::arg_str(backup_dir, "backup_dir") }?;
-        let options =
-            CreateOptions::from_json(unsafe { options_text(options_json, "options_json") }?)?;
-        let info = BackupManager::new(store.inner.clone(), dir)?.create(&options)?;
-        let text = json_string(&info)?;
-        // SAFETY: checked non-NULL; written only on success.
-        unsafe { *result_json_out = text };
-        Ok(())
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(result_json_out, "result_json_out") }?;
+        let (store, dir, options) = unsafe { backup_args(store, backup_dir, options_json) }?;
+        let options = CreateOptions::from_json(options)?;
+        out.json(&BackupManager::new(store, dir)?.create(&options)?)
     })
 }
 
@@ -308,18 +307,12 @@ pub unsafe extern "C" fn mf_backup_restore(
     result_json_out: *mut *mut c_char,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(result_json_out, "result_json_out")?;
-        // SAFETY: forwarded contracts.
-        let store = unsafe { ffi::handle_ref(store, "store") }?;
-        let dir = unsafe { ffi::arg_str(backup_dir, "backup_dir") }?;
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(result_json_out, "result_json_out") }?;
+        let (store, dir, options) = unsafe { backup_args(store, backup_dir, options_json) }?;
         let name = unsafe { ffi::arg_str(name, "name") }?;
-        let options =
-            RestoreOptions::from_json(unsafe { options_text(options_json, "options_json") }?)?;
-        let report = BackupManager::new(store.inner.clone(), dir)?.restore(name, &options)?;
-        let text = json_string(&report)?;
-        // SAFETY: checked non-NULL; written only on success.
-        unsafe { *result_json_out = text };
-        Ok(())
+        let options = RestoreOptions::from_json(options)?;
+        out.json(&BackupManager::new(store, dir)?.restore(name, &options)?)
     })
 }
 
@@ -334,13 +327,10 @@ pub unsafe extern "C" fn mf_backup_list(
     json_out: *mut *mut c_char,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(json_out, "json_out")?;
-        // SAFETY: forwarded contract.
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(json_out, "json_out") }?;
         let dir = unsafe { ffi::arg_str(backup_dir, "backup_dir") }?;
-        let text = json_string(&backup::list_dir(dir.as_ref())?)?;
-        // SAFETY: checked non-NULL; written only on success.
-        unsafe { *json_out = text };
-        Ok(())
+        out.json(&backup::list_in(dir.as_ref())?)
     })
 }
 
@@ -356,14 +346,11 @@ pub unsafe extern "C" fn mf_backup_verify(
     json_out: *mut *mut c_char,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(json_out, "json_out")?;
-        // SAFETY: forwarded contracts.
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(json_out, "json_out") }?;
         let dir = unsafe { ffi::arg_str(backup_dir, "backup_dir") }?;
         let name = unsafe { ffi::arg_str(name, "name") }?;
-        let text = json_string(&backup::verify_in(dir.as_ref(), name, None)?)?;
-        // SAFETY: checked non-NULL; written only on success.
-        unsafe { *json_out = text };
-        Ok(())
+        out.json(&backup::verify_in(dir.as_ref(), name, None)?)
     })
 }
 
@@ -381,13 +368,13 @@ pub unsafe extern "C" fn mf_backup_cleanup(
     json_out: *mut *mut c_char,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(json_out, "json_out")?;
-        // SAFETY: forwarded contract.
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(json_out, "json_out") }?;
         let dir = unsafe { ffi::arg_str(backup_dir, "backup_dir") }?;
-        let report = backup::cleanup_in(dir.as_ref(), retention_days, keep_min as usize)?;
-        let text = json_string(&report)?;
-        // SAFETY: checked non-NULL; written only on success.
-        unsafe { *json_out = text };
-        Ok(())
+        out.json(&backup::cleanup_in(
+            dir.as_ref(),
+            retention_days,
+            keep_min as usize,
+        )?)
     })
 }

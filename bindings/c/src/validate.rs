@@ -11,7 +11,8 @@ use mf_core::validate::{self, OfferMode, Options};
 use mf_core::Error;
 use serde_json::Value;
 
-use crate::{ffi, mf_status};
+use crate::ffi::{self, Out};
+use crate::mf_status;
 
 /// A JSON input: `Err` for NULL; `Ok(Err(message))` for bytes that are not UTF-8 or not JSON.
 ///
@@ -35,17 +36,6 @@ unsafe fn json_arg(ptr: *const c_char, name: &str) -> Result<Result<Value, Strin
     Ok(serde_json::from_str(text).map_err(|e| format!("{name}: is not valid JSON ({e})")))
 }
 
-fn write_out(out: *mut *mut c_char, value: Value) -> Result<(), Error> {
-    let text = ffi::to_c_string(value.to_string())?;
-    // SAFETY: the caller checked `out` non-NULL; written only on success.
-    unsafe { *out = text };
-    Ok(())
-}
-
-fn list(errors: Vec<String>) -> Value {
-    Value::Array(errors.into_iter().map(Value::String).collect())
-}
-
 /// Run one validator over one JSON document.
 ///
 /// # Safety
@@ -57,13 +47,13 @@ unsafe fn one(
     check: impl FnOnce(&Value) -> Vec<String>,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(out, "errors_json_out")?;
         // SAFETY: forwarded contract.
+        let out = unsafe { Out::new(out, "errors_json_out") }?;
         let errors = match unsafe { json_arg(input, name) }? {
             Ok(value) => check(&value),
             Err(message) => vec![message],
         };
-        write_out(out, list(errors))
+        out.json(&errors)
     })
 }
 
@@ -133,7 +123,8 @@ pub unsafe extern "C" fn mf_validate_order_for_update(
     errors_json_out: *mut *mut c_char,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(errors_json_out, "errors_json_out")?;
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(errors_json_out, "errors_json_out") }?;
         // SAFETY: forwarded contract.
         let order = unsafe { json_arg(order_json, "order_json") }?;
         let current = if current_json.is_null() {
@@ -163,7 +154,7 @@ pub unsafe extern "C" fn mf_validate_order_for_update(
                 errors = validate::validate_order_for_update_with(order, current, options);
             }
         }
-        write_out(errors_json_out, list(errors))
+        out.json(&errors)
     })
 }
 
@@ -180,9 +171,10 @@ pub unsafe extern "C" fn mf_validate_order_cancellation(
     errors_json_out: *mut *mut c_char,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(errors_json_out, "errors_json_out")?;
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(errors_json_out, "errors_json_out") }?;
         let errors = validate::validate_order_cancellation(order_id, i64::from(reason));
-        write_out(errors_json_out, list(errors))
+        out.json(&errors)
     })
 }
 
@@ -200,7 +192,8 @@ pub unsafe extern "C" fn mf_validate_bulk_order_update(
     errors_json_out: *mut *mut c_char,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(errors_json_out, "errors_json_out")?;
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(errors_json_out, "errors_json_out") }?;
         // SAFETY: forwarded contract.
         let report = match unsafe { json_arg(orders_json, "orders_json") }? {
             Ok(value) => validate::validate_bulk_order_update(&value),
@@ -208,9 +201,9 @@ pub unsafe extern "C" fn mf_validate_bulk_order_update(
         };
         let map: serde_json::Map<String, Value> = report
             .into_iter()
-            .map(|(id, errors)| (id, list(errors)))
+            .map(|(id, errors)| (id, Value::from(errors)))
             .collect();
-        write_out(errors_json_out, Value::Object(map))
+        out.json(&map)
     })
 }
 
@@ -247,7 +240,8 @@ pub unsafe extern "C" fn mf_validate_offer_as(
     errors_json_out: *mut *mut c_char,
 ) -> mf_status {
     ffi::guard(|| {
-        ffi::check_out(errors_json_out, "errors_json_out")?;
+        // SAFETY: the caller's contract (above) on every pointer.
+        let out = unsafe { Out::new(errors_json_out, "errors_json_out") }?;
         // SAFETY: forwarded contract.
         let mode: OfferMode = match unsafe { ffi::opt_arg_str(mode, "mode") }? {
             Some(m) => m.parse()?,
@@ -255,16 +249,14 @@ pub unsafe extern "C" fn mf_validate_offer_as(
         };
         // SAFETY: forwarded contract.
         let errors = match unsafe { json_arg(offer_json, "offer_json") }? {
-            Ok(value) => validate::validate_offer_with(
-                &value,
-                &Options {
-                    offer_mode: mode,
-                    ..Options::default()
-                },
-            ),
+            Ok(value) => validate::validate_offer_with(&value, &{
+                let mut o = Options::default();
+                o.offer_mode = mode;
+                o
+            }),
             Err(message) => vec![message],
         };
-        write_out(errors_json_out, list(errors))
+        out.json(&errors)
     })
 }
 

@@ -80,25 +80,3 @@ where
 {
     py.detach(|| magflow_emag::runtime::block_on(fut)).py()
 }
-
-/// Await `value` back after `delay_s` seconds on the shared runtime (a probe for tests).
-#[pyfunction]
-fn _async_echo(py: Python<'_>, value: i64, delay_s: f64) -> PyResult<Bound<'_, PyAny>> {
-    let delay = std::time::Duration::try_from_secs_f64(delay_s.max(0.0)).unwrap_or_default();
-    awaitable(py, async move {
-        tokio::time::sleep(delay).await;
-        Ok(value)
-    })
-}
-
-/// The pid owning the shared runtime, if it was built (a probe for fork tests).
-#[pyfunction]
-fn _runtime_owner_pid() -> Option<u32> {
-    magflow_emag::runtime::owner_pid()
-}
-
-pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(_async_echo, m)?)?;
-    m.add_function(wrap_pyfunction!(_runtime_owner_pid, m)?)?;
-    Ok(())
-}

@@ -12,15 +12,15 @@ use pyo3::prelude::*;
 use serde::Serialize;
 
 use crate::aio::{awaitable, blocking};
-use crate::client::to_py;
 use crate::errors::IntoPy;
 use crate::monitor::PyMonitor;
+use crate::pyjson::from_value;
 use crate::store::PyStore;
 
 fn py_of<T: Serialize>(py: Python<'_>, value: &T) -> PyResult<Py<PyAny>> {
     let v = serde_json::to_value(value)
         .map_err(|e| crate::errors::to_py(Error::internal(e.to_string())))?;
-    to_py(py, &v)
+    from_value(py, &v)
 }
 
 fn progress_fn(progress: Option<Py<PyAny>>) -> Option<BackupProgressFn> {
@@ -52,18 +52,22 @@ fn create_options(
             ))))
         }
     };
-    Ok(CreateOptions {
-        include,
-        compress,
-        format,
-        progress: progress_fn(progress),
+    Ok({
+        let mut o = CreateOptions::default();
+        o.include = include;
+        o.compress = compress;
+        o.format = format;
+        o.progress = progress_fn(progress);
+        o
     })
 }
 
 fn restore_options(mode: &str, progress: Option<Py<PyAny>>) -> PyResult<RestoreOptions> {
-    Ok(RestoreOptions {
-        mode: mode.parse::<RestoreMode>().py()?,
-        progress: progress_fn(progress),
+    Ok({
+        let mut o = RestoreOptions::default();
+        o.mode = mode.parse::<RestoreMode>().py()?;
+        o.progress = progress_fn(progress);
+        o
     })
 }
 
@@ -245,12 +249,14 @@ impl PyBackupManager {
         format: Option<&str>,
         run_immediately: bool,
     ) -> PyResult<PyBackupSchedule> {
-        let options = ScheduleOptions {
-            interval: seconds(interval, "interval")?,
-            retention_days,
-            keep_min,
-            create: create_options(include, compress, format, None)?,
-            run_immediately,
+        let options = {
+            let mut o = ScheduleOptions::default();
+            o.interval = seconds(interval, "interval")?;
+            o.retention_days = retention_days;
+            o.keep_min = keep_min;
+            o.create = create_options(include, compress, format, None)?;
+            o.run_immediately = run_immediately;
+            o
         };
         let inner = self.inner.schedule(options).py()?;
         Ok(PyBackupSchedule { inner })
@@ -321,7 +327,7 @@ impl PyBackupSchedule {
 /// The backups in a directory (no store needed), newest first.
 #[pyfunction]
 fn list_backups(py: Python<'_>, backup_dir: std::path::PathBuf) -> PyResult<Py<PyAny>> {
-    let entries = blocking(py, || magflow_emag::backup::list_dir(&backup_dir))?;
+    let entries = blocking(py, || magflow_emag::backup::list_in(&backup_dir))?;
     py_of(py, &entries)
 }
 

@@ -1,7 +1,8 @@
-//! The client: `_Client` (native) with blocking methods (GIL released) and `*_async`
-//! awaitables, plus `RetryPolicy`. The pure-Python `magflow_emag.client` adds the resource
-//! namespaces (`client.orders.read(...)`).
+//! The client: `_Client` (native), whose operations answer values (blocking, GIL released)
+//! or, made with `asynchronous=True`, awaitables; plus `RetryPolicy`. The pure-Python
+//! `magflow_emag.client` adds the resource namespaces (`client.orders.read(...)`).
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ use tokio::sync::Mutex as AsyncMutex;
 
 use crate::aio::{awaitable, run};
 use crate::errors::IntoPy;
+use crate::pyjson::from_value;
 
 /// Python value -> JSON value (depth- and cycle-safe: [`crate::pyvalue`]).
 pub fn to_json(obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Value> {
@@ -26,33 +28,10 @@ pub fn to_json(obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Value> {
     }
 }
 
-/// JSON value -> Python value.
-///
-/// Scalars go through pythonize; containers are serialized and handed to CPython's C `json`
-/// decoder, which builds large dicts faster than object-by-object conversion (measured in
-/// `benches/client_py.py`).
-pub fn to_py(py: Python<'_>, value: &Value) -> PyResult<Py<PyAny>> {
-    match value {
-        Value::Array(_) | Value::Object(_) => {
-            let text = serde_json::to_string(value)
-                .map_err(|e| crate::errors::to_py(Error::internal(e.to_string())))?;
-            json_text_to_py(py, &text)
-        }
-        _ => Ok(pythonize::pythonize(py, value)?.unbind()),
-    }
-}
-
-/// JSON text -> Python value, built in one pass ([`crate::pyjson::loads`]): the text eMAG
-/// sent goes to Python without a `serde_json::Value` in between (measured in
-/// `benches/client_py.py`).
-pub fn json_text_to_py(py: Python<'_>, text: &str) -> PyResult<Py<PyAny>> {
-    crate::pyjson::loads(py, text)
-}
-
 /// The results of a read as a list, as `Resource::read` shapes them: a list as is, `null`
 /// as an empty list, a single object (a read by id) as a list of one.
 fn read_results_to_py(py: Python<'_>, raw: &RawResults) -> PyResult<Py<PyAny>> {
-    let value = json_text_to_py(py, raw.json())?;
+    let value = crate::pyjson::loads(py, raw.json())?;
     let bound = value.bind(py);
     if bound.is_instance_of::<PyList>() {
         Ok(value)
@@ -74,7 +53,7 @@ fn items_to_py(py: Python<'_>, items: &RawItems) -> PyResult<Py<PyAny>> {
         text.push_str(item);
     }
     text.push(']');
-    json_text_to_py(py, &text)
+    crate::pyjson::loads(py, &text)
 }
 
 fn kwargs_json(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Value> {
@@ -180,6 +159,8 @@ fn apply_limiter(config: ClientConfig, arg: Option<Py<PyAny>>) -> PyResult<Clien
 #[pyclass(module = "magflow_emag._native", name = "_Client", frozen)]
 pub struct PyClient {
     pub(crate) inner: Client,
+    /// Operations answer awaitables (the `AsyncClient` facade) rather than values.
+    asynchronous: bool,
 }
 
 impl PyClient {
@@ -193,7 +174,7 @@ impl PyClient {
     #[new]
     #[pyo3(signature = (username, password, platform = "emag_ro", base_url = None, timeout = 30.0,
                         retry = None, body_mode = "form", account = "main", limiter = None, monitor = None,
-                        wire_log = false))]
+                        wire_log = false, asynchronous = false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         username: String,
@@ -207,6 +188,7 @@ impl PyClient {
         limiter: Option<Py<PyAny>>,
         monitor: Option<PyRef<'_, crate::monitor::PyMonitor>>,
         wire_log: bool,
+        asynchronous: bool,
     ) -> PyResult<Self> {
         let mut config = ClientConfig::new(Credentials::new(username, password).py()?)
             .with_platform(platform.parse().py()?)
@@ -229,6 +211,7 @@ impl PyClient {
         config.monitor = monitor.map(|m| m.core());
         Ok(PyClient {
             inner: Client::new(config).py()?,
+            asynchronous,
         })
     }
 
@@ -269,21 +252,25 @@ impl PyClient {
         )
     }
 
-    // ---- blocking ----------------------------------------------------------------------
+    // Each operation answers a value (blocking, the GIL released) or, on a client made with
+    // `asynchronous=True`, an awaitable of it: one method per operation for both facades.
 
     #[pyo3(signature = (resource, action, data = None))]
     fn call(
         &self,
         py: Python<'_>,
-        resource: &str,
-        action: &str,
+        resource: String,
+        action: String,
         data: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         let data = to_json(data, "data")?;
         let data = if data.is_null() { None } else { Some(data) };
         let client = self.inner.clone();
-        let raw = run(py, client.call_raw(resource, action, data))?;
-        json_text_to_py(py, raw.json())
+        self.finish(
+            py,
+            async move { client.call_raw(&resource, &action, data).await },
+            |py, raw| crate::pyjson::loads(py, raw.json()),
+        )
     }
 
     #[pyo3(signature = (resource, **filters))]
@@ -295,8 +282,9 @@ impl PyClient {
     ) -> PyResult<Py<PyAny>> {
         let filters = kwargs_json(filters)?;
         let res = self.resource(resource);
-        let raw = run(py, res.read_raw(filters))?;
-        read_results_to_py(py, &raw)
+        self.finish(py, async move { res.read_raw(filters).await }, |py, raw| {
+            read_results_to_py(py, &raw)
+        })
     }
 
     #[pyo3(signature = (resource, **filters))]
@@ -305,10 +293,12 @@ impl PyClient {
         py: Python<'_>,
         resource: &str,
         filters: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<u64> {
+    ) -> PyResult<Py<PyAny>> {
         let filters = kwargs_json(filters)?;
         let res = self.resource(resource);
-        run(py, res.count(filters))
+        self.finish(py, async move { res.count(filters).await }, |py, n| {
+            Ok(n.into_pyobject(py)?.into_any().unbind())
+        })
     }
 
     /// A page iterator over every page (and one-month window for orders).
@@ -330,9 +320,13 @@ impl PyClient {
         action: &str,
     ) -> PyResult<Py<PyAny>> {
         let entities = to_json(Some(entities), "entities")?;
+        let action = action.to_owned();
         let res = self.resource(resource);
-        let v = run(py, res.save_as(action, entities))?;
-        to_py(py, &Value::Array(v))
+        self.finish(
+            py,
+            async move { res.save_as(&action, entities).await },
+            |py, v| from_value(py, &Value::Array(v)),
+        )
     }
 
     fn acknowledge(
@@ -340,12 +334,9 @@ impl PyClient {
         py: Python<'_>,
         #[pyo3(from_py_with = crate::args::order_id)] order_id: u64,
     ) -> PyResult<Py<PyAny>> {
-        let client = self.inner.clone();
-        let v = run(
-            py,
-            async move { client.orders().acknowledge(order_id).await },
-        )?;
-        to_py(py, &v)
+        self.value(py, move |c| async move {
+            c.orders().acknowledge(order_id).await
+        })
     }
 
     fn unlock_courier(
@@ -353,12 +344,9 @@ impl PyClient {
         py: Python<'_>,
         #[pyo3(from_py_with = crate::args::order_id)] order_id: u64,
     ) -> PyResult<Py<PyAny>> {
-        let client = self.inner.clone();
-        let v = run(
-            py,
-            async move { client.orders().unlock_courier(order_id).await },
-        )?;
-        to_py(py, &v)
+        self.value(py, move |c| async move {
+            c.orders().unlock_courier(order_id).await
+        })
     }
 
     fn stock_update(
@@ -367,43 +355,42 @@ impl PyClient {
         #[pyo3(from_py_with = crate::args::product_id)] product_id: u64,
         #[pyo3(from_py_with = crate::args::value)] value: i64,
     ) -> PyResult<Py<PyAny>> {
-        let client = self.inner.clone();
-        let v = run(
-            py,
-            async move { client.stock().update(product_id, value).await },
-        )?;
-        to_py(py, &v)
+        self.value(py, move |c| async move {
+            c.stock().update(product_id, value).await
+        })
     }
 
     fn awb_save(&self, py: Python<'_>, awb: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let awb = to_json(Some(awb), "awb")?;
-        let client = self.inner.clone();
-        let v = run(py, async move { client.awb().save(awb).await })?;
-        to_py(py, &v)
+        self.value(py, move |c| async move { c.awb().save(awb).await })
     }
 
     #[pyo3(signature = (emag_id, awb_format = "A4"))]
-    fn awb_read_pdf<'py>(
+    fn awb_read_pdf(
         &self,
-        py: Python<'py>,
+        py: Python<'_>,
         #[pyo3(from_py_with = crate::args::emag_id)] emag_id: u64,
         awb_format: &str,
-    ) -> PyResult<Bound<'py, PyBytes>> {
-        let client = self.inner.clone();
-        let d = run(py, async move {
-            client.awb().read_pdf(emag_id, awb_format).await
-        })?;
-        Ok(PyBytes::new(py, &d.bytes))
+    ) -> PyResult<Py<PyAny>> {
+        let (client, awb_format) = (self.inner.clone(), awb_format.to_owned());
+        self.finish(
+            py,
+            async move { client.awb().read_pdf(emag_id, &awb_format).await },
+            |py, d| Ok(PyBytes::new(py, &d.bytes).into_any().unbind()),
+        )
     }
 
-    fn awb_read_zpl<'py>(
+    fn awb_read_zpl(
         &self,
-        py: Python<'py>,
+        py: Python<'_>,
         #[pyo3(from_py_with = crate::args::emag_id)] emag_id: u64,
-    ) -> PyResult<Bound<'py, PyBytes>> {
+    ) -> PyResult<Py<PyAny>> {
         let client = self.inner.clone();
-        let d = run(py, async move { client.awb().read_zpl(emag_id).await })?;
-        Ok(PyBytes::new(py, &d.bytes))
+        self.finish(
+            py,
+            async move { client.awb().read_zpl(emag_id).await },
+            |py, d| Ok(PyBytes::new(py, &d.bytes).into_any().unbind()),
+        )
     }
 
     fn find_by_eans(
@@ -411,9 +398,10 @@ impl PyClient {
         py: Python<'_>,
         #[pyo3(from_py_with = crate::args::eans)] eans: Vec<String>,
     ) -> PyResult<Py<PyAny>> {
-        let client = self.inner.clone();
-        let v = run(py, async move { client.offers().find_by_eans(&eans).await })?;
-        to_py(py, &v)
+        self.value(
+            py,
+            move |c| async move { c.offers().find_by_eans(&eans).await },
+        )
     }
 
     fn smart_deals_price_check(
@@ -421,124 +409,44 @@ impl PyClient {
         py: Python<'_>,
         #[pyo3(from_py_with = crate::args::product_id)] product_id: u64,
     ) -> PyResult<Py<PyAny>> {
-        let client = self.inner.clone();
-        let v = run(py, async move {
-            client.offers().smart_deals_price_check(product_id).await
-        })?;
-        to_py(py, &v)
-    }
-
-    // ---- async ---------------------------------------------------------------------------
-
-    #[pyo3(signature = (resource, action, data = None))]
-    fn call_async<'py>(
-        &self,
-        py: Python<'py>,
-        resource: String,
-        action: String,
-        data: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let data = to_json(data, "data")?;
-        let data = if data.is_null() { None } else { Some(data) };
-        let client = self.inner.clone();
-        awaitable(py, async move {
-            let raw = client.call_raw(&resource, &action, data).await.py()?;
-            Python::attach(|py| json_text_to_py(py, raw.json()))
+        self.value(py, move |c| async move {
+            c.offers().smart_deals_price_check(product_id).await
         })
     }
+}
 
-    #[pyo3(signature = (resource, **filters))]
-    fn read_async<'py>(
+impl PyClient {
+    /// The result of `fut` converted by `convert`: now (the GIL released while it runs), or
+    /// as an awaitable on an asynchronous client.
+    fn finish<T, F>(
         &self,
-        py: Python<'py>,
-        resource: &str,
-        filters: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let filters = kwargs_json(filters)?;
-        let res = self.resource(resource);
-        awaitable(py, async move {
-            let raw = res.read_raw(filters).await.py()?;
-            Python::attach(|py| read_results_to_py(py, &raw))
-        })
+        py: Python<'_>,
+        fut: F,
+        convert: fn(Python<'_>, T) -> PyResult<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>>
+    where
+        F: Future<Output = magflow_emag::Result<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        if self.asynchronous {
+            let done = awaitable(py, async move {
+                let v = fut.await.py()?;
+                Python::attach(|py| convert(py, v))
+            })?;
+            Ok(done.unbind())
+        } else {
+            let v = run(py, fut)?;
+            convert(py, v)
+        }
     }
 
-    #[pyo3(signature = (resource, **filters))]
-    fn count_async<'py>(
-        &self,
-        py: Python<'py>,
-        resource: &str,
-        filters: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let filters = kwargs_json(filters)?;
-        let res = self.resource(resource);
-        awaitable(py, async move { res.count(filters).await.py() })
-    }
-
-    #[pyo3(signature = (resource, entities, action = "save"))]
-    fn save_async<'py>(
-        &self,
-        py: Python<'py>,
-        resource: &str,
-        entities: &Bound<'py, PyAny>,
-        action: &str,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let entities = to_json(Some(entities), "entities")?;
-        let action = action.to_owned();
-        let res = self.resource(resource);
-        awaitable(py, async move {
-            let v = res.save_as(&action, entities).await.py()?;
-            Python::attach(|py| to_py(py, &Value::Array(v)))
-        })
-    }
-
-    fn acknowledge_async<'py>(
-        &self,
-        py: Python<'py>,
-        #[pyo3(from_py_with = crate::args::order_id)] order_id: u64,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let client = self.inner.clone();
-        awaitable(py, async move {
-            let v = client.orders().acknowledge(order_id).await.py()?;
-            Python::attach(|py| to_py(py, &v))
-        })
-    }
-
-    fn unlock_courier_async<'py>(
-        &self,
-        py: Python<'py>,
-        #[pyo3(from_py_with = crate::args::order_id)] order_id: u64,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let client = self.inner.clone();
-        awaitable(py, async move {
-            let v = client.orders().unlock_courier(order_id).await.py()?;
-            Python::attach(|py| to_py(py, &v))
-        })
-    }
-
-    fn stock_update_async<'py>(
-        &self,
-        py: Python<'py>,
-        #[pyo3(from_py_with = crate::args::product_id)] product_id: u64,
-        #[pyo3(from_py_with = crate::args::value)] value: i64,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let client = self.inner.clone();
-        awaitable(py, async move {
-            let v = client.stock().update(product_id, value).await.py()?;
-            Python::attach(|py| to_py(py, &v))
-        })
-    }
-
-    fn awb_save_async<'py>(
-        &self,
-        py: Python<'py>,
-        awb: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let awb = to_json(Some(awb), "awb")?;
-        let client = self.inner.clone();
-        awaitable(py, async move {
-            let v = client.awb().save(awb).await.py()?;
-            Python::attach(|py| to_py(py, &v))
-        })
+    /// [`PyClient::finish`] for an operation of the core client answering a JSON value.
+    fn value<F, Fut>(&self, py: Python<'_>, op: F) -> PyResult<Py<PyAny>>
+    where
+        F: FnOnce(Client) -> Fut,
+        Fut: Future<Output = magflow_emag::Result<Value>> + Send + 'static,
+    {
+        self.finish(py, op(self.inner.clone()), |py, v| from_value(py, &v))
     }
 }
 
@@ -566,52 +474,9 @@ impl PyPager {
     }
 }
 
-/// Test probe: JSON text -> Python value as the client builds results (`pyjson::loads`).
-#[pyfunction]
-fn _json_loads(py: Python<'_>, text: &str) -> PyResult<Py<PyAny>> {
-    crate::pyjson::loads(py, text)
-}
-
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(_json_loads, m)?)?;
     m.add_class::<PyRetryPolicy>()?;
     m.add_class::<PyClient>()?;
     m.add_class::<PyPager>()?;
-    m.add_function(wrap_pyfunction!(_bench_rust_reads, m)?)?;
     Ok(())
-}
-
-/// Benchmark probe: `requests` sequential `order/read` calls by the Rust client (no limiter,
-/// no Python in the loop); returns the elapsed seconds. Used by `benches/client_py.py` to put
-/// the Rust figure beside the Python ones in the same run.
-#[pyfunction]
-#[pyo3(signature = (base_url, username, password, requests, items_per_page = 10, text = false))]
-fn _bench_rust_reads(
-    py: Python<'_>,
-    base_url: String,
-    username: String,
-    password: String,
-    requests: u32,
-    items_per_page: u32,
-    text: bool,
-) -> PyResult<f64> {
-    let mut config = ClientConfig::new(Credentials::new(username, password).py()?)
-        .with_base_url(base_url)
-        .without_rate_limit();
-    config.retry = RetryPolicy::none();
-    let client = Client::new(config).py()?;
-    run(py, async move {
-        let started = std::time::Instant::now();
-        let orders = client.resource("order");
-        for _ in 0..requests {
-            let filters = serde_json::json!({"itemsPerPage": items_per_page});
-            if text {
-                // Results kept as eMAG's text: the client's cost without building objects.
-                orders.read_raw(filters).await?;
-            } else {
-                orders.read(filters).await?;
-            }
-        }
-        Ok(started.elapsed().as_secs_f64())
-    })
 }

@@ -13,6 +13,8 @@ mod errors;
 mod lifecycle;
 mod logging;
 mod monitor;
+#[cfg(feature = "probes")]
+mod probes;
 mod pyjson;
 mod pyvalue;
 mod ratelimit;
@@ -28,7 +30,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     logging::register(m)?;
     codes::register(m)?;
     errors::register(m)?;
-    aio::register(m)?;
     client::register(m)?;
     store::register(m)?;
     sim::register(m)?;
@@ -37,5 +38,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     backup::register(m)?;
     callbacks::register(m)?;
     validate::register(m)?;
+    #[cfg(feature = "probes")]
+    probes::register(m)?;
     Ok(())
 }

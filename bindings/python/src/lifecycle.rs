@@ -38,11 +38,42 @@ static IN_FLIGHT: LazyLock<InFlight> = LazyLock::new(|| InFlight {
 });
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
-fn tasks() -> std::sync::MutexGuard<'static, HashMap<u64, Entry>> {
+type TasksGuard = std::sync::MutexGuard<'static, HashMap<u64, Entry>>;
+
+fn tasks() -> TasksGuard {
     IN_FLIGHT
         .tasks
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+// A runtime thread drops a finished task's registration (under the lock) just after its result
+// reached Python; a fork at that instant would give the child a lock held by a thread it does
+// not have, and the child's first awaitable would wait forever. So the forking thread holds the
+// lock across `fork()` (pthread_atfork: taken in prepare, released in the parent and the child).
+thread_local! {
+    static HELD_ACROSS_FORK: std::cell::RefCell<Option<TasksGuard>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+extern "C" fn before_fork() {
+    let guard = tasks();
+    HELD_ACROSS_FORK.with(|held| *held.borrow_mut() = Some(guard));
+}
+
+extern "C" fn after_fork() {
+    HELD_ACROSS_FORK.with(|held| drop(held.borrow_mut().take()));
+}
+
+fn hold_tasks_across_forks() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: the handlers only lock and unlock the tasks mutex (no allocation in the child
+        // beyond what the guard's drop does: none).
+        unsafe {
+            libc::pthread_atfork(Some(before_fork), Some(after_fork), Some(after_fork));
+        }
+    });
 }
 
 /// Dropped with its task's future (finished, aborted or never polled).
@@ -115,9 +146,9 @@ fn _at_exit(py: Python<'_>) {
     });
 }
 
-/// Tasks of awaitables still in flight (a probe for tests).
-#[pyfunction]
-fn _tasks_in_flight() -> usize {
+/// Tasks of awaitables still in flight (for the test probes).
+#[cfg(feature = "probes")]
+pub(crate) fn tasks_in_flight() -> usize {
     let generation = magflow_emag::runtime::fork_generation();
     tasks()
         .values()
@@ -126,8 +157,8 @@ fn _tasks_in_flight() -> usize {
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    hold_tasks_across_forks();
     m.add_function(wrap_pyfunction!(_at_exit, m)?)?;
-    m.add_function(wrap_pyfunction!(_tasks_in_flight, m)?)?;
     let at_exit = m.getattr("_at_exit")?;
     m.py()
         .import("atexit")?

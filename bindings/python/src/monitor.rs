@@ -74,22 +74,24 @@ impl PyMonitor {
         #[pyo3(from_py_with = crate::args::min_samples)] min_samples: i64,
         clear_ratio: f64,
     ) -> PyResult<Self> {
-        let config = MonitorConfig {
-            window_seconds: non_negative("window_seconds", window_seconds)?,
-            slot_seconds: slot_seconds
+        let config = {
+            let mut o = MonitorConfig::default();
+            o.window_seconds = non_negative("window_seconds", window_seconds)?;
+            o.slot_seconds = slot_seconds
                 .map(|s| non_negative("slot_seconds", s))
-                .transpose()?,
-            sync_window_seconds: non_negative("sync_window_seconds", sync_window_seconds)?,
-            history_limit: usize::try_from(non_negative("history_limit", history_limit)?)
-                .unwrap_or(usize::MAX),
-            thresholds: AlertThresholds {
+                .transpose()?;
+            o.sync_window_seconds = non_negative("sync_window_seconds", sync_window_seconds)?;
+            o.history_limit = usize::try_from(non_negative("history_limit", history_limit)?)
+                .unwrap_or(usize::MAX);
+            o.thresholds = AlertThresholds {
                 error_rate,
                 p95_latency_ms,
                 rate_limit_usage,
                 sync_success_rate,
                 min_samples: non_negative("min_samples", min_samples)?,
                 clear_ratio,
-            },
+            };
+            o
         };
         Ok(PyMonitor {
             inner: Arc::new(Monitor::new(config).py()?),

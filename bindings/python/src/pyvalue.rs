@@ -1,13 +1,13 @@
 //! Python value -> `serde_json::Value`, for data the client sends.
 //!
 //! Bounded like `json.dumps` is safe: nesting deeper than the core's
-//! [`MAX_JSON_DEPTH`](magflow_emag::validate::guards::MAX_JSON_DEPTH) and reference cycles
+//! [`MAX_JSON_DEPTH`](magflow_emag::validate::request_guards::MAX_JSON_DEPTH) and reference cycles
 //! are refused with `InvalidArgumentError` naming the path, instead of recursing until the
 //! native stack overflows (which killed the interpreter with SIGSEGV). Accepted: `None`,
 //! `bool`, `int` (64-bit), finite `float`, `str`, dicts and other mappings with `str` (or
 //! `int`) keys, lists, tuples and other sequences.
 
-use magflow_emag::validate::guards::MAX_JSON_DEPTH;
+use magflow_emag::validate::request_guards::MAX_JSON_DEPTH;
 use magflow_emag::Error;
 use pyo3::prelude::*;
 use pyo3::types::{
@@ -57,6 +57,17 @@ impl Converter<'_> {
         Ok(())
     }
 
+    /// A list, tuple or other sequence, item by item.
+    fn array(&mut self, obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
+        self.enter(obj, depth)?;
+        let mut items = Vec::new();
+        for item in obj.try_iter()? {
+            items.push(self.convert(&item?, depth + 1)?);
+        }
+        self.path.pop();
+        Ok(Value::Array(items))
+    }
+
     fn convert(&mut self, obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
         if obj.is_none() {
             return Ok(Value::Null);
@@ -93,13 +104,7 @@ impl Converter<'_> {
             return Ok(Value::Object(map));
         }
         if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
-            self.enter(obj, depth)?;
-            let mut items = Vec::new();
-            for item in obj.try_iter()? {
-                items.push(self.convert(&item?, depth + 1)?);
-            }
-            self.path.pop();
-            return Ok(Value::Array(items));
+            return self.array(obj, depth);
         }
         if let Ok(mapping) = obj.downcast::<PyMapping>() {
             self.enter(obj, depth)?;
@@ -113,13 +118,7 @@ impl Converter<'_> {
             return Ok(Value::Object(map));
         }
         if obj.downcast::<PySequence>().is_ok() && !obj.hasattr("decode")? {
-            self.enter(obj, depth)?;
-            let mut items = Vec::new();
-            for item in obj.try_iter()? {
-                items.push(self.convert(&item?, depth + 1)?);
-            }
-            self.path.pop();
-            return Ok(Value::Array(items));
+            return self.array(obj, depth);
         }
         Err(self.fail(format!(
             "a {} cannot be sent as JSON (use dict, list, str, int, float, bool or None)",

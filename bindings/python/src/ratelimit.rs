@@ -63,23 +63,25 @@ impl PyRateLimiter {
         redis_timeout: f64,
     ) -> PyResult<Self> {
         let defaults = RateLimiterConfig::default();
-        let config = RateLimiterConfig {
-            backend: backend.parse::<BackendKind>().py()?,
-            path,
-            redis_url: redis_url.map(SecretUrl::new),
-            key_prefix: key_prefix.unwrap_or(defaults.key_prefix),
-            account: account.to_owned(),
-            orders: Quota {
+        let config = {
+            let mut o = RateLimiterConfig::default();
+            o.backend = backend.parse::<BackendKind>().py()?;
+            o.path = path;
+            o.redis_url = redis_url.map(SecretUrl::new);
+            o.key_prefix = key_prefix.unwrap_or(defaults.key_prefix);
+            o.account = account.to_owned();
+            o.orders = Quota {
                 per_second: orders_per_second,
                 per_minute: orders_per_minute,
-            },
-            other: Quota {
+            };
+            o.other = Quota {
                 per_second: other_per_second,
                 per_minute: other_per_minute,
-            },
-            safety_margin,
-            redis_fallback: redis_fallback.parse::<RedisFallback>().py()?,
-            redis_timeout_s: redis_timeout,
+            };
+            o.safety_margin = safety_margin;
+            o.redis_fallback = redis_fallback.parse::<RedisFallback>().py()?;
+            o.redis_timeout_s = redis_timeout;
+            o
         };
         Ok(PyRateLimiter {
             inner: core::RateLimiter::new(config).py()?,

@@ -1,17 +1,19 @@
 //! `Store`, `CancelToken`, and the sync functions (blocking and async).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use magflow_emag::platform::Platform;
-use magflow_emag::store::{OfferQuery, OrderQuery, Scope};
+use magflow_emag::store::{LockWait, OfferQuery, OrderQuery, Scope, StoredRow};
 use magflow_emag::sync::{self, CancelToken, Progress, SyncOptions, SyncSummary};
 use magflow_emag::{Error, Store};
 use pyo3::prelude::*;
 use serde::Serialize;
 
 use crate::aio::{awaitable, blocking, run};
-use crate::client::{to_py, PyClient};
+use crate::client::PyClient;
 use crate::errors::IntoPy;
+use crate::pyjson::from_value;
 
 fn json_of<T: Serialize>(value: &T) -> PyResult<serde_json::Value> {
     serde_json::to_value(value).map_err(|e| crate::errors::to_py(Error::internal(e.to_string())))
@@ -103,26 +105,12 @@ impl PyStore {
     ) -> PyResult<Option<Py<PyAny>>> {
         let scope = scope(platform, account)?;
         let found = blocking(py, || self.inner.get_order_text(order_id, scope.as_ref()))?;
-        // Built from the stored text as eMAG sent it (as `json.loads` would build it).
         found
-            .map(|text| {
-                crate::pyjson::loads(py, &text).or_else(|e| {
-                    // json.loads' ValueError (JSONDecodeError) means the text is bad; anything
-                    // else (MemoryError, RecursionError) is passed on as it is.
-                    if !e.is_instance_of::<pyo3::exceptions::PyValueError>(py) {
-                        return Err(e);
-                    }
-                    Err(Error::store(format!(
-                        "order {order_id} is corrupt: its stored JSON does not parse ({})",
-                        e.value(py)
-                    )))
-                    .py()
-                })
-            })
+            .map(|text| stored_to_py(py, "order", order_id, &text))
             .transpose()
     }
 
-    /// An offer as read, or None.
+    /// An offer exactly as read from eMAG, or None.
     #[pyo3(signature = (offer_id, platform = None, account = None))]
     fn get_offer(
         &self,
@@ -132,8 +120,10 @@ impl PyStore {
         account: Option<&str>,
     ) -> PyResult<Option<Py<PyAny>>> {
         let scope = scope(platform, account)?;
-        let found = blocking(py, || self.inner.get_offer(offer_id, scope.as_ref()))?;
-        found.map(|v| to_py(py, &v)).transpose()
+        let found = blocking(py, || self.inner.get_offer_text(offer_id, scope.as_ref()))?;
+        found
+            .map(|text| stored_to_py(py, "offer", offer_id, &text))
+            .transpose()
     }
 
     /// Order counts per status: `{status: count}` (status -1 for orders without one).
@@ -160,7 +150,7 @@ impl PyStore {
         #[pyo3(from_py_with = crate::args::limit)] limit: u32,
     ) -> PyResult<Py<PyAny>> {
         let runs = blocking(py, || self.inner.sync_runs(limit))?;
-        to_py(py, &json_of(&runs)?)
+        from_value(py, &json_of(&runs)?)
     }
 
     /// Sync statistics over the last `hours`.
@@ -171,20 +161,20 @@ impl PyStore {
         #[pyo3(from_py_with = crate::args::hours)] hours: u32,
     ) -> PyResult<Py<PyAny>> {
         let stats = blocking(py, || self.inner.sync_statistics(hours))?;
-        to_py(py, &json_of(&stats)?)
+        from_value(py, &json_of(&stats)?)
     }
 
     /// The callback queue's figures: received (every repeat counted), pending, failed, done,
     /// oldest_pending_age_s.
     fn callback_stats(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let stats = blocking(py, || self.inner.callback_stats())?;
-        to_py(py, &json_of(&stats)?)
+        from_value(py, &json_of(&stats)?)
     }
 
     /// Offer statistics (total, active, inactive, by account, synced in the last 24 h).
     fn product_statistics(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let stats = blocking(py, || self.inner.product_statistics())?;
-        to_py(py, &json_of(&stats)?)
+        from_value(py, &json_of(&stats)?)
     }
 
     /// Stored orders matching every filter given, as dicts (as `get_order` builds them),
@@ -212,18 +202,7 @@ impl PyStore {
             modified_since: instant(modified_since, "modified_since")?,
             ..OrderQuery::default()
         };
-        // Checked now, so a bad filter raises at the call rather than at the first item.
-        self.inner
-            .orders(&OrderQuery {
-                limit: Some(1),
-                ..query.clone()
-            })
-            .py()?;
-        Ok(StoredRows::new(
-            self.inner.clone(),
-            Query::Orders(query),
-            limit,
-        ))
+        StoredRows::checked(self.inner.clone(), Query::Orders(query), limit)
     }
 
     /// Stored offers matching every filter given, as dicts (as `orders`); `synced_since`:
@@ -243,17 +222,7 @@ impl PyStore {
             synced_since: instant(synced_since, "synced_since")?,
             ..OfferQuery::default()
         };
-        self.inner
-            .offers(&OfferQuery {
-                limit: Some(1),
-                ..query.clone()
-            })
-            .py()?;
-        Ok(StoredRows::new(
-            self.inner.clone(),
-            Query::Offers(query),
-            limit,
-        ))
+        StoredRows::checked(self.inner.clone(), Query::Offers(query), limit)
     }
 
     fn __repr__(&self) -> String {
@@ -298,6 +267,30 @@ enum Query {
     Offers(OfferQuery),
 }
 
+impl Query {
+    /// One page: at most `limit` rows past the cursor `after`.
+    fn page(
+        &self,
+        store: &Store,
+        after: Option<i64>,
+        limit: u64,
+    ) -> magflow_emag::Result<Vec<StoredRow>> {
+        let limit = Some(limit);
+        match self {
+            Query::Orders(q) => store.orders(&OrderQuery {
+                after,
+                limit,
+                ..q.clone()
+            }),
+            Query::Offers(q) => store.offers(&OfferQuery {
+                after,
+                limit,
+                ..q.clone()
+            }),
+        }
+    }
+}
+
 /// An iterator over stored rows, read a page at a time (the GIL released while reading).
 #[pyclass(module = "magflow_emag._native", name = "StoredRows")]
 pub struct StoredRows {
@@ -305,20 +298,23 @@ pub struct StoredRows {
     query: Query,
     after: Option<i64>,
     left: Option<u64>,
-    page: std::collections::VecDeque<magflow_emag::store::StoredRow>,
+    page: std::collections::VecDeque<StoredRow>,
     done: bool,
 }
 
 impl StoredRows {
-    fn new(store: Arc<Store>, query: Query, limit: Option<u64>) -> Self {
-        StoredRows {
+    /// The rows of `query`, its filters checked now (one row read), so a bad filter raises at
+    /// the call rather than at the first item.
+    fn checked(store: Arc<Store>, query: Query, limit: Option<u64>) -> PyResult<Self> {
+        query.page(&store, None, 1).py()?;
+        Ok(StoredRows {
             store,
             query,
             after: None,
             left: limit,
             page: Default::default(),
             done: false,
-        }
+        })
     }
 }
 
@@ -335,23 +331,8 @@ impl StoredRows {
         }
         if self.page.is_empty() && !self.done {
             let n = self.left.map_or(PAGE, |l| l.min(PAGE));
-            let (store, after) = (self.store.clone(), self.after);
-            let rows = match self.query.clone() {
-                Query::Orders(q) => blocking(py, move || {
-                    store.orders(&OrderQuery {
-                        after,
-                        limit: Some(n),
-                        ..q
-                    })
-                })?,
-                Query::Offers(q) => blocking(py, move || {
-                    store.offers(&OfferQuery {
-                        after,
-                        limit: Some(n),
-                        ..q
-                    })
-                })?,
-            };
+            let (store, query, after) = (&self.store, &self.query, self.after);
+            let rows = blocking(py, move || query.page(store, after, n))?;
             self.done = (rows.len() as u64) < n;
             self.page.extend(rows);
         }
@@ -398,18 +379,51 @@ impl PyCancelToken {
 /// callback raised, or Ctrl-C arrived), to raise that very exception once the sync returns.
 type Raised = Arc<std::sync::Mutex<Option<PyErr>>>;
 
-fn options(
+// The `sync_*` signatures write `wait_timeout`'s default, the core's bound, as a literal (and
+// again in `text_signature`, where pyo3 cannot render `Some(3600.0)` for Python).
+const _: () = assert!(LockWait::DEFAULT_TIMEOUT.as_secs() == 3600);
+
+/// The arguments of the `sync_*` functions, as Python gave them.
+struct SyncArgs {
     full: bool,
     acknowledge: bool,
     order_types: Option<Vec<i64>>,
     progress: Option<Py<PyAny>>,
     cancel: Option<PyCancelToken>,
-    check_signals: bool,
     wait: bool,
-) -> (SyncOptions, Raised) {
+    /// Seconds; None waits until the holder ends.
+    wait_timeout: Option<f64>,
+}
+
+/// A stored row's text as Python objects, built as `json.loads` would build them; text that
+/// does not parse is a corrupt store (a `StoreError` naming the row).
+fn stored_to_py(py: Python<'_>, what: &str, id: i64, text: &str) -> PyResult<Py<PyAny>> {
+    crate::pyjson::loads(py, text).or_else(|e| {
+        // json.loads' ValueError (JSONDecodeError) means the text is bad; anything else
+        // (MemoryError, RecursionError) is passed on as it is.
+        if !e.is_instance_of::<pyo3::exceptions::PyValueError>(py) {
+            return Err(e);
+        }
+        Err(Error::store(format!(
+            "{what} {id} is corrupt: its stored JSON does not parse ({})",
+            e.value(py)
+        )))
+        .py()
+    })
+}
+
+fn options(args: SyncArgs, check_signals: bool) -> PyResult<(SyncOptions, Raised)> {
+    let wait_timeout = match args.wait_timeout {
+        None => None,
+        Some(s) => Some(Duration::try_from_secs_f64(s).map_err(|_| {
+            crate::errors::to_py(Error::invalid_argument(format!(
+                "wait_timeout must be a number of seconds >= 0 or None, not {s}"
+            )))
+        })?),
+    };
     let raised: Raised = Arc::default();
     let keep = raised.clone();
-    let callback = progress.map(Arc::new);
+    let callback = args.progress.map(Arc::new);
     let progress = (callback.is_some() || check_signals).then(|| {
         Arc::new(move |event: &Progress| {
             Python::attach(|py| {
@@ -417,7 +431,7 @@ fn options(
                 if let Some(callback) = &callback {
                     called = serde_json::to_value(event)
                         .map_err(|e| crate::errors::to_py(Error::internal(e.to_string())))
-                        .and_then(|v| to_py(py, &v))
+                        .and_then(|v| from_value(py, &v))
                         .and_then(|arg| callback.call1(py, (arg,)).map(drop));
                 }
                 // A blocking sync holds no GIL while it works: Ctrl-C is seen here, at the
@@ -436,16 +450,19 @@ fn options(
         }) as sync::ProgressFn
     });
     let defaults = SyncOptions::default();
-    let options = SyncOptions {
-        full,
-        acknowledge,
-        order_types: order_types.unwrap_or(defaults.order_types),
-        overlap: defaults.overlap,
-        progress,
-        cancel: cancel.map(|c| c.inner),
-        wait,
+    let options = {
+        let mut o = SyncOptions::default();
+        o.full = args.full;
+        o.acknowledge = args.acknowledge;
+        o.order_types = args.order_types.unwrap_or(defaults.order_types);
+        o.overlap = defaults.overlap;
+        o.progress = progress;
+        o.cancel = args.cancel.map(|c| c.inner);
+        o.wait = args.wait;
+        o.wait_timeout = wait_timeout;
+        o
     };
-    (options, raised)
+    Ok((options, raised))
 }
 
 /// The sync's error, or the Python exception that stopped it (raised as it was).
@@ -471,110 +488,107 @@ pub(crate) fn native_client(obj: &Bound<'_, PyAny>) -> PyResult<magflow_emag::Cl
     Ok(c.get().inner.clone())
 }
 
-fn summary(py: Python<'_>, s: &SyncSummary) -> PyResult<Py<PyAny>> {
-    to_py(py, &json_of(s)?)
+/// Which sync a function runs.
+#[derive(Clone, Copy)]
+enum Kind {
+    Orders,
+    Offers,
 }
 
-/// Sync orders from eMAG into the store (blocking; the GIL is released).
-#[pyfunction]
-#[pyo3(signature = (client, store, full = false, acknowledge = false, progress = None, order_types = None, cancel = None, wait = false))]
-#[allow(clippy::too_many_arguments)]
-fn sync_orders(
+/// Run a sync: now (the GIL released; Ctrl-C seen between pages) or as an awaitable. A
+/// progress callback's exception is raised as it was.
+fn start(
     py: Python<'_>,
+    kind: Kind,
     client: &Bound<'_, PyAny>,
     store: &PyStore,
-    full: bool,
-    acknowledge: bool,
-    progress: Option<Py<PyAny>>,
-    #[pyo3(from_py_with = crate::args::order_types)] order_types: Option<Vec<i64>>,
-    cancel: Option<PyCancelToken>,
-    wait: bool,
+    asynchronous: bool,
+    args: SyncArgs,
 ) -> PyResult<Py<PyAny>> {
-    let (opts, raised) = options(full, acknowledge, order_types, progress, cancel, true, wait);
+    let (opts, raised) = options(args, !asynchronous)?;
     let (c, s) = (native_client(client)?, store.inner.clone());
-    let result = run(py, async move { sync::sync_orders(&c, &s, &opts).await })
-        .map_err(|e| raise(e, &raised))?;
-    summary(py, &result)
+    let work = async move {
+        match kind {
+            Kind::Orders => sync::sync_orders(&c, &s, &opts).await,
+            Kind::Offers => sync::sync_offers(&c, &s, &opts).await,
+        }
+    };
+    let summary = |py: Python<'_>, s: SyncSummary| from_value(py, &json_of(&s)?);
+    if asynchronous {
+        let done = awaitable(py, async move {
+            let result = work.await.py().map_err(|e| raise(e, &raised))?;
+            Python::attach(|py| summary(py, result))
+        })?;
+        return Ok(done.unbind());
+    }
+    let result = run(py, work).map_err(|e| raise(e, &raised))?;
+    summary(py, result)
 }
 
-/// Sync orders, as an awaitable.
-#[pyfunction]
-#[pyo3(signature = (client, store, full = false, acknowledge = false, progress = None, order_types = None, cancel = None, wait = false))]
-#[allow(clippy::too_many_arguments)]
-fn sync_orders_async<'py>(
-    py: Python<'py>,
-    client: &Bound<'_, PyAny>,
-    store: &PyStore,
-    full: bool,
-    acknowledge: bool,
-    progress: Option<Py<PyAny>>,
-    #[pyo3(from_py_with = crate::args::order_types)] order_types: Option<Vec<i64>>,
-    cancel: Option<PyCancelToken>,
-    wait: bool,
-) -> PyResult<Bound<'py, PyAny>> {
-    let (opts, raised) = options(
-        full,
-        acknowledge,
-        order_types,
-        progress,
-        cancel,
-        false,
-        wait,
-    );
-    let (c, s) = (native_client(client)?, store.inner.clone());
-    awaitable(py, async move {
-        let result = sync::sync_orders(&c, &s, &opts)
-            .await
-            .py()
-            .map_err(|e| raise(e, &raised))?;
-        Python::attach(|py| summary(py, &result))
-    })
+/// One `sync_*` function: `$asynchronous` picks blocking (the GIL released; Ctrl-C seen
+/// between pages) or an awaitable. The orders' and offers' functions differ in their arguments
+/// only, so each shape is written once here.
+macro_rules! sync_function {
+    ($(#[doc = $doc:literal])* $name:ident, orders, $asynchronous:literal) => {
+        $(#[doc = $doc])*
+        #[pyfunction]
+        #[pyo3(signature = (client, store, full = false, acknowledge = false, progress = None, order_types = None, cancel = None, wait = false, wait_timeout = Some(3600.0)))]
+        #[pyo3(text_signature = "(client, store, full=False, acknowledge=False, progress=None, order_types=None, cancel=None, wait=False, wait_timeout=3600.0)")]
+        #[allow(clippy::too_many_arguments)]
+        fn $name(
+            py: Python<'_>,
+            client: &Bound<'_, PyAny>,
+            store: &PyStore,
+            full: bool,
+            acknowledge: bool,
+            progress: Option<Py<PyAny>>,
+            #[pyo3(from_py_with = crate::args::order_types)] order_types: Option<Vec<i64>>,
+            cancel: Option<PyCancelToken>,
+            wait: bool,
+            wait_timeout: Option<f64>,
+        ) -> PyResult<Py<PyAny>> {
+            let args = SyncArgs { full, acknowledge, order_types, progress, cancel, wait, wait_timeout };
+            start(py, Kind::Orders, client, store, $asynchronous, args)
+        }
+    };
+    ($(#[doc = $doc:literal])* $name:ident, offers, $asynchronous:literal) => {
+        $(#[doc = $doc])*
+        #[pyfunction]
+        #[pyo3(signature = (client, store, full = false, progress = None, cancel = None, wait = false, wait_timeout = Some(3600.0)))]
+        #[pyo3(text_signature = "(client, store, full=False, progress=None, cancel=None, wait=False, wait_timeout=3600.0)")]
+        #[allow(clippy::too_many_arguments)]
+        fn $name(
+            py: Python<'_>,
+            client: &Bound<'_, PyAny>,
+            store: &PyStore,
+            full: bool,
+            progress: Option<Py<PyAny>>,
+            cancel: Option<PyCancelToken>,
+            wait: bool,
+            wait_timeout: Option<f64>,
+        ) -> PyResult<Py<PyAny>> {
+            let args = SyncArgs { full, acknowledge: false, order_types: None, progress, cancel, wait, wait_timeout };
+            start(py, Kind::Offers, client, store, $asynchronous, args)
+        }
+    };
 }
 
-/// Sync every offer page into the store (blocking).
-#[pyfunction]
-#[pyo3(signature = (client, store, full = false, progress = None, cancel = None, wait = false))]
-#[allow(clippy::too_many_arguments)]
-fn sync_offers(
-    py: Python<'_>,
-    client: &Bound<'_, PyAny>,
-    store: &PyStore,
-    full: bool,
-    progress: Option<Py<PyAny>>,
-    cancel: Option<PyCancelToken>,
-    wait: bool,
-) -> PyResult<Py<PyAny>> {
-    let (opts, raised) = options(full, false, None, progress, cancel, true, wait);
-    let (c, s) = (native_client(client)?, store.inner.clone());
-    let result = run(py, async move { sync::sync_offers(&c, &s, &opts).await })
-        .map_err(|e| raise(e, &raised))?;
-    summary(py, &result)
-}
-
-/// Sync offers, as an awaitable.
-#[pyfunction]
-#[pyo3(signature = (client, store, full = false, progress = None, cancel = None, wait = false))]
-#[allow(clippy::too_many_arguments)]
-fn sync_offers_async<'py>(
-    py: Python<'py>,
-    client: &Bound<'_, PyAny>,
-    store: &PyStore,
-    full: bool,
-    progress: Option<Py<PyAny>>,
-    cancel: Option<PyCancelToken>,
-    wait: bool,
-) -> PyResult<Bound<'py, PyAny>> {
-    let (opts, raised) = options(full, false, None, progress, cancel, false, wait);
-    let (c, s) = (native_client(client)?, store.inner.clone());
-    awaitable(py, async move {
-        let result = sync::sync_offers(&c, &s, &opts)
-            .await
-            .py()
-            .map_err(|e| raise(e, &raised))?;
-        Python::attach(|py| summary(py, &result))
-    })
-}
-
+sync_function!(
+    /// Sync orders from eMAG into the store (blocking; the GIL is released).
+    sync_orders, orders, false
+);
+sync_function!(
+    /// Sync orders, as an awaitable.
+    sync_orders_async, orders, true
+);
+sync_function!(
+    /// Sync every offer page into the store (blocking).
+    sync_offers, offers, false
+);
+sync_function!(
+    /// Sync offers, as an awaitable.
+    sync_offers_async, offers, true
+);
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyStore>()?;
     m.add_class::<PyCancelToken>()?;

@@ -389,10 +389,11 @@ fn options(
     platform: &Bound<'_, PyAny>,
 ) -> Result<Options, Vec<String>> {
     let tz = time_zone(platform)?;
-    Ok(Options {
-        now: read_now(now, tz)?,
-        tz,
-        ..Options::default()
+    Ok({
+        let mut o = Options::default();
+        o.now = read_now(now, tz)?;
+        o.tz = tz;
+        o
     })
 }
 
@@ -407,9 +408,10 @@ fn finish(errors: Vec<String>, raise_errors: bool) -> PyResult<Vec<String>> {
 
 /// Options with `require_type` (the legacy ERP's validators did not require `type`).
 fn typed(require_type: bool) -> Options {
-    Options {
-        require_type,
-        ..Options::default()
+    {
+        let mut o = Options::default();
+        o.require_type = require_type;
+        o
     }
 }
 
@@ -565,13 +567,11 @@ fn validate_offer(
         },
     };
     let errors = match (mode, options(now, platform.unwrap_or(&default_platform))) {
-        (Ok(mode), Ok(opts)) => validate::validate_offer_with(
-            PyDoc::new(offer),
-            &Options {
-                offer_mode: mode,
-                ..opts
-            },
-        ),
+        (Ok(mode), Ok(opts)) => validate::validate_offer_with(PyDoc::new(offer), &{
+            let mut o = opts;
+            o.offer_mode = mode;
+            o
+        }),
         (Err(e), _) | (_, Err(e)) => e,
     };
     finish(errors, raise_errors)

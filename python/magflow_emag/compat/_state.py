@@ -93,19 +93,19 @@ def backup_dir_configured() -> bool:
         return bool(_backup_dir or os.environ.get(ENV_BACKUP_DIR))
 
 
+def _shared(name: str, make: Any) -> Any:
+    """The module-level object `name`, made by `make()` on first use."""
+    with _lock:
+        if globals()[name] is None:
+            globals()[name] = make()
+        return globals()[name]
+
+
 def limiter() -> RateLimiter:
     """The process-wide limiter (eMAG's quotas, local backend unless configured)."""
-    global _limiter
-    with _lock:
-        if _limiter is None:
-            _limiter = RateLimiter()
-        return _limiter
+    return _shared("_limiter", RateLimiter)
 
 
 def monitor() -> Monitor:
     """The process-wide monitor every compat service reads and feeds."""
-    global _monitor
-    with _lock:
-        if _monitor is None:
-            _monitor = Monitor()
-        return _monitor
+    return _shared("_monitor", Monitor)

@@ -12,40 +12,23 @@ import random
 from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, Type
 
 from .._native import RetryPolicy
+from .. import errors as _errors
+from ..errors import *  # noqa: F401,F403 (the classes themselves, as errors.__all__ names them)
 from ..errors import (
-    ApiResponseError,
     AuthenticationError,
-    BackupError,
     BusinessLogicError,
     EmagApiError,
-    EmagTimeoutError,
-    InternalError,
-    InvalidArgumentError,
     NetworkError,
     RateLimitError,
     ResourceNotFoundError,
-    StoreError,
     ValidationError,
 )
 
 #: The legacy name (it shadows the builtin inside ERP modules that import it, as before).
-TimeoutError = EmagTimeoutError  # noqa: A001
+TimeoutError = _errors.EmagTimeoutError  # noqa: A001
 
-__all__ = [
-    "EmagApiError",
-    "RateLimitError",
-    "AuthenticationError",
-    "ValidationError",
-    "ResourceNotFoundError",
-    "BusinessLogicError",
-    "NetworkError",
+__all__ = _errors.__all__ + [
     "TimeoutError",
-    "EmagTimeoutError",
-    "ApiResponseError",
-    "StoreError",
-    "BackupError",
-    "InvalidArgumentError",
-    "InternalError",
     "retry_with_backoff",
     "retry_on_error",
     "ErrorHandler",
@@ -55,7 +38,8 @@ __all__ = [
 logger = logging.getLogger("magflow_emag.compat.emag_errors")
 _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
-_RETRY_ON: Tuple[Type[BaseException], ...] = (RateLimitError, NetworkError, EmagTimeoutError)
+# The core's retryable kinds (rate limits, network failures, timeouts).
+_RETRY_ON: Tuple[Type[BaseException], ...] = _errors._RETRYABLE
 
 
 def _delay(error: BaseException, retry: int, base_delay: float, max_delay: float, exponential: bool) -> float:

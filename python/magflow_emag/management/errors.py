@@ -8,38 +8,25 @@ from typing import Dict, Optional, Tuple
 from fastapi import HTTPException
 
 from ..compat.backup_service import RestoreInProgressError
-from ..errors import (
-    ApiResponseError,
-    AuthenticationError,
-    BackupError,
-    BusinessLogicError,
-    EmagApiError,
-    EmagTimeoutError,
-    InternalError,
-    InvalidArgumentError,
-    NetworkError,
-    RateLimitError,
-    ResourceNotFoundError,
-    StoreError,
-    ValidationError,
-)
+from .. import errors as e
+from ..errors import EmagApiError
 
 # Most specific first. AuthenticationError is eMAG refusing *our* credentials: an upstream
 # failure (502), not the caller's (their auth is the router's dependency).
 _STATUS: Tuple[Tuple[type, int], ...] = (
-    (RateLimitError, 429),
-    (ValidationError, 422),
-    (InvalidArgumentError, 400),
-    (ResourceNotFoundError, 404),
+    (e.RateLimitError, 429),
+    (e.ValidationError, 422),
+    (e.InvalidArgumentError, 400),
+    (e.ResourceNotFoundError, 404),
     (RestoreInProgressError, 409),
-    (BackupError, 422),
-    (BusinessLogicError, 422),
-    (EmagTimeoutError, 504),
-    (NetworkError, 502),
-    (ApiResponseError, 502),
-    (AuthenticationError, 502),
-    (StoreError, 503),
-    (InternalError, 500),
+    (e.BackupError, 422),
+    (e.BusinessLogicError, 422),
+    (e.EmagTimeoutError, 504),
+    (e.NetworkError, 502),
+    (e.ApiResponseError, 502),
+    (e.AuthenticationError, 502),
+    (e.StoreError, 503),
+    (e.InternalError, 500),
 )
 
 
@@ -56,8 +43,8 @@ def to_http(exc: EmagApiError) -> HTTPException:
     status = http_status(exc)
     headers: Optional[Dict[str, str]] = None
     detail: object = exc.message or type(exc).__name__
-    if isinstance(exc, RateLimitError):
+    if isinstance(exc, e.RateLimitError):
         headers = {"Retry-After": str(max(1, math.ceil(float(exc.remaining_seconds or 0))))}
-    if isinstance(exc, ValidationError) and exc.validation_errors:
+    if isinstance(exc, e.ValidationError) and exc.validation_errors:
         detail = {"message": exc.message, "errors": exc.validation_errors}
     return HTTPException(status_code=status, detail=detail, headers=headers)

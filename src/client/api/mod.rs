@@ -18,10 +18,10 @@ pub use rma::Rma;
 
 use serde_json::Value;
 
-use super::guards::MAX_BULK_ENTITIES;
 use super::pagination::{count_from_results, Pager};
 use super::{Client, RawResults, Request};
 use crate::error::{Error, Result};
+use crate::limits::MAX_BULK_ENTITIES;
 
 /// Generic operations on one resource path (`order`, `product_offer`, `category`, ...).
 #[derive(Debug, Clone)]
@@ -47,7 +47,7 @@ impl Resource {
     /// One `read`: the list of results of the page the filters ask for.
     pub async fn read(&self, filters: Value) -> Result<Vec<Value>> {
         let data = filters_or_empty(filters)?;
-        super::guards::check_payload(&self.path, "read", &data)?;
+        crate::validate::request_guards::check_payload(&self.path, "read", &data)?;
         match self
             .client
             .request(Request::post(&self.path, "read", Some(data)))
@@ -64,7 +64,7 @@ impl Resource {
     /// for single-entity reads, or `null`).
     pub async fn read_raw(&self, filters: Value) -> Result<RawResults> {
         let data = filters_or_empty(filters)?;
-        super::guards::check_payload(&self.path, "read", &data)?;
+        crate::validate::request_guards::check_payload(&self.path, "read", &data)?;
         self.client
             .request_raw(Request::post(&self.path, "read", Some(data)))
             .await
@@ -73,7 +73,7 @@ impl Resource {
     /// `count`, as a number.
     pub async fn count(&self, filters: Value) -> Result<u64> {
         let data = filters_or_empty(filters)?;
-        super::guards::check_payload(&self.path, "count", &data)?;
+        crate::validate::request_guards::check_payload(&self.path, "count", &data)?;
         let results = self
             .client
             .request(Request::post(&self.path, "count", Some(data)))
@@ -114,7 +114,7 @@ impl Resource {
         let mut results = Vec::new();
         for chunk in items.chunks(MAX_BULK_ENTITIES) {
             let data = Value::Array(chunk.to_vec());
-            super::guards::check_payload(&self.path, action, &data)?;
+            crate::validate::request_guards::check_payload(&self.path, action, &data)?;
             results.push(
                 self.client
                     .request(Request::post(&self.path, action, Some(data)))
@@ -189,6 +189,34 @@ impl Client {
         Invoices::new(self)
     }
 }
+
+/// The paged reads of a resource family, delegated to its [`Resource`] field `$res`:
+/// `count`, `pages` and `iter`.
+macro_rules! paged_reads {
+    ($res:ident, $items:literal) => {
+        #[doc = concat!("The number of ", $items, " matching the filters.")]
+        pub async fn count(&self, filters: serde_json::Value) -> crate::Result<u64> {
+            self.$res.count(filters).await
+        }
+
+        /// A pager over every page; order ranges longer than a month are split into windows.
+        pub fn pages(
+            &self,
+            filters: serde_json::Value,
+        ) -> crate::Result<crate::client::pagination::Pager> {
+            self.$res.pages(filters)
+        }
+
+        #[doc = concat!("Every ", $items, " of every page.")]
+        pub async fn iter(
+            &self,
+            filters: serde_json::Value,
+        ) -> crate::Result<Vec<serde_json::Value>> {
+            self.$res.iter(filters).await
+        }
+    };
+}
+pub(crate) use paged_reads;
 
 /// Declares a read-only resource family with `read` (and optionally `count`).
 macro_rules! read_only_resource {

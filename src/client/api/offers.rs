@@ -5,9 +5,9 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::Resource;
-use crate::client::pagination::Pager;
 use crate::client::{Client, Request};
 use crate::error::{Error, Result};
+use crate::limits::{MAX_PRODUCT_ID, MAX_STOCK};
 
 /// Offers (`product_offer`) and the routes around them.
 #[derive(Debug, Clone)]
@@ -29,20 +29,7 @@ impl Offers {
         self.res.read(filters).await
     }
 
-    /// The number of offers matching the filters.
-    pub async fn count(&self, filters: Value) -> Result<u64> {
-        self.res.count(filters).await
-    }
-
-    /// A pager over every page.
-    pub fn pages(&self, filters: Value) -> Result<Pager> {
-        self.res.pages(filters)
-    }
-
-    /// Every offer of every page.
-    pub async fn iter(&self, filters: Value) -> Result<Vec<Value>> {
-        self.res.iter(filters).await
-    }
+    super::paged_reads!(res, "offers");
 
     /// `product_offer/save` in chunks of 50. eMAG may answer isError=true yet save the offer:
     /// re-read it after an error (spec §5).
@@ -112,11 +99,13 @@ impl Stock {
     /// Set the stock of one offer (seller product id) to `value` (0..65535).
     pub async fn update(&self, product_id: u64, value: i64) -> Result<Value> {
         let mut errors = Vec::new();
-        if !(1..=16_777_215).contains(&product_id) {
-            errors.push(format!("product_id: must be 1..16777215, got {product_id}"));
+        if !(1..=MAX_PRODUCT_ID as u64).contains(&product_id) {
+            errors.push(format!(
+                "product_id: must be 1..{MAX_PRODUCT_ID}, got {product_id}"
+            ));
         }
-        if !(0..=65_535).contains(&value) {
-            errors.push(format!("stock: must be 0..65535, got {value}"));
+        if !(0..=MAX_STOCK).contains(&value) {
+            errors.push(format!("stock: must be 0..{MAX_STOCK}, got {value}"));
         }
         if !errors.is_empty() {
             return Err(Error::validation(errors));

@@ -3,9 +3,9 @@
 use serde_json::Value;
 
 use super::Resource;
-use crate::client::pagination::Pager;
 use crate::client::{Client, Request};
 use crate::error::{Error, Result};
+use crate::limits::MAX_ORDER_ID;
 use crate::models::Order;
 
 /// Orders. Note that eMAG's `order/read` defaults to type 3 (fulfilled by the seller) when no
@@ -38,20 +38,7 @@ impl Orders {
             .collect()
     }
 
-    /// The number of orders matching the filters.
-    pub async fn count(&self, filters: Value) -> Result<u64> {
-        self.res.count(filters).await
-    }
-
-    /// A pager over every page; ranges longer than a month are split into windows.
-    pub fn pages(&self, filters: Value) -> Result<Pager> {
-        self.res.pages(filters)
-    }
-
-    /// Every order of every page.
-    pub async fn iter(&self, filters: Value) -> Result<Vec<Value>> {
-        self.res.iter(filters).await
-    }
+    super::paged_reads!(res, "orders");
 
     /// `order/acknowledge/{id}`: moves a new order (1) to in progress (2).
     pub async fn acknowledge(&self, order_id: u64) -> Result<Value> {
@@ -85,11 +72,11 @@ impl Orders {
 }
 
 fn check_id(order_id: u64) -> Result<()> {
-    if (1..=4_294_967_295).contains(&order_id) {
+    if (1..=MAX_ORDER_ID as u64).contains(&order_id) {
         Ok(())
     } else {
         Err(Error::validation(vec![format!(
-            "order_id: must be 1..4294967295, got {order_id}"
+            "order_id: must be 1..{MAX_ORDER_ID}, got {order_id}"
         )]))
     }
 }

@@ -186,50 +186,7 @@ impl PgStore {
             tx.batch_execute("TRUNCATE orders, offers, sync_runs, checkpoints")
                 .await?;
             for (table, key) in TABLES {
-                let columns = sqlite_columns(&source, table)?;
-                let list = columns.join(", ");
-                let probe = tx
-                    .prepare(&format!("SELECT {list} FROM {table} LIMIT 0"))
-                    .await?;
-                let mut arrays: Vec<ColumnArray> = probe
-                    .columns()
-                    .iter()
-                    .map(|c| ColumnArray::of(c.type_()))
-                    .collect();
-                let args = arrays
-                    .iter()
-                    .enumerate()
-                    .map(|(i, a)| format!("${}::{}", i + 1, a.cast()))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let insert = tx
-                    .prepare(&format!(
-                        "INSERT INTO {table} ({list}) SELECT * FROM unnest({args})"
-                    ))
-                    .await?;
-                let mut stmt =
-                    source.prepare(&format!("SELECT {list} FROM {table} ORDER BY {key}"))?;
-                let mut rows = stmt.query([])?;
-                let mut n = 0;
-                loop {
-                    let row = rows.next()?;
-                    if let Some(row) = row {
-                        for (i, a) in arrays.iter_mut().enumerate() {
-                            a.push(row.get::<_, SqlValue>(i)?, &columns[i])?;
-                        }
-                        n += 1;
-                    }
-                    if (row.is_none() && n > 0) || n == CHUNK {
-                        let params: Vec<&(dyn ToSql + Sync)> =
-                            arrays.iter().map(ColumnArray::param).collect();
-                        tx.execute(&insert, &params).await?;
-                        arrays.iter_mut().for_each(ColumnArray::clear);
-                        n = 0;
-                    }
-                    if row.is_none() {
-                        break;
-                    }
-                }
+                copy_table(&source, &tx, table, key).await?;
             }
             tx.batch_execute(
                 "SELECT setval(pg_get_serial_sequence('sync_runs', 'id'),
@@ -245,4 +202,57 @@ impl PgStore {
         })
         })
     }
+}
+
+/// One table's rows from the SQLite copy into PostgreSQL, `CHUNK` rows per statement (a
+/// column array per column).
+async fn copy_table(
+    source: &rusqlite::Connection,
+    tx: &deadpool_postgres::Transaction<'_>,
+    table: &str,
+    key: &str,
+) -> Result<()> {
+    let columns = sqlite_columns(source, table)?;
+    let list = columns.join(", ");
+    let probe = tx
+        .prepare(&format!("SELECT {list} FROM {table} LIMIT 0"))
+        .await?;
+    let mut arrays: Vec<ColumnArray> = probe
+        .columns()
+        .iter()
+        .map(|c| ColumnArray::of(c.type_()))
+        .collect();
+    let args = arrays
+        .iter()
+        .enumerate()
+        .map(|(i, a)| format!("${}::{}", i + 1, a.cast()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let insert = tx
+        .prepare(&format!(
+            "INSERT INTO {table} ({list}) SELECT * FROM unnest({args})"
+        ))
+        .await?;
+    let mut stmt = source.prepare(&format!("SELECT {list} FROM {table} ORDER BY {key}"))?;
+    let mut rows = stmt.query([])?;
+    let mut n = 0;
+    loop {
+        let row = rows.next()?;
+        if let Some(row) = row {
+            for (i, a) in arrays.iter_mut().enumerate() {
+                a.push(row.get::<_, SqlValue>(i)?, &columns[i])?;
+            }
+            n += 1;
+        }
+        if (row.is_none() && n > 0) || n == CHUNK {
+            let params: Vec<&(dyn ToSql + Sync)> = arrays.iter().map(ColumnArray::param).collect();
+            tx.execute(&insert, &params).await?;
+            arrays.iter_mut().for_each(ColumnArray::clear);
+            n = 0;
+        }
+        if row.is_none() {
+            break;
+        }
+    }
+    Ok(())
 }

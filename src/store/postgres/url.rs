@@ -119,51 +119,18 @@ impl PgUrl {
         if let Some(p) = u.password() {
             config.password(decode(p));
         }
-        let mut host = u.host_str().map(decode).unwrap_or_default();
-        let mut port = u.port();
-        let mut dbname = decode(u.path().trim_start_matches('/'));
-        let mut schema = DEFAULT_SCHEMA.to_owned();
-        let mut sslmode: Option<String> = None;
-        let mut root_cert = None;
-        let mut connect_timeout = Duration::from_secs(10);
-        for (key, value) in u.query_pairs() {
-            let value = value.into_owned();
-            match &*key {
-                "schema" => schema = value,
-                "sslmode" => sslmode = Some(value),
-                "sslrootcert" => root_cert = Some(value),
-                "host" => host = value,
-                "port" => {
-                    port = Some(
-                        value
-                            .parse()
-                            .map_err(|_| bad(&display, "port: not a port number"))?,
-                    )
-                }
-                "dbname" => dbname = value,
-                "user" => user = value,
-                "password" => {
-                    config.password(value);
-                }
-                "application_name" => {
-                    config.application_name(&value);
-                }
-                "connect_timeout" => {
-                    let s: u64 = value
-                        .parse()
-                        .map_err(|_| bad(&display, "connect_timeout: not a number of seconds"))?;
-                    connect_timeout = Duration::from_secs(s.max(1));
-                }
-                other => {
-                    return Err(bad(
-                        &display,
-                        format!(
-                            "unknown parameter {other:?} (known: schema, sslmode, sslrootcert, \
-                             host, port, dbname, user, password, application_name, connect_timeout)"
-                        ),
-                    ))
-                }
-            }
+        let q = read_query(&u, &mut config, &display)?;
+        let schema = q.schema;
+        let (sslmode, root_cert, connect_timeout) = (q.sslmode, q.root_cert, q.connect_timeout);
+        let mut host = q
+            .host
+            .unwrap_or_else(|| u.host_str().map(decode).unwrap_or_default());
+        let port = q.port.or(u.port());
+        let mut dbname = q
+            .dbname
+            .unwrap_or_else(|| decode(u.path().trim_start_matches('/')));
+        if let Some(u) = q.user {
+            user = u;
         }
         if !is_identifier(&schema) {
             return Err(bad(
@@ -181,19 +148,7 @@ impl PgUrl {
             dbname = user.clone();
         }
         let port = port.unwrap_or(5432);
-        let tls = match sslmode.as_deref() {
-            None if is_local(&host) => TlsMode::Disable,
-            None => TlsMode::Prefer,
-            Some("disable") => TlsMode::Disable,
-            Some("allow" | "prefer") => TlsMode::Prefer,
-            Some("require" | "verify-ca" | "verify-full") => TlsMode::Require,
-            Some(_) => {
-                return Err(bad(
-                    &display,
-                    "sslmode: one of disable, allow, prefer, require, verify-ca, verify-full",
-                ))
-            }
-        };
+        let tls = tls_mode(sslmode.as_deref(), &host, &display)?;
         if tls != TlsMode::Disable && host.starts_with('/') {
             return Err(bad(&display, "sslmode: a Unix socket takes no TLS"));
         }
@@ -225,6 +180,89 @@ impl PgUrl {
             label,
         })
     }
+}
+
+/// What the URL's query parameters set (the password and application name go straight into
+/// `config`).
+struct Query {
+    schema: String,
+    sslmode: Option<String>,
+    root_cert: Option<String>,
+    host: Option<String>,
+    port: Option<u16>,
+    dbname: Option<String>,
+    user: Option<String>,
+    connect_timeout: Duration,
+}
+
+fn read_query(u: &url::Url, config: &mut tokio_postgres::Config, display: &str) -> Result<Query> {
+    let mut q = Query {
+        schema: DEFAULT_SCHEMA.to_owned(),
+        sslmode: None,
+        root_cert: None,
+        host: None,
+        port: None,
+        dbname: None,
+        user: None,
+        connect_timeout: Duration::from_secs(10),
+    };
+    for (key, value) in u.query_pairs() {
+        let value = value.into_owned();
+        match &*key {
+            "schema" => q.schema = value,
+            "sslmode" => q.sslmode = Some(value),
+            "sslrootcert" => q.root_cert = Some(value),
+            "host" => q.host = Some(value),
+            "port" => {
+                q.port = Some(
+                    value
+                        .parse()
+                        .map_err(|_| bad(display, "port: not a port number"))?,
+                )
+            }
+            "dbname" => q.dbname = Some(value),
+            "user" => q.user = Some(value),
+            "password" => {
+                config.password(value);
+            }
+            "application_name" => {
+                config.application_name(&value);
+            }
+            "connect_timeout" => {
+                let s: u64 = value
+                    .parse()
+                    .map_err(|_| bad(display, "connect_timeout: not a number of seconds"))?;
+                q.connect_timeout = Duration::from_secs(s.max(1));
+            }
+            other => {
+                return Err(bad(
+                    display,
+                    format!(
+                        "unknown parameter {other:?} (known: schema, sslmode, sslrootcert, \
+                         host, port, dbname, user, password, application_name, connect_timeout)"
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(q)
+}
+
+/// The TLS mode of `sslmode` (none given: plain on loopback and sockets, else `prefer`).
+fn tls_mode(sslmode: Option<&str>, host: &str, display: &str) -> Result<TlsMode> {
+    Ok(match sslmode {
+        None if is_local(host) => TlsMode::Disable,
+        None => TlsMode::Prefer,
+        Some("disable") => TlsMode::Disable,
+        Some("allow" | "prefer") => TlsMode::Prefer,
+        Some("require" | "verify-ca" | "verify-full") => TlsMode::Require,
+        Some(_) => {
+            return Err(bad(
+                display,
+                "sslmode: one of disable, allow, prefer, require, verify-ca, verify-full",
+            ))
+        }
+    })
 }
 
 #[cfg(test)]

@@ -1,31 +1,16 @@
 //! Request guards the client applies before sending: what eMAG would refuse anyway
 //! (spec §4, §10.9, §16 rules 4-5 and 15), refused locally with a clear validation error:
-//! bulks of at most 50 entities, at most 4000 input elements, `itemsPerPage` within its bound,
+//! bulks of at most [`MAX_BULK_ENTITIES`] entities, at most [`MAX_INPUT_ELEMENTS`] input elements, `itemsPerPage` within its bound,
 //! and order date filters paired and at most one calendar month apart.
 
 use chrono::NaiveDateTime;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+use crate::lenient;
+use crate::limits::{max_items_per_page, MAX_BULK_ENTITIES, MAX_INPUT_ELEMENTS};
 use crate::phpform;
 use crate::time::{add_month, EMAG_FORMAT};
-
-/// At most this many entities in one bulk save.
-pub const MAX_BULK_ENTITIES: usize = 50;
-/// At most this many form input elements per request (PHP's `max_input_vars` on eMAG).
-pub const MAX_INPUT_ELEMENTS: usize = 4000;
-/// `itemsPerPage` bound for most reads.
-pub const MAX_ITEMS_PER_PAGE: u64 = 100;
-/// `itemsPerPage` bound for `invoice/read` and `customer-invoice/read`.
-pub const MAX_ITEMS_PER_PAGE_INVOICES: u64 = 1000;
-
-/// The `itemsPerPage` bound of a resource.
-pub fn max_items_per_page(resource: &str) -> u64 {
-    match resource.trim_matches('/') {
-        "invoice" | "customer-invoice" => MAX_ITEMS_PER_PAGE_INVOICES,
-        _ => MAX_ITEMS_PER_PAGE,
-    }
-}
 
 /// The date filter pairs of `order/read` and `order/count` (spec §10.9).
 pub const ORDER_DATE_PAIRS: [(&str, &str); 2] = [
@@ -185,7 +170,7 @@ pub fn check_payload(resource: &str, action: &str, data: &Value) -> Result<()> {
     if let Value::Object(map) = data {
         if let Some(v) = map.get("itemsPerPage") {
             let max = max_items_per_page(resource);
-            match lenient_u64(v) {
+            match lenient::uint(v) {
                 Some(n) if (1..=max).contains(&n) => {}
                 _ => errors.push(format!(
                     "itemsPerPage: must be an integer from 1 to {max}, got {v}"
@@ -193,7 +178,7 @@ pub fn check_payload(resource: &str, action: &str, data: &Value) -> Result<()> {
             }
         }
         if let Some(v) = map.get("currentPage") {
-            match lenient_u64(v) {
+            match lenient::uint(v) {
                 Some(n) if n >= 1 => {}
                 _ => errors.push(format!("currentPage: must be an integer >= 1, got {v}")),
             }
@@ -212,15 +197,6 @@ pub fn check_payload(resource: &str, action: &str, data: &Value) -> Result<()> {
         Ok(())
     } else {
         Err(Error::validation(errors))
-    }
-}
-
-/// A non-negative integer sent as a number or a numeric string.
-pub fn lenient_u64(v: &Value) -> Option<u64> {
-    match v {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
     }
 }
 

@@ -6,8 +6,8 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
-use super::config::Quota;
-use crate::hooks::Bucket;
+use super::limiter_config::Quota;
+use crate::ratelimit::Bucket;
 
 const SECOND: u64 = 1_000_000_000;
 const MINUTE: u64 = 60 * SECOND;
@@ -17,6 +17,7 @@ const MAX_RECENT: usize = 1 << 16;
 
 /// The figures of one bucket.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct BucketStats {
     /// Permits granted.
     pub requests: u64,
@@ -45,6 +46,7 @@ pub struct BucketStats {
 
 /// The figures of both buckets.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct RateLimiterStats {
     /// `"local"`, `"host"` or `"redis"` (or `"redis (local fallback)"` during an outage).
     pub backend: String,

@@ -44,6 +44,7 @@ impl FromStr for BodyMode {
 /// Everything a client needs. Build with [`ClientConfig::new`] and the `with_*` methods, or
 /// from JSON (the C and CLI faces) with [`ClientConfig::from_json`].
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct ClientConfig {
     /// API user and password.
     pub credentials: Credentials,
@@ -239,6 +240,7 @@ impl ClientConfig {
     ///   [`RateLimiterConfig::from_json`](crate::ratelimit::RateLimiterConfig::from_json) reads
     ///   it, e.g. `{"backend": "host", "path": "/run/shop.rl"}` to share the quota with other
     ///   processes; `wire_log` true: bodies at debug level, see [`ClientConfig::wire_log`]).
+    // Long on purpose: the wire struct of the JSON configuration and its mapping, key by key.
     pub fn from_json(text: &str) -> Result<Self> {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
@@ -423,14 +425,14 @@ mod tests {
             format!(r#"{{"username": "u", "password": "p", "rate_limiter": {limiter_json}}}"#);
         let config = ClientConfig::from_json(&json).unwrap();
         let limiter = config.effective_limiter().unwrap();
-        crate::runtime::block_on(limiter.acquire(crate::hooks::Bucket::Other)).unwrap();
+        crate::runtime::block_on(limiter.acquire(crate::ratelimit::Bucket::Other)).unwrap();
         // Another process naming the same file finds the quota spent.
         let other = crate::ratelimit::RateLimiter::new(
             crate::ratelimit::RateLimiterConfig::from_json(&limiter_json).unwrap(),
         )
         .unwrap();
         assert!(!other
-            .try_acquire_blocking(crate::hooks::Bucket::Other)
+            .try_acquire_blocking(crate::ratelimit::Bucket::Other)
             .unwrap());
     }
 

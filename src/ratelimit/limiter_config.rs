@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::hooks::Bucket;
+use crate::ratelimit::Bucket;
 
 /// One bucket's quota: both limits hold in every sliding window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,16 +24,19 @@ pub struct Quota {
 }
 
 impl Quota {
-    /// eMAG's orders quota: 12/s and 720/min.
-    pub const ORDERS: Quota = Quota {
-        per_second: 12,
-        per_minute: 720,
-    };
+    /// eMAG's orders quota: 12/s and 720/min ([`crate::limits`]).
+    pub const ORDERS: Quota = Quota::documented(Bucket::Orders);
     /// eMAG's quota for every other resource together: 3/s and 180/min.
-    pub const OTHER: Quota = Quota {
-        per_second: 3,
-        per_minute: 180,
-    };
+    pub const OTHER: Quota = Quota::documented(Bucket::Other);
+
+    /// eMAG's documented quota of `bucket`.
+    pub const fn documented(bucket: Bucket) -> Quota {
+        let (per_second, per_minute) = crate::limits::quota(bucket);
+        Quota {
+            per_second,
+            per_minute,
+        }
+    }
 
     /// The even spacing that keeps both windows within the quota, widened by `margin`
     /// (0.01 = 1 %). With spacing `s`, a window of length `w` holds at most `floor(w/s) + 1`
@@ -202,6 +205,7 @@ fn default_other() -> Quota {
 /// Everything a [`super::RateLimiter`] needs. `Default` is eMAG's quotas, local backend.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct RateLimiterConfig {
     /// Who shares the quota.
     #[serde(default)]
