@@ -818,3 +818,87 @@ fn a_schema_1_store_migrates_to_the_callback_queue() {
     assert!(store.enqueue_callback(&s, "order_new", 1).unwrap());
     assert_eq!(store.callback_stats().unwrap().pending, 1);
 }
+
+/// A bulk load writes its groups of pages on two connections at once (the next group while
+/// one commits): every page counted as if they came one after another, even when a page
+/// repeats ids of the one before it (in another group, not committed yet); and when a group
+/// fails, the groups before it stay written and none after it is.
+#[test]
+fn a_bulk_load_on_two_connections_counts_and_stops_as_one_would() {
+    use magflow_emag::client::RawItems;
+    use magflow_emag::sync::ingest_order_pages;
+    let Some(base) = server() else { return };
+    let url = with_schema(&base, &fresh_schema("bulk"));
+    let store = Store::open(&url).unwrap();
+    let schema = schema_of(&url);
+    let s = scope();
+    let text = |id: i64, status: i64| format!(r#"{{"id":{id},"status":{status},"type":3}}"#);
+    // 150 pages of 10 (groups hold at most 64 pages, so at least three groups); from page 75
+    // on, each page also repeats two orders of the page before it: one changed, one the same.
+    let pages_of = |first_id: i64, own: i64, changed: i64| -> Vec<magflow_emag::Result<RawItems>> {
+        (0..150)
+            .map(|p| {
+                let mut texts: Vec<String> =
+                    (0..10).map(|i| text(first_id + p * 10 + i, own)).collect();
+                if p >= 75 {
+                    texts.push(text(first_id + (p - 1) * 10 + 1, changed));
+                    texts.push(text(first_id + (p - 1) * 10 + 2, own));
+                }
+                Ok(RawItems::from_texts(&texts))
+            })
+            .collect()
+    };
+    let pages = |first_id: i64| pages_of(first_id, 1, 2);
+    let total = ingest_order_pages(&store, &s, pages(1)).unwrap();
+    let c = &total.counts;
+    assert_eq!(
+        (c.created, c.updated, c.unchanged, c.failed),
+        (1500, 75, 75, 0)
+    );
+    assert_eq!(store.count_orders(Some(&s)).unwrap(), 1500);
+    let status = |id: i64| store.get_order(id, Some(&s)).unwrap().unwrap()["status"].clone();
+    assert_eq!(
+        (status(742), status(743), status(1482), status(1492)),
+        (json!(2), json!(1), json!(2), json!(1))
+    );
+    // Again, every order changed: a repeat the same as the page before's copy is unchanged,
+    // though the table holds another text until that page's group commits.
+    let total = ingest_order_pages(&store, &s, pages_of(1, 3, 3)).unwrap();
+    let c = &total.counts;
+    assert_eq!((c.created, c.updated, c.unchanged), (0, 1500, 150));
+
+    // A group the server refuses: the load stops with its error, the pages before it in order.
+    sql(
+        &base,
+        &format!(
+            "CREATE FUNCTION {schema}.refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN IF NEW.order_id = 100555 THEN RAISE EXCEPTION 'order 100555 refused by the test'; END IF;
+             RETURN NEW; END $$;
+             CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON {schema}.orders
+             FOR EACH ROW EXECUTE FUNCTION {schema}.refuse()"
+        ),
+    );
+    let err = ingest_order_pages(&store, &s, pages(100_000)).unwrap_err();
+    assert!(err.to_string().contains("refused by the test"), "{err}");
+    let stored: Vec<i64> = sql(
+        &base,
+        &format!("SELECT order_id FROM {schema}.orders WHERE order_id >= 100000 ORDER BY order_id"),
+    )
+    .into_iter()
+    .map(|id| id.unwrap().parse().unwrap())
+    .collect();
+    let whole_pages = stored.len() / 10;
+    assert!(
+        whole_pages <= 55,
+        "{whole_pages} pages stored, the failing one is page 55"
+    );
+    assert_eq!(
+        stored,
+        (100_000..100_000 + whole_pages as i64 * 10).collect::<Vec<_>>()
+    );
+    // The store goes on: the same load without the trigger stores the rest.
+    sql(&base, &format!("DROP TRIGGER refuse ON {schema}.orders"));
+    let again = ingest_order_pages(&store, &s, pages(100_000)).unwrap();
+    assert_eq!(again.counts.created, 1500 - stored.len() as u64);
+    assert_eq!(store.count_orders(Some(&s)).unwrap(), 3000);
+}

@@ -156,6 +156,24 @@ impl PgServer {
         let sep = if self.url.contains('?') { '&' } else { '?' };
         format!("{}{sep}schema={schema}", self.url)
     }
+
+    /// Drop a schema a measurement used, so that the server's background work on its tables
+    /// (autovacuum of 100,000 new rows) does not run into the next measurement.
+    pub fn drop_schema(&self, schema: &str) -> Result<(), Box<dyn std::error::Error>> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        rt.block_on(async {
+            let (client, conn) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls).await?;
+            tokio::spawn(conn);
+            client
+                .batch_execute(&format!(
+                    "SET client_min_messages = warning; DROP SCHEMA IF EXISTS {schema} CASCADE"
+                ))
+                .await
+        })?;
+        Ok(())
+    }
 }
 
 impl Drop for PgServer {

@@ -206,6 +206,28 @@ impl Store {
         on_engine!(self, s => s.upsert_prepared_order_pages(scope, pages))
     }
 
+    /// Groups of pages of orders, each in one transaction, in order (a bulk load); `done`
+    /// gets each group's tag and counts once it is committed. Stops at the first error: the
+    /// groups before it stay written, none after it is. PostgreSQL writes the next group on
+    /// a second connection while one commits (see `postgres/pipeline.rs`).
+    pub(crate) fn write_order_groups<T>(
+        &self,
+        scope: &Scope,
+        groups: impl IntoIterator<Item = (Vec<PreparedOrders>, T)>,
+        mut done: impl FnMut(T, Vec<UpsertCounts>),
+    ) -> Result<()> {
+        match &self.engine {
+            Engine::Postgres(s) => s.write_order_groups(scope, groups, done),
+            Engine::Sqlite(s) => {
+                for (pages, tag) in groups {
+                    let pages: Vec<&PreparedOrders> = pages.iter().collect();
+                    done(tag, s.upsert_prepared_order_pages(scope, &pages)?);
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// Upsert a page of offers in one transaction (with an optional checkpoint).
     pub fn upsert_offers(
         &self,

@@ -10,6 +10,7 @@ mod callbacks;
 mod copy;
 mod lock;
 mod pages;
+mod pipeline;
 mod read;
 mod runs;
 mod schema;
@@ -189,6 +190,14 @@ impl PgStore {
         })
     }
 
+    /// The store's runtime, to spawn tasks on.
+    fn runtime(&self) -> Result<&tokio::runtime::Handle> {
+        self.rt
+            .as_ref()
+            .map(tokio::runtime::Runtime::handle)
+            .ok_or_else(|| Error::store(format!("{}: the store is closed", self.label)))
+    }
+
     /// Run `f` with the store's runtime on a thread outside any async runtime (this one, or a
     /// scoped one when called from async code), so that `f` may `block_on` futures that are
     /// not `Send` (e.g. holding a SQLite connection across awaits).
@@ -220,17 +229,29 @@ impl PgStore {
     /// key lookups: each page slower than the last. Once this process has stored 2,000 orders
     /// in tables never analyzed, it analyzes them itself, once.
     async fn analyze_new_tables(&self, c: &Object, created: u64) -> Result<()> {
+        if self.needs_analyze(created) {
+            self.analyze(c).await?;
+        }
+        Ok(())
+    }
+
+    /// Count `created` rows; true once the tables, never analyzed, have enough of them.
+    fn needs_analyze(&self, created: u64) -> bool {
         use std::sync::atomic::Ordering;
         let before = self.unanalyzed_rows.load(Ordering::Relaxed);
         if before == u64::MAX {
-            return Ok(());
+            return false;
         }
         if before + created < 2_000 {
             self.unanalyzed_rows
                 .store(before + created, Ordering::Relaxed);
-            return Ok(());
+            return false;
         }
         self.unanalyzed_rows.store(u64::MAX, Ordering::Relaxed);
+        true
+    }
+
+    async fn analyze(&self, c: &Object) -> Result<()> {
         c.batch_execute("ANALYZE orders; ANALYZE offers").await?;
         Ok(())
     }

@@ -2,9 +2,11 @@
 //! rows by binary `COPY`, changed rows by one upsert over arrays, unchanged rows touched.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use deadpool_postgres::{GenericClient, Object, Transaction};
 use serde_json::Value;
+use tokio::sync::oneshot;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
@@ -155,9 +157,10 @@ struct Write {
 }
 
 /// What to do with the items, decided as the SQLite engine does (the same id twice compares
-/// with its first copy): each item's outcome, the copy to write for each new or changed id
+/// with its first copy): each item's id and outcome, the copy to write for each new or changed id
 /// (its last), and the unchanged ids to touch.
 struct Plan {
+    ids: Vec<i64>,
     outcomes: Vec<Outcome>,
     write: Vec<Write>,
     touch: Vec<i64>,
@@ -168,10 +171,12 @@ fn plan(
     mut existing: HashMap<i64, String>,
 ) -> Plan {
     let stored: HashSet<i64> = existing.keys().copied().collect();
+    let mut ids = Vec::new();
     let mut outcomes = Vec::new();
     let mut write: HashMap<i64, (usize, String)> = HashMap::new();
     let mut touch = Vec::new();
     for (index, (id, hash)) in ids_hashes.enumerate() {
+        ids.push(id);
         match existing.insert(id, hash.clone()) {
             Some(h) if h == hash => {
                 outcomes.push(Outcome::Unchanged);
@@ -201,6 +206,7 @@ fn plan(
     touch.sort_unstable();
     touch.dedup();
     Plan {
+        ids,
         outcomes,
         write,
         touch,
@@ -277,6 +283,52 @@ fn items_of<'a>(pages: &[&'a PreparedOrders]) -> Result<Vec<Item<'a>>> {
     Ok(items)
 }
 
+/// The group written just before this one on another connection and not committed yet
+/// (see `pipeline.rs`): its rows as they will stand once it commits (id -> hash of its last
+/// copy), a signal once its rows are written (it then holds their locks), and one once it
+/// committed (a dropped sender: it failed).
+pub(super) struct Prior {
+    pub hashes: Arc<HashMap<i64, String>>,
+    pub written: Option<oneshot::Receiver<()>>,
+    pub committed: Option<oneshot::Receiver<()>>,
+}
+
+/// How a transaction follows the one before it on another connection: it compares with the
+/// prior group's rows, writes only after it when they share ids (otherwise the two could
+/// wait on each other's row locks), commits only after it, and signals its own writes.
+#[derive(Default)]
+pub(super) struct Chain<'a> {
+    pub prior: Option<&'a mut Prior>,
+    pub written: Option<oneshot::Sender<()>>,
+}
+
+impl Chain<'_> {
+    async fn before_writes(&mut self, ids: &[i64]) -> Result<()> {
+        if let Some(prior) = self.prior.as_deref_mut() {
+            if ids.iter().any(|id| prior.hashes.contains_key(id)) {
+                if let Some(rx) = prior.written.take() {
+                    rx.await.map_err(|_| earlier_failed())?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn after_writes(&mut self) -> Result<()> {
+        if let Some(tx) = self.written.take() {
+            let _ = tx.send(());
+        }
+        if let Some(rx) = self.prior.as_deref_mut().and_then(|p| p.committed.take()) {
+            rx.await.map_err(|_| earlier_failed())?;
+        }
+        Ok(())
+    }
+}
+
+fn earlier_failed() -> Error {
+    Error::store("an earlier group of pages was not written, so this one was rolled back")
+}
+
 /// Pages of orders, the checkpoint and the run's counts in one transaction, its statements
 /// pipelined: `BEGIN` with the key lookups (and the generation check: nothing is written when
 /// it changed), then the writes with the checkpoint and the counts, then `COMMIT`. The same id
@@ -289,8 +341,22 @@ pub(super) async fn write_order_pages(
     at: PageCommit<'_>,
     new_rows: NewRows,
 ) -> Result<Option<Vec<UpsertCounts>>> {
+    write_chained(c, pages, None, at, new_rows, &mut Chain::default()).await
+}
+
+/// [`write_order_pages`] with the texts' hashes when already known (in the items' order),
+/// after the transaction `chain` names.
+pub(super) async fn write_chained(
+    c: &Object,
+    pages: &[&PreparedOrders],
+    hashes: Option<&[String]>,
+    at: PageCommit<'_>,
+    new_rows: NewRows,
+    chain: &mut Chain<'_>,
+) -> Result<Option<Vec<UpsertCounts>>> {
     let items = items_of(pages)?;
-    let plan = match begin_and_plan(c, at.scope, &items, at.run).await {
+    let prior = chain.prior.as_deref().map(|p| &*p.hashes);
+    let plan = match begin_and_plan(c, at.scope, &items, hashes, at.run, prior).await {
         Ok(plan) => plan,
         Err(e) => {
             // Not back into the pool inside a transaction (a broken connection is dropped).
@@ -316,7 +382,15 @@ pub(super) async fn write_order_pages(
         plan: &plan,
         new_rows,
     };
-    match page.write(pages, &counts).await {
+    let written = async {
+        chain.before_writes(&plan.ids).await?;
+        if !page.write(pages, &counts).await? {
+            return Ok(false);
+        }
+        chain.after_writes().await?;
+        Ok::<bool, Error>(true)
+    };
+    match written.await {
         Ok(true) => {
             c.batch_execute("COMMIT").await?;
             Ok(Some(counts))
@@ -333,13 +407,16 @@ pub(super) async fn write_order_pages(
 }
 
 /// `BEGIN`, the generation check and the key lookups in one round trip, the texts hashed
-/// while the lookups are on their way (the futures before the hashing have sent their
-/// statements when it runs); then what to write.
+/// (unless `known`) while the lookups are on their way (the futures before the hashing have
+/// sent their statements when it runs); the rows of `prior` stand over what the lookups
+/// found; then what to write.
 async fn begin_and_plan(
     c: &Object,
     scope: &Scope,
     items: &[Item<'_>],
+    known: Option<&[String]>,
     run: Option<&RunContext>,
+    prior: Option<&HashMap<i64, String>>,
 ) -> Result<Plan> {
     let ids: Vec<i64> = items.iter().map(|i| i.row.id).collect();
     let generation = async {
@@ -348,17 +425,24 @@ async fn begin_and_plan(
             None => Ok(()),
         }
     };
-    let ((), (), existing, hashes) = tokio::try_join!(
+    let ((), (), mut existing, hashes) = tokio::try_join!(
         async { Ok::<(), Error>(c.batch_execute("BEGIN").await?) },
         generation,
         existing_hashes(c, ORDERS, scope, &ids),
         async {
-            Ok(items
-                .iter()
-                .map(|i| content_hash(i.text))
-                .collect::<Vec<_>>())
+            Ok(match known {
+                Some(known) if known.len() == items.len() => known.to_vec(),
+                _ => items.iter().map(|i| content_hash(i.text)).collect(),
+            })
         },
     )?;
+    if let Some(prior) = prior {
+        for id in &ids {
+            if let Some(hash) = prior.get(id) {
+                existing.insert(*id, hash.clone());
+            }
+        }
+    }
     Ok(plan(ids.into_iter().zip(hashes), existing))
 }
 
