@@ -9,6 +9,7 @@
 mod callbacks;
 mod copy;
 mod lock;
+mod offer_pages;
 mod pages;
 mod pipeline;
 mod read;

@@ -1,21 +1,19 @@
-//! Writing pages of orders and offers: change detection against the stored hashes, the new
-//! rows by binary `COPY`, changed rows by one upsert over arrays, unchanged rows touched.
+//! Writing pages of orders: change detection against the stored hashes, the new rows by
+//! binary `COPY`, changed rows by one upsert over arrays, unchanged rows touched.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
-use deadpool_postgres::{GenericClient, Object, Transaction};
+use deadpool_postgres::{GenericClient, Object};
 use serde_json::Value;
-use tokio::sync::oneshot;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
 
-use super::super::prepared::{offer_texts, OfferColumns};
-use super::super::rows::{Table, OFFERS, ORDERS};
+use super::super::rows::{Table, ORDERS};
 use super::super::{
     content_hash, now_utc, PageCommit, PreparedOrders, RunContext, Scope, UpsertCounts,
 };
+use super::pipeline::Chain;
 use crate::error::{Error, Result};
 
 /// How rows new to the table are written.
@@ -109,7 +107,7 @@ pub(super) async fn save_checkpoint_tx<C: GenericClient>(
 }
 
 /// The stored hashes of `ids` (one statement).
-async fn existing_hashes<C: GenericClient>(
+pub(super) async fn existing_hashes<C: GenericClient>(
     tx: &C,
     table: Table,
     scope: &Scope,
@@ -133,14 +131,14 @@ async fn existing_hashes<C: GenericClient>(
 
 /// What became of one item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
+pub(super) enum Outcome {
     Created,
     Updated,
     Unchanged,
 }
 
 impl Outcome {
-    fn count(self, counts: &mut UpsertCounts) {
+    pub(super) fn count(self, counts: &mut UpsertCounts) {
         match self {
             Outcome::Created => counts.created += 1,
             Outcome::Updated => counts.updated += 1,
@@ -150,23 +148,23 @@ impl Outcome {
 }
 
 /// One row to write: the item's index, its hash, and whether the table holds its id.
-struct Write {
-    index: usize,
-    hash: String,
-    stored: bool,
+pub(super) struct Write {
+    pub index: usize,
+    pub hash: String,
+    pub stored: bool,
 }
 
 /// What to do with the items, decided as the SQLite engine does (the same id twice compares
 /// with its first copy): each item's id and outcome, the copy to write for each new or changed id
 /// (its last), and the unchanged ids to touch.
-struct Plan {
-    ids: Vec<i64>,
-    outcomes: Vec<Outcome>,
-    write: Vec<Write>,
-    touch: Vec<i64>,
+pub(super) struct Plan {
+    pub ids: Vec<i64>,
+    pub outcomes: Vec<Outcome>,
+    pub write: Vec<Write>,
+    pub touch: Vec<i64>,
 }
 
-fn plan(
+pub(super) fn plan(
     ids_hashes: impl Iterator<Item = (i64, String)>,
     mut existing: HashMap<i64, String>,
 ) -> Plan {
@@ -281,52 +279,6 @@ fn items_of<'a>(pages: &[&'a PreparedOrders]) -> Result<Vec<Item<'a>>> {
         }
     }
     Ok(items)
-}
-
-/// The group written just before this one on another connection and not committed yet
-/// (see `pipeline.rs`): its rows as they will stand once it commits (id -> hash of its last
-/// copy), a signal once its rows are written (it then holds their locks), and one once it
-/// committed (a dropped sender: it failed).
-pub(super) struct Prior {
-    pub hashes: Arc<HashMap<i64, String>>,
-    pub written: Option<oneshot::Receiver<()>>,
-    pub committed: Option<oneshot::Receiver<()>>,
-}
-
-/// How a transaction follows the one before it on another connection: it compares with the
-/// prior group's rows, writes only after it when they share ids (otherwise the two could
-/// wait on each other's row locks), commits only after it, and signals its own writes.
-#[derive(Default)]
-pub(super) struct Chain<'a> {
-    pub prior: Option<&'a mut Prior>,
-    pub written: Option<oneshot::Sender<()>>,
-}
-
-impl Chain<'_> {
-    async fn before_writes(&mut self, ids: &[i64]) -> Result<()> {
-        if let Some(prior) = self.prior.as_deref_mut() {
-            if ids.iter().any(|id| prior.hashes.contains_key(id)) {
-                if let Some(rx) = prior.written.take() {
-                    rx.await.map_err(|_| earlier_failed())?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    async fn after_writes(&mut self) -> Result<()> {
-        if let Some(tx) = self.written.take() {
-            let _ = tx.send(());
-        }
-        if let Some(rx) = self.prior.as_deref_mut().and_then(|p| p.committed.take()) {
-            rx.await.map_err(|_| earlier_failed())?;
-        }
-        Ok(())
-    }
-}
-
-fn earlier_failed() -> Error {
-    Error::store("an earlier group of pages was not written, so this one was rolled back")
 }
 
 /// Pages of orders, the checkpoint and the run's counts in one transaction, its statements
@@ -600,90 +552,4 @@ async fn upsert_orders(
     )
     .await?;
     Ok(())
-}
-
-/// The columns of the offers a page writes, as arrays (one statement per page).
-#[derive(Default)]
-struct OfferArrays<'a> {
-    id: Vec<i64>,
-    pnk: Vec<Option<&'a str>>,
-    name: Vec<Option<&'a str>>,
-    status: Vec<Option<i64>>,
-    price: Vec<Option<f64>>,
-    stock: Vec<Option<i64>>,
-    data: Vec<&'a str>,
-    hash: Vec<String>,
-}
-
-const UPSERT_OFFERS: &str = "
-WITH w AS (
-    INSERT INTO offers (platform, account, offer_id, part_number_key, name, status, sale_price,
-        general_stock, data, content_hash, first_seen_at, synced_at)
-    SELECT $1, $2, t.id, t.pnk, t.name, t.st, t.price, t.stock, t.data, t.h, $11, $11
-    FROM unnest($3::int8[], $4::text[], $5::text[], $6::int8[], $7::float8[], $8::int8[],
-                $9::text[], $10::text[]) AS t(id, pnk, name, st, price, stock, data, h)
-    ON CONFLICT (platform, account, offer_id) DO UPDATE SET
-        part_number_key = excluded.part_number_key, name = excluded.name,
-        status = excluded.status, sale_price = excluded.sale_price,
-        general_stock = excluded.general_stock, data = excluded.data,
-        content_hash = excluded.content_hash, synced_at = excluded.synced_at
-    RETURNING 1
-), u AS (
-    UPDATE offers o SET synced_at = $11 FROM unnest($12::int8[]) AS i(id)
-    WHERE o.platform = $1 AND o.account = $2 AND o.offer_id = i.id
-    RETURNING 1
-)
-SELECT (SELECT count(*) FROM w), (SELECT count(*) FROM u)";
-
-pub(super) async fn upsert_offers_tx(
-    tx: &Transaction<'_>,
-    scope: &Scope,
-    offers: &[Value],
-) -> Result<UpsertCounts> {
-    let mut counts = UpsertCounts::default();
-    let kept = offer_texts(offers, &mut counts)?;
-    let ids: Vec<i64> = kept.iter().map(|k| k.0).collect();
-    let existing = existing_hashes(tx, OFFERS, scope, &ids).await?;
-    let hashes = kept.iter().map(|(id, _, text)| (*id, content_hash(text)));
-    let plan = plan(hashes, existing);
-    for outcome in &plan.outcomes {
-        outcome.count(&mut counts);
-    }
-    let mut cols = OfferArrays::default();
-    for w in plan.write {
-        let (id, offer, text) = &kept[w.index];
-        let c = OfferColumns::of(offer);
-        cols.id.push(*id);
-        cols.pnk.push(c.part_number_key);
-        cols.name.push(c.name);
-        cols.status.push(c.status);
-        cols.price.push(c.sale_price);
-        cols.stock.push(c.general_stock);
-        cols.data.push(text.as_str());
-        cols.hash.push(w.hash);
-    }
-    if cols.id.is_empty() && plan.touch.is_empty() {
-        return Ok(counts);
-    }
-    let stmt = tx.prepare_cached(UPSERT_OFFERS).await?;
-    let now = now_utc();
-    tx.query_one(
-        &stmt,
-        &[
-            &scope.platform.code(),
-            &scope.account,
-            &cols.id,
-            &cols.pnk,
-            &cols.name,
-            &cols.status,
-            &cols.price,
-            &cols.stock,
-            &cols.data,
-            &cols.hash,
-            &now,
-            &plan.touch,
-        ],
-    )
-    .await?;
-    Ok(counts)
 }

@@ -18,12 +18,58 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::super::{content_hash, PageCommit, PreparedOrders, Scope, UpsertCounts};
-use super::pages::{self, Chain, NewRows, Prior};
+use super::pages::{self, NewRows};
 use super::PgStore;
 use crate::error::{Error, Result};
 
 /// Groups written at once, each on its own connection.
 const DEPTH: usize = 2;
+
+/// The group written just before this one on another connection and not committed yet
+/// (see `pipeline.rs`): its rows as they will stand once it commits (id -> hash of its last
+/// copy), a signal once its rows are written (it then holds their locks), and one once it
+/// committed (a dropped sender: it failed).
+pub(super) struct Prior {
+    pub hashes: Arc<HashMap<i64, String>>,
+    pub written: Option<oneshot::Receiver<()>>,
+    pub committed: Option<oneshot::Receiver<()>>,
+}
+
+/// How a transaction follows the one before it on another connection: it compares with the
+/// prior group's rows, writes only after it when they share ids (otherwise the two could
+/// wait on each other's row locks), commits only after it, and signals its own writes.
+#[derive(Default)]
+pub(super) struct Chain<'a> {
+    pub prior: Option<&'a mut Prior>,
+    pub written: Option<oneshot::Sender<()>>,
+}
+
+impl Chain<'_> {
+    pub(super) async fn before_writes(&mut self, ids: &[i64]) -> Result<()> {
+        if let Some(prior) = self.prior.as_deref_mut() {
+            if ids.iter().any(|id| prior.hashes.contains_key(id)) {
+                if let Some(rx) = prior.written.take() {
+                    rx.await.map_err(|_| earlier_failed())?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) async fn after_writes(&mut self) -> Result<()> {
+        if let Some(tx) = self.written.take() {
+            let _ = tx.send(());
+        }
+        if let Some(rx) = self.prior.as_deref_mut().and_then(|p| p.committed.take()) {
+            rx.await.map_err(|_| earlier_failed())?;
+        }
+        Ok(())
+    }
+}
+
+fn earlier_failed() -> Error {
+    Error::store("an earlier group of pages was not written, so this one was rolled back")
+}
 
 /// One group of pages and what it needs to be written in its own task.
 struct Group {
@@ -71,12 +117,16 @@ impl PgStore {
     /// Write groups of pages, each in one transaction, in order, up to `DEPTH` at once on
     /// their own connections; `done` gets each group's tag and counts once it committed.
     /// Stops at the first error: the groups before it stay written, none after it is.
-    pub(crate) fn write_order_groups<T>(
+    pub(crate) fn write_order_groups<T, G, D>(
         &self,
         scope: &Scope,
-        groups: impl IntoIterator<Item = (Vec<PreparedOrders>, T)>,
-        mut done: impl FnMut(T, Vec<UpsertCounts>),
-    ) -> Result<()> {
+        groups: G,
+        mut done: D,
+    ) -> Result<()>
+    where
+        G: IntoIterator<Item = (Vec<PreparedOrders>, T)>,
+        D: FnMut(T, Vec<UpsertCounts>),
+    {
         let runtime = self.runtime()?.clone();
         let mut in_flight: VecDeque<(JoinHandle<Result<Vec<UpsertCounts>>>, T)> = VecDeque::new();
         let mut prior: Option<Prior> = None;

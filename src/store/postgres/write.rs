@@ -5,7 +5,8 @@ use serde_json::Value;
 
 use super::super::now_utc;
 use super::super::{PageCommit, PreparedOrders, RunContext, Scope, UpsertCounts};
-use super::pages::{self, add_run_counts, check_generation, save_checkpoint_tx, upsert_offers_tx};
+use super::offer_pages::upsert_offers_tx;
+use super::pages::{self, add_run_counts, check_generation, save_checkpoint_tx};
 use super::PgStore;
 use crate::error::{Error, Result};
 
