@@ -37,6 +37,9 @@ pub struct PgStore {
     /// Orders stored by this process while the tables had never been analyzed (see
     /// [`PgStore::analyze_new_tables`]); `u64::MAX` once they have statistics.
     unanalyzed_rows: std::sync::atomic::AtomicU64,
+    /// [`crate::runtime::fork_generation`] when the runtime was built: in a forked child its
+    /// worker thread does not exist, and the runtime must not be waited for.
+    fork_generation: u64,
     rt: Option<tokio::runtime::Runtime>,
     pool: Pool,
     schema: String,
@@ -63,9 +66,17 @@ fn block_on<T: Send>(
 
 impl Drop for PgStore {
     fn drop(&mut self) {
-        // Dropping a runtime inside another one's async context panics; this does not.
-        if let Some(rt) = self.rt.take() {
+        let Some(rt) = self.rt.take() else { return };
+        if crate::runtime::fork_generation() != self.fork_generation {
+            // A forked child: joining the parent's threads could wait forever; leak it.
+            std::mem::forget(rt);
+        } else if tokio::runtime::Handle::try_current().is_ok() {
+            // Blocking inside another runtime's async context panics: let it wind down.
             rt.shutdown_background();
+        } else {
+            // Wait (briefly) for the connections' tasks to end and the worker to exit, so a
+            // program that frees the store and exits leaves nothing behind half torn down.
+            rt.shutdown_timeout(std::time::Duration::from_secs(5));
         }
     }
 }
@@ -145,6 +156,10 @@ impl PgStore {
         };
         let store = PgStore {
             unanalyzed_rows: std::sync::atomic::AtomicU64::new(u64::MAX),
+            fork_generation: {
+                crate::runtime::watch_forks();
+                crate::runtime::fork_generation()
+            },
             rt: Some(rt),
             pool,
             schema: parsed.schema.clone(),
