@@ -89,3 +89,44 @@ def test_the_callback_queue_on_postgresql():
         assert store.callback_stats()["done"] == 1
         assert [r["id"] for r in store.orders()] == [order["id"]]
         assert s.order(order["id"])["status"] == 2, "acknowledged"
+
+
+def _in_child(work, timeout=60.0):
+    """Run `work()` in a forked child: its exit status (0: it returned True), -1 if it hung."""
+    pid = os.fork()
+    if pid == 0:
+        ok = False
+        try:
+            ok = bool(work())
+        except BaseException as exc:  # the child reports through its exit code
+            sys.stderr.write(f"child failed: {exc!r}\n")
+        finally:
+            os._exit(0 if ok else 1)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.WEXITSTATUS(status) if os.WIFEXITED(status) else -2
+        time.sleep(0.02)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    return -1
+
+
+def test_a_store_used_before_fork_works_in_the_child_and_after_in_the_parent(sim):
+    # gunicorn --preload, multiprocessing with fork: the store's connections and runtime are
+    # the parent's; the child needs its own, and must not close the parent's.
+    store = m.Store(url_with_schema("fork"))
+    assert m.sync_orders(client(sim), store, wait=True)["fetched"] == 250
+    some = sim.orders()[7]
+
+    def child():
+        read = store.count_orders() == 250 and store.get_order(some["id"]) == some
+        again = m.sync_orders(client(sim), store, full=True, wait=True)
+        return read and again["status"] == "success" and store.count_orders() == 250
+
+    assert _in_child(child) == 0
+    assert _in_child(lambda: store.count_orders() == 250) == 0, "a second child, from the same parent"
+    assert store.count_orders() == 250 and store.get_order(some["id"]) == some
+    assert [r["status"] for r in store.sync_runs()] == ["success", "success"]
+    assert m.sync_orders(client(sim), store, wait=True)["status"] == "success"

@@ -12,17 +12,29 @@ use crate::error::{Error, Result};
 /// (when the guard is dropped, or the process dies) frees the lock.
 pub struct SyncLockGuard {
     held: Option<(deadpool_postgres::ClientWrapper, tokio::runtime::Handle)>,
+    /// [`crate::runtime::fork_generation`] when the lock was taken.
+    generation: u64,
 }
 
 impl SyncLockGuard {
     /// A guard holding nothing (the SQLite engine).
     pub(crate) fn none() -> Self {
-        SyncLockGuard { held: None }
+        SyncLockGuard {
+            held: None,
+            generation: crate::runtime::fork_generation(),
+        }
     }
 }
 
 impl Drop for SyncLockGuard {
     fn drop(&mut self) {
+        if self.generation != crate::runtime::fork_generation() {
+            // A forked child's copy: the lock and its connection are the parent's (unlocking
+            // here would free the parent's lock), and the runtime's thread is not in this
+            // process. Left alone.
+            std::mem::forget(self.held.take());
+            return;
+        }
         if let Some((client, handle)) = self.held.take() {
             // Unlock before returning, so the next worker finds the lock free at once (closing
             // the connection alone frees it only when the server notices).
@@ -59,6 +71,7 @@ impl PgStore {
             if got {
                 return Ok(SyncLock::Acquired(SyncLockGuard {
                     held: Some((client, tokio::runtime::Handle::current())),
+                    generation: crate::runtime::fork_generation(),
                 }));
             }
             drop(client);

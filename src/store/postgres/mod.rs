@@ -23,7 +23,9 @@ pub use lock::SyncLockGuard;
 pub use schema::PG_SCHEMA_VERSION;
 
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 
@@ -37,14 +39,103 @@ pub struct PgStore {
     /// Orders stored by this process while the tables had never been analyzed (see
     /// [`PgStore::analyze_new_tables`]); `u64::MAX` once they have statistics.
     unanalyzed_rows: std::sync::atomic::AtomicU64,
-    /// [`crate::runtime::fork_generation`] when the runtime was built: in a forked child its
-    /// worker thread does not exist, and the runtime must not be waited for.
-    fork_generation: u64,
-    rt: Option<tokio::runtime::Runtime>,
-    pool: Pool,
+    /// The runtime and pool of this process: built at open, and again in a forked child.
+    live: Mutex<Arc<Live>>,
+    /// How to connect (with the password), to build the pool anew after `fork()`.
+    connect: Connect,
     schema: String,
     display: PathBuf,
     label: String,
+}
+
+/// The connection settings of a store, kept to rebuild its pool.
+struct Connect {
+    config: tokio_postgres::Config,
+    tls: url::TlsMode,
+    root_cert: Option<String>,
+}
+
+/// A runtime and the pool whose connections live on it, in the process (fork generation)
+/// that built them. A forked child has neither the runtime's worker thread nor a connection
+/// of its own (its sockets are the parent's), so it must not use or tear down these: the
+/// store builds a new `Live` there and leaks the parent's.
+struct Live {
+    generation: u64,
+    rt: ManuallyDrop<tokio::runtime::Runtime>,
+    pool: ManuallyDrop<Pool>,
+}
+
+impl Live {
+    fn build(connect: &Connect, label: &str) -> Result<Live> {
+        crate::runtime::watch_forks();
+        let generation = crate::runtime::fork_generation();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("magflow-postgres")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::store(format!("{label}: cannot start its runtime: {e}")))?;
+        let manager_config = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let manager = match connect.tls {
+            url::TlsMode::Disable => Manager::from_config(
+                connect.config.clone(),
+                tokio_postgres::NoTls,
+                manager_config,
+            ),
+            _ => Manager::from_config(
+                connect.config.clone(),
+                tls::connector(connect.root_cert.as_deref())
+                    .map_err(|e| Error::store(format!("{label}: {}", e.message())))?,
+                manager_config,
+            ),
+        };
+        let pool = {
+            let _enter = rt.enter();
+            Pool::builder(manager)
+                .max_size(POOL_SIZE)
+                .runtime(deadpool_postgres::Runtime::Tokio1)
+                .build()
+                .map_err(|e| Error::store(format!("{label}: {e}")))?
+        };
+        Ok(Live {
+            generation,
+            rt: ManuallyDrop::new(rt),
+            pool: ManuallyDrop::new(pool),
+        })
+    }
+
+    fn forked(&self) -> bool {
+        self.generation != crate::runtime::fork_generation()
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        if self.forked() {
+            // The parent's runtime and connections: joining its threads could wait forever,
+            // and its sockets are the parent's to close. Leaked on purpose.
+            return;
+        }
+        // SAFETY: each field is taken once, here, and never used again.
+        let (pool, rt) = unsafe {
+            (
+                ManuallyDrop::take(&mut self.pool),
+                ManuallyDrop::take(&mut self.rt),
+            )
+        };
+        // The connections first, so their tasks see the pool go while the runtime still runs.
+        drop(pool);
+        if tokio::runtime::Handle::try_current().is_ok() {
+            // Blocking inside another runtime's async context panics: let it wind down.
+            rt.shutdown_background();
+        } else {
+            // Wait (briefly) for the connections' tasks to end and the worker to exit, so a
+            // program that frees the store and exits leaves nothing behind half torn down.
+            rt.shutdown_timeout(std::time::Duration::from_secs(5));
+        }
+    }
 }
 
 /// Wait for `fut` on the runtime of `handle`: directly from a plain thread; from inside an
@@ -61,23 +152,6 @@ fn block_on<T: Send>(
         })
     } else {
         handle.block_on(fut)
-    }
-}
-
-impl Drop for PgStore {
-    fn drop(&mut self) {
-        let Some(rt) = self.rt.take() else { return };
-        if crate::runtime::fork_generation() != self.fork_generation {
-            // A forked child: joining the parent's threads could wait forever; leak it.
-            std::mem::forget(rt);
-        } else if tokio::runtime::Handle::try_current().is_ok() {
-            // Blocking inside another runtime's async context panics: let it wind down.
-            rt.shutdown_background();
-        } else {
-            // Wait (briefly) for the connections' tasks to end and the worker to exit, so a
-            // program that frees the store and exits leaves nothing behind half torn down.
-            rt.shutdown_timeout(std::time::Duration::from_secs(5));
-        }
     }
 }
 
@@ -124,51 +198,23 @@ impl PgStore {
     /// database (never the password).
     pub fn open(raw: &str) -> Result<PgStore> {
         let parsed = url::PgUrl::parse(raw)?;
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("magflow-postgres")
-            .enable_all()
-            .build()
-            .map_err(|e| {
-                Error::store(format!("{}: cannot start its runtime: {e}", parsed.label))
-            })?;
-        let manager_config = ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
+        let connect = Connect {
+            config: parsed.config,
+            tls: parsed.tls,
+            root_cert: parsed.root_cert,
         };
-        let manager = match parsed.tls {
-            url::TlsMode::Disable => {
-                Manager::from_config(parsed.config.clone(), tokio_postgres::NoTls, manager_config)
-            }
-            _ => Manager::from_config(
-                parsed.config.clone(),
-                tls::connector(parsed.root_cert.as_deref())
-                    .map_err(|e| Error::store(format!("{}: {}", parsed.label, e.message())))?,
-                manager_config,
-            ),
-        };
-        let pool = {
-            let _enter = rt.enter();
-            Pool::builder(manager)
-                .max_size(POOL_SIZE)
-                .runtime(deadpool_postgres::Runtime::Tokio1)
-                .build()
-                .map_err(|e| Error::store(format!("{}: {e}", parsed.label)))?
-        };
+        let live = Live::build(&connect, &parsed.label)?;
         let store = PgStore {
             unanalyzed_rows: std::sync::atomic::AtomicU64::new(u64::MAX),
-            fork_generation: {
-                crate::runtime::watch_forks();
-                crate::runtime::fork_generation()
-            },
-            rt: Some(rt),
-            pool,
-            schema: parsed.schema.clone(),
-            display: PathBuf::from(parsed.display.clone()),
-            label: parsed.label.clone(),
+            live: Mutex::new(Arc::new(live)),
+            connect,
+            schema: parsed.schema,
+            display: PathBuf::from(parsed.display),
+            label: parsed.label,
         };
         let schema = store.schema.clone();
         let analyzed = store.run(async {
-            let mut client = store.pool.get().await?;
+            let mut client = store.client().await?;
             schema::migrate(&mut client, &schema).await?;
             check_writable(&client).await?;
             let row = client
@@ -193,25 +239,40 @@ impl PgStore {
         &self.display
     }
 
+    /// This process's runtime and pool: those built at open, or in a child forked since, new
+    /// ones (the parent's are leaked: see [`Live`]).
+    fn live(&self) -> Result<Arc<Live>> {
+        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        if live.forked() {
+            // The parent's is dropped here, which leaks it (see `Live`'s drop).
+            *live = Arc::new(Live::build(&self.connect, &self.label)?);
+        }
+        Ok(Arc::clone(&live))
+    }
+
     /// Run `fut` on the store's runtime and wait for it ([`block_on`]). Errors are prefixed
     /// with the host and database.
     fn run<T: Send>(&self, fut: impl Future<Output = Result<T>> + Send) -> Result<T> {
-        let rt = self
-            .rt
-            .as_ref()
-            .ok_or_else(|| Error::store(format!("{}: the store is closed", self.label)))?;
-        block_on(rt.handle(), fut).map_err(|e| match e {
+        let live = self.live()?;
+        block_on(live.rt.handle(), fut).map_err(|e| self.labelled(e))
+    }
+
+    /// A store error prefixed with the host and database.
+    fn labelled(&self, e: Error) -> Error {
+        match e {
             Error::Store { message } => Error::store(format!("{}: {message}", self.label)),
             other => other,
-        })
+        }
     }
 
     /// The store's runtime, to spawn tasks on.
-    fn runtime(&self) -> Result<&tokio::runtime::Handle> {
-        self.rt
-            .as_ref()
-            .map(tokio::runtime::Runtime::handle)
-            .ok_or_else(|| Error::store(format!("{}: the store is closed", self.label)))
+    fn runtime(&self) -> Result<tokio::runtime::Handle> {
+        Ok(self.live()?.rt.handle().clone())
+    }
+
+    /// The pool of connections of this process.
+    fn pool(&self) -> Result<Pool> {
+        Ok(Pool::clone(&self.live()?.pool))
     }
 
     /// Run `f` with the store's runtime on a thread outside any async runtime (this one, or a
@@ -221,10 +282,8 @@ impl PgStore {
         &self,
         f: impl FnOnce(&tokio::runtime::Runtime) -> Result<T> + Send,
     ) -> Result<T> {
-        let rt = self
-            .rt
-            .as_ref()
-            .ok_or_else(|| Error::store(format!("{}: the store is closed", self.label)))?;
+        let live = self.live()?;
+        let rt: &tokio::runtime::Runtime = &live.rt;
         let out = if tokio::runtime::Handle::try_current().is_ok() {
             std::thread::scope(|s| {
                 s.spawn(|| f(rt))
@@ -234,10 +293,7 @@ impl PgStore {
         } else {
             f(rt)
         };
-        out.map_err(|e| match e {
-            Error::Store { message } => Error::store(format!("{}: {message}", self.label)),
-            other => other,
-        })
+        out.map_err(|e| self.labelled(e))
     }
 
     /// A new store's tables have no statistics until autovacuum's first pass (a minute or
@@ -273,7 +329,7 @@ impl PgStore {
     }
 
     async fn client(&self) -> Result<Object> {
-        Ok(self.pool.get().await?)
+        Ok(self.pool()?.get().await?)
     }
 
     /// The schema version of the database.

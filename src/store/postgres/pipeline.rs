@@ -127,7 +127,8 @@ impl PgStore {
         G: IntoIterator<Item = (Vec<PreparedOrders>, T)>,
         D: FnMut(T, Vec<UpsertCounts>),
     {
-        let runtime = self.runtime()?.clone();
+        let runtime = self.runtime()?;
+        let pool = self.pool()?;
         let mut in_flight: VecDeque<(JoinHandle<Result<Vec<UpsertCounts>>>, T)> = VecDeque::new();
         let mut prior: Option<Prior> = None;
         let mut outcome = Ok(());
@@ -149,7 +150,7 @@ impl PgStore {
                 committed: Some(committed_rx),
             };
             let group = Group {
-                pool: self.pool.clone(),
+                pool: pool.clone(),
                 scope: scope.clone(),
                 pages,
                 hashes,
