@@ -130,3 +130,52 @@ def test_a_store_used_before_fork_works_in_the_child_and_after_in_the_parent(sim
     assert store.count_orders() == 250 and store.get_order(some["id"]) == some
     assert [r["status"] for r in store.sync_runs()] == ["success", "success"]
     assert m.sync_orders(client(sim), store, wait=True)["status"] == "success"
+
+
+def test_gunicorn_preload_workers_use_a_store_opened_in_the_master(tmp_path):
+    pytest.importorskip("gunicorn")
+    pytest.importorskip("uvicorn")
+    import http.client
+    import json
+    import signal
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    def get(path):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+        try:
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            return resp.status, json.loads(resp.read())
+        finally:
+            conn.close()
+
+    info = tmp_path / "info.json"
+    env = dict(os.environ, MF_PRELOAD_INFO=str(info), MF_PRELOAD_STORE=url_with_schema("preload"),
+               PYTHONPATH=os.path.join(os.path.dirname(__file__), "apps"))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--preload", "-w", "3", "-k", "uvicorn.workers.UvicornWorker",
+         "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "5", "preload_app:app"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        answers = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not answers:
+            try:
+                answers.append(get("/store"))
+            except OSError:
+                time.sleep(0.2)
+        assert answers, "gunicorn did not start"
+        answers += [get("/store") for _ in range(11)]
+        assert [a for a in answers if a[0] != 200] == []
+        assert {a[1]["count"] for a in answers} == {12}, "the orders the master synced"
+        assert json.loads(info.read_text())["master"] not in {a[1]["pid"] for a in answers}
+    finally:
+        server.send_signal(signal.SIGTERM)
+        out, _ = server.communicate(timeout=30)
+    assert server.returncode == 0, out.decode()[-2000:]
+    assert PASSWORD not in out.decode()

@@ -1,7 +1,7 @@
 """An ASGI app as a `gunicorn --preload` master imports it: a simulator, a client and an
 async client are created *and used* at import, then the master forks its workers.
 
-Run by tests/python/test_embedding.py; the simulator's URL is passed back through a file
+Run by tests/python/test_embedding.py (and test_store_postgres.py, with a store); the simulator's URL is passed back through a file
 named by MF_PRELOAD_INFO so the test can check it.
 """
 
@@ -23,16 +23,25 @@ with open(os.environ["MF_PRELOAD_INFO"], "w") as f:
     json.dump({"count": COUNT, "master": os.getpid()}, f)
 
 
+# With MF_PRELOAD_STORE (a store URL, e.g. PostgreSQL), a store synced in the master too.
+STORE = None
+if os.environ.get("MF_PRELOAD_STORE"):
+    STORE = m.Store(os.environ["MF_PRELOAD_STORE"])
+    m.sync_orders(CLIENT, STORE, wait=True)
+
+
 async def app(scope, receive, send):
     if scope["type"] != "http":
         return
     try:
-        if scope["path"] == "/async":
+        if scope["path"] == "/store":
+            count = STORE.count_orders()
+        elif scope["path"] == "/async":
             count = await ASYNC_CLIENT.orders.count()
         else:
             count = CLIENT.orders.count()
         status, body = 200, {"count": count, "pid": os.getpid()}
-    except m.EmagApiError as exc:
+    except m.EmagApiError as exc:  # StoreError included
         status, body = 500, {"error": f"{type(exc).__name__}: {exc}", "pid": os.getpid()}
     payload = json.dumps(body).encode()
     await send({"type": "http.response.start", "status": status,
