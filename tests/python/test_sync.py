@@ -83,6 +83,7 @@ def test_ctrl_c_stops_a_blocking_sync_at_the_next_page(tmp_path):
         assert 100 <= stored < 3000 and stored % 100 == 0
         run = store.sync_runs(1)[0]
         assert run["status"] == "interrupted" and run["created"] == stored
+        assert run["error"].endswith("the sync was stopped by a signal: KeyboardInterrupt")
 
 
 def test_a_cancelled_sync_orders_async_is_recorded_cancelled_with_its_counts(tmp_path):

@@ -434,13 +434,17 @@ fn options(args: SyncArgs, check_signals: bool) -> PyResult<(SyncOptions, Raised
                         .and_then(|v| from_value(py, &v))
                         .and_then(|arg| callback.call1(py, (arg,)).map(drop));
                 }
+                let mut stopped_by = "its progress callback";
                 // A blocking sync holds no GIL while it works: Ctrl-C is seen here, at the
                 // page boundary, once the page is stored.
                 if called.is_ok() && check_signals {
                     called = py.check_signals();
+                    stopped_by = "a signal";
                 }
                 called.map_err(|e| {
-                    let message = format!("the sync was stopped by its progress callback: {e}");
+                    let raised = e.to_string();
+                    let raised = raised.trim_end_matches([':', ' ']);
+                    let message = format!("the sync was stopped by {stopped_by}: {raised}");
                     if let Ok(mut slot) = keep.lock() {
                         *slot = Some(e);
                     }
