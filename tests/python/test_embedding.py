@@ -2,7 +2,6 @@
 
 import asyncio
 import logging
-import os
 import subprocess
 import sys
 import textwrap
@@ -11,6 +10,7 @@ import pytest
 
 import magflow_emag as m
 from magflow_emag.testing import Simulator
+from process_support import gunicorn_preload, in_child
 
 
 @pytest.fixture(scope="module")
@@ -159,21 +159,6 @@ def test_exit_right_after_an_awaited_native_call_is_clean(tmp_path, kind):
     assert failures == [], f"{len(failures)} of {runs} exits failed: {failures[:3]}"
 
 
-def _in_child(work):
-    """Run `work()` in a forked child; return its exit status (0: work returned True)."""
-    pid = os.fork()
-    if pid == 0:
-        ok = False
-        try:
-            ok = bool(work())
-        except BaseException as exc:  # the child reports through its exit code
-            sys.stderr.write(f"child failed: {exc!r}\n")
-        finally:
-            os._exit(0 if ok else 1)
-    _, status = os.waitpid(pid, 0)
-    return os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
-
-
 def _quick_client(sim, **kwargs):
     no_retry = m.RetryPolicy(max_retries=0)
     return m.Client(sim.username, sim.password, base_url=sim.url, timeout=3.0, retry=no_retry, **kwargs)
@@ -182,7 +167,7 @@ def _quick_client(sim, **kwargs):
 def test_client_used_before_fork_works_in_the_child(sim):
     client = _quick_client(sim, rate_limiter=False)
     assert client.orders.count() > 0  # pooled connection held by the parent's runtime
-    assert _in_child(lambda: client.orders.count() > 0 and client.vat.read() is not None) == 0
+    assert in_child(lambda: client.orders.count() > 0 and client.vat.read() is not None) == 0
     assert client.orders.count() > 0  # and the parent's client still works
 
 
@@ -190,7 +175,7 @@ def test_async_client_used_before_fork_works_in_the_child(sim):
     client = m.AsyncClient(sim.username, sim.password, base_url=sim.url, timeout=3.0,
                            retry=m.RetryPolicy(max_retries=0))
     assert asyncio.run(client.orders.count()) > 0
-    assert _in_child(lambda: asyncio.run(client.orders.count()) > 0) == 0
+    assert in_child(lambda: asyncio.run(client.orders.count()) > 0) == 0
 
 
 def test_new_client_in_child_of_a_process_running_a_simulator(sim):
@@ -199,7 +184,7 @@ def test_new_client_in_child_of_a_process_running_a_simulator(sim):
         return fresh.orders.count() > 0
 
     _quick_client(sim).orders.count()
-    assert _in_child(child) == 0
+    assert in_child(child) == 0
 
 
 def test_simulator_started_in_the_child_of_a_process_running_one(sim):
@@ -208,67 +193,22 @@ def test_simulator_started_in_the_child_of_a_process_running_one(sim):
             c = m.Client(own.username, own.password, base_url=own.url, timeout=3.0, rate_limiter=False)
             return c.orders.count() >= 1
 
-    assert _in_child(child) == 0
-
-
-def _free_port():
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _get(port, path):
-    import http.client
-    import json
-
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
-    try:
-        conn.request("GET", path)
-        resp = conn.getresponse()
-        return resp.status, json.loads(resp.read())
-    finally:
-        conn.close()
+    assert in_child(child) == 0
 
 
 def test_gunicorn_preload_workers_use_clients_made_in_the_master(tmp_path):
     pytest.importorskip("gunicorn")
     pytest.importorskip("uvicorn")
     import json
-    import signal
-    import time
 
-    port = _free_port()
     info = tmp_path / "info.json"
-    env = dict(os.environ, MF_PRELOAD_INFO=str(info),
-               PYTHONPATH=os.path.join(os.path.dirname(__file__), "apps"))
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--preload", "-w", "3", "-k", "uvicorn.workers.UvicornWorker",
-         "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "5", "preload_app:app"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    try:
-        answers = []
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                answers.append(_get(port, "/"))
-                break
-            except OSError:
-                time.sleep(0.2)
-        assert answers, "gunicorn did not start"
-        for i in range(11):
-            answers.append(_get(port, "/async" if i % 2 else "/"))
-        expected = json.loads(info.read_text())["count"]
-        assert [a for a in answers if a[0] != 200] == []
-        assert {a[1]["count"] for a in answers} == {expected}
-        master = json.loads(info.read_text())["master"]
-        assert master not in {a[1]["pid"] for a in answers}
-    finally:
-        server.send_signal(signal.SIGTERM)
-        out, _ = server.communicate(timeout=30)
-    assert server.returncode == 0, out.decode()[-2000:]
+    with gunicorn_preload("preload_app:app", {"MF_PRELOAD_INFO": str(info)}) as served:
+        answers = [served.get("/async" if i % 2 else "/") for i in range(12)]
+    expected = json.loads(info.read_text())["count"]
+    assert [a for a in answers if a[0] != 200] == []
+    assert {a[1]["count"] for a in answers} == {expected}
+    master = json.loads(info.read_text())["master"]
+    assert master not in {a[1]["pid"] for a in answers}
 
 
 def _client_records(client, caplog):

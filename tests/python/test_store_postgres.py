@@ -9,6 +9,7 @@ import pytest
 
 import magflow_emag as m
 from magflow_emag.testing import Simulator
+from process_support import gunicorn_preload, in_child
 
 URL = os.environ.get("MF_TEST_POSTGRES_URL", "")
 if not URL:
@@ -91,28 +92,6 @@ def test_the_callback_queue_on_postgresql():
         assert s.order(order["id"])["status"] == 2, "acknowledged"
 
 
-def _in_child(work, timeout=60.0):
-    """Run `work()` in a forked child: its exit status (0: it returned True), -1 if it hung."""
-    pid = os.fork()
-    if pid == 0:
-        ok = False
-        try:
-            ok = bool(work())
-        except BaseException as exc:  # the child reports through its exit code
-            sys.stderr.write(f"child failed: {exc!r}\n")
-        finally:
-            os._exit(0 if ok else 1)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.WEXITSTATUS(status) if os.WIFEXITED(status) else -2
-        time.sleep(0.02)
-    os.kill(pid, 9)
-    os.waitpid(pid, 0)
-    return -1
-
-
 def test_a_store_used_before_fork_works_in_the_child_and_after_in_the_parent(sim):
     # gunicorn --preload, multiprocessing with fork: the store's connections and runtime are
     # the parent's; the child needs its own, and must not close the parent's.
@@ -125,8 +104,8 @@ def test_a_store_used_before_fork_works_in_the_child_and_after_in_the_parent(sim
         again = m.sync_orders(client(sim), store, full=True, wait=True)
         return read and again["status"] == "success" and store.count_orders() == 250
 
-    assert _in_child(child) == 0
-    assert _in_child(lambda: store.count_orders() == 250) == 0, "a second child, from the same parent"
+    assert in_child(child) == 0
+    assert in_child(lambda: store.count_orders() == 250) == 0, "a second child, from the same parent"
     assert store.count_orders() == 250 and store.get_order(some["id"]) == some
     assert [r["status"] for r in store.sync_runs()] == ["success", "success"]
     assert m.sync_orders(client(sim), store, wait=True)["status"] == "success"
@@ -135,47 +114,13 @@ def test_a_store_used_before_fork_works_in_the_child_and_after_in_the_parent(sim
 def test_gunicorn_preload_workers_use_a_store_opened_in_the_master(tmp_path):
     pytest.importorskip("gunicorn")
     pytest.importorskip("uvicorn")
-    import http.client
     import json
-    import signal
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-
-    def get(path):
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
-        try:
-            conn.request("GET", path)
-            resp = conn.getresponse()
-            return resp.status, json.loads(resp.read())
-        finally:
-            conn.close()
 
     info = tmp_path / "info.json"
-    env = dict(os.environ, MF_PRELOAD_INFO=str(info), MF_PRELOAD_STORE=url_with_schema("preload"),
-               PYTHONPATH=os.path.join(os.path.dirname(__file__), "apps"))
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--preload", "-w", "3", "-k", "uvicorn.workers.UvicornWorker",
-         "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "5", "preload_app:app"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    try:
-        answers = []
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not answers:
-            try:
-                answers.append(get("/store"))
-            except OSError:
-                time.sleep(0.2)
-        assert answers, "gunicorn did not start"
-        answers += [get("/store") for _ in range(11)]
-        assert [a for a in answers if a[0] != 200] == []
-        assert {a[1]["count"] for a in answers} == {12}, "the orders the master synced"
-        assert json.loads(info.read_text())["master"] not in {a[1]["pid"] for a in answers}
-    finally:
-        server.send_signal(signal.SIGTERM)
-        out, _ = server.communicate(timeout=30)
-    assert server.returncode == 0, out.decode()[-2000:]
-    assert PASSWORD not in out.decode()
+    env = {"MF_PRELOAD_INFO": str(info), "MF_PRELOAD_STORE": url_with_schema("preload")}
+    with gunicorn_preload("preload_app:app", env) as served:
+        answers = [served.get("/store") for _ in range(12)]
+    assert [a for a in answers if a[0] != 200] == []
+    assert {a[1]["count"] for a in answers} == {12}, "the orders the master synced"
+    assert json.loads(info.read_text())["master"] not in {a[1]["pid"] for a in answers}
+    assert PASSWORD not in served.output
