@@ -133,3 +133,44 @@ pub fn owner_pid() -> Option<u32> {
         .as_ref()
         .map(|s| s.pid)
 }
+
+/// A value tied to the process's runtime (a connection pool registers its sockets with the
+/// runtime's reactor): rebuilt on first use after a `fork()`, since the parent's pooled
+/// connections would wait on a reactor that does not run in the child (a request then hung
+/// for the whole timeout).
+pub(crate) struct ForkAware<T: Clone> {
+    build: Box<dyn Fn() -> crate::error::Result<T> + Send + Sync>,
+    current: Mutex<(u64, T)>,
+}
+
+impl<T: Clone> ForkAware<T> {
+    /// Build the value now, and keep `build` to build it again in a forked child.
+    pub(crate) fn new(
+        build: impl Fn() -> crate::error::Result<T> + Send + Sync + 'static,
+    ) -> crate::error::Result<Self> {
+        watch_forks();
+        let value = build()?;
+        Ok(ForkAware {
+            build: Box::new(build),
+            current: Mutex::new((fork_generation(), value)),
+        })
+    }
+
+    /// The value of this process: built anew on the first call after a `fork()`.
+    pub(crate) fn get(&self) -> crate::error::Result<T> {
+        let generation = fork_generation();
+        let mut current = self
+            .current
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if current.0 != generation {
+            // The parent's value is leaked, not dropped: dropping a pool would touch sockets
+            // and tasks of a runtime that does not exist here.
+            let fresh = (self.build)()?;
+            let stale = std::mem::replace(&mut current.1, fresh);
+            std::mem::forget(stale);
+            current.0 = generation;
+        }
+        Ok(current.1.clone())
+    }
+}

@@ -30,6 +30,7 @@ use crate::phpform;
 use crate::platform::Credentials;
 use crate::ratelimit::Bucket;
 use crate::retry::{retry_safety, should_retry, RetryBudget, RetrySafety};
+use crate::runtime::ForkAware;
 use crate::validate::request_guards as guards;
 
 /// The `User-Agent` every request carries.
@@ -95,43 +96,6 @@ struct Inner {
     base: String,
     http: ForkAware<reqwest::Client>,
     budget: RetryBudget,
-}
-
-/// A value tied to the process's runtime (a connection pool registers its sockets with the
-/// runtime's reactor): rebuilt on first use after a `fork()`, since the parent's pooled
-/// connections would wait on a reactor that does not run in the child (a request then hung
-/// for the whole timeout).
-struct ForkAware<T: Clone> {
-    build: Box<dyn Fn() -> Result<T> + Send + Sync>,
-    current: std::sync::Mutex<(u64, T)>,
-}
-
-impl<T: Clone> ForkAware<T> {
-    fn new(build: impl Fn() -> Result<T> + Send + Sync + 'static) -> Result<Self> {
-        crate::runtime::watch_forks();
-        let value = build()?;
-        Ok(ForkAware {
-            build: Box::new(build),
-            current: std::sync::Mutex::new((crate::runtime::fork_generation(), value)),
-        })
-    }
-
-    fn get(&self) -> Result<T> {
-        let generation = crate::runtime::fork_generation();
-        let mut current = self
-            .current
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if current.0 != generation {
-            // The parent's value is leaked, not dropped: dropping a pool would touch sockets
-            // and tasks of a runtime that does not exist here.
-            let fresh = (self.build)()?;
-            let stale = std::mem::replace(&mut current.1, fresh);
-            std::mem::forget(stale);
-            current.0 = generation;
-        }
-        Ok(current.1.clone())
-    }
 }
 
 /// The asynchronous client. Cheap to clone (an `Arc`); safe to share between tasks and threads.

@@ -25,11 +25,12 @@ pub use schema::PG_SCHEMA_VERSION;
 use std::future::Future;
 use std::mem::ManuallyDrop;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 
 use crate::error::{Error, Result};
+use crate::runtime::ForkAware;
 
 /// Connections in the pool: a sync writes on one, readers and the sync lock use the others.
 const POOL_SIZE: usize = 4;
@@ -39,10 +40,9 @@ pub struct PgStore {
     /// Orders stored by this process while the tables had never been analyzed (see
     /// [`PgStore::analyze_new_tables`]); `u64::MAX` once they have statistics.
     unanalyzed_rows: std::sync::atomic::AtomicU64,
-    /// The runtime and pool of this process: built at open, and again in a forked child.
-    live: Mutex<Arc<Live>>,
-    /// How to connect (with the password), to build the pool anew after `fork()`.
-    connect: Connect,
+    /// The runtime and pool of this process: built at open, and again in a forked child
+    /// (from the connection settings, password included, that the builder keeps).
+    live: ForkAware<Arc<Live>>,
     schema: String,
     display: PathBuf,
     label: String,
@@ -58,7 +58,8 @@ struct Connect {
 /// A runtime and the pool whose connections live on it, in the process (fork generation)
 /// that built them. A forked child has neither the runtime's worker thread nor a connection
 /// of its own (its sockets are the parent's), so it must not use or tear down these: the
-/// store builds a new `Live` there and leaks the parent's.
+/// store builds a new `Live` there ([`ForkAware`]) and leaks the parent's, also when the
+/// child frees a store it never used.
 struct Live {
     generation: u64,
     rt: ManuallyDrop<tokio::runtime::Runtime>,
@@ -67,7 +68,6 @@ struct Live {
 
 impl Live {
     fn build(connect: &Connect, label: &str) -> Result<Live> {
-        crate::runtime::watch_forks();
         let generation = crate::runtime::fork_generation();
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -203,11 +203,11 @@ impl PgStore {
             tls: parsed.tls,
             root_cert: parsed.root_cert,
         };
-        let live = Live::build(&connect, &parsed.label)?;
+        let label = parsed.label.clone();
+        let live = ForkAware::new(move || Live::build(&connect, &label).map(Arc::new))?;
         let store = PgStore {
             unanalyzed_rows: std::sync::atomic::AtomicU64::new(u64::MAX),
-            live: Mutex::new(Arc::new(live)),
-            connect,
+            live,
             schema: parsed.schema,
             display: PathBuf::from(parsed.display),
             label: parsed.label,
@@ -239,15 +239,9 @@ impl PgStore {
         &self.display
     }
 
-    /// This process's runtime and pool: those built at open, or in a child forked since, new
-    /// ones (the parent's are leaked: see [`Live`]).
+    /// This process's runtime and pool.
     fn live(&self) -> Result<Arc<Live>> {
-        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
-        if live.forked() {
-            // The parent's is dropped here, which leaks it (see `Live`'s drop).
-            *live = Arc::new(Live::build(&self.connect, &self.label)?);
-        }
-        Ok(Arc::clone(&live))
+        self.live.get()
     }
 
     /// Run `fut` on the store's runtime and wait for it ([`block_on`]). Errors are prefixed
